@@ -1,0 +1,49 @@
+"""The one exception hierarchy of facegate.
+
+Every error facegate raises derives from :class:`FacegateError`. Errors about bad input also
+derive from the matching built-in (``ValueError``, ``KeyError``) so ordinary ``except`` clauses
+keep working. The Rust core raises these same classes (it imports them), so there is no second
+hierarchy to learn.
+
+Messages name what was wrong (a shape, a row number, an id) and never contain template values:
+face templates are biometric data and must not reach logs.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DuplicateId",
+    "FacegateError",
+    "InternalError",
+    "InvalidArgument",
+    "InvalidTemplate",
+    "UnknownId",
+]
+
+
+class FacegateError(Exception):
+    """Base class of every error facegate raises."""
+
+
+class InvalidArgument(FacegateError, ValueError):
+    """An argument outside its documented range or of the wrong kind."""
+
+
+class InvalidTemplate(InvalidArgument):
+    """A face template of the wrong dimension, or holding NaN, infinite or huge values."""
+
+
+class DuplicateId(InvalidArgument):
+    """An id that is already in use, or appears twice in one call."""
+
+
+class UnknownId(FacegateError, KeyError):
+    """An id that is not present."""
+
+    def __str__(self) -> str:
+        # KeyError would quote the message; show it as written.
+        return str(self.args[0]) if self.args else ""
+
+
+class InternalError(FacegateError, RuntimeError):
+    """A bug in facegate left an object unusable; the message says how to recover."""

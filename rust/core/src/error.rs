@@ -1,0 +1,67 @@
+//! The core's one error type. The binding maps each variant to one Python exception class
+//! (`facegate.errors`), so a variant is a promise about what the caller did wrong.
+//!
+//! Messages name positions, ids and sizes, never vector values: a template is biometric data and
+//! must not reach logs or exception text.
+
+use std::fmt;
+
+/// Largest magnitude a vector component may have. Squared differences of values this large still
+/// sum to a finite f32 over thousands of dimensions, so no distance can overflow to infinity.
+pub const MAX_ABS_VALUE: f32 = 1e15;
+
+/// Everything a core call can refuse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoreError {
+    /// A vector or batch whose width is not the gallery's dimension.
+    DimensionMismatch { expected: usize, got: usize },
+    /// Row `row` of a batch holds NaN, an infinity or a value beyond [`MAX_ABS_VALUE`].
+    OutOfRange { row: usize },
+    /// Row `row` has zero length and so no direction for the cosine metric.
+    ZeroNorm { row: usize },
+    /// `id` is not in the gallery.
+    UnknownId { id: u64 },
+    /// `id` is already in the gallery, or appears twice in one batch.
+    DuplicateId { id: u64 },
+    /// The id reserved as the "no result" sentinel was passed as a real id.
+    ReservedId,
+    /// `ids` and `vectors` disagree on how many rows there are.
+    LengthMismatch { ids: usize, rows: usize },
+    /// A parameter outside its documented range.
+    InvalidArgument(String),
+}
+
+impl fmt::Display for CoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DimensionMismatch { expected, got } => {
+                write!(
+                    f,
+                    "expected vectors of dimension {expected}, got dimension {got}"
+                )
+            }
+            Self::OutOfRange { row } => write!(
+                f,
+                "row {row} contains NaN, an infinity or a value beyond +/-{MAX_ABS_VALUE:e}"
+            ),
+            Self::ZeroNorm { row } => {
+                write!(
+                    f,
+                    "row {row} is the zero vector, which has no cosine distance"
+                )
+            }
+            Self::UnknownId { id } => write!(f, "id {id} is not in the gallery"),
+            Self::DuplicateId { id } => write!(f, "id {id} is already present"),
+            Self::ReservedId => write!(
+                f,
+                "id 18446744073709551615 (2**64 - 1) is reserved as the no-result sentinel"
+            ),
+            Self::LengthMismatch { ids, rows } => {
+                write!(f, "{ids} ids were given for {rows} vectors")
+            }
+            Self::InvalidArgument(what) => f.write_str(what),
+        }
+    }
+}
+
+impl std::error::Error for CoreError {}

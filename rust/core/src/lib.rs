@@ -1,0 +1,13 @@
+//! facegate's pure-Rust core.
+//!
+//! Everything here builds, tests and benches with plain cargo: no Python, no PyO3. The binding
+//! crate at the workspace root is a thin layer over these modules.
+//!
+//! - [`matching`]: nearest-neighbour search over 128-d face templates (exact f32 and int8 scan
+//!   with exact re-rank), 1:1 distances, run-time SIMD dispatch.
+//! - [`error`]: the one error type every fallible core call returns.
+
+pub mod error;
+pub mod matching;
+
+pub use error::CoreError;

@@ -1,0 +1,35 @@
+//! The one conversion from core errors to Python exceptions.
+//!
+//! The exception classes are defined in Python (`facegate/errors.py`) and imported here, so Rust
+//! and Python raise from one documented hierarchy.
+
+use facegate_core::CoreError;
+use pyo3::PyErr;
+
+pyo3::import_exception!(facegate.errors, InvalidArgument);
+pyo3::import_exception!(facegate.errors, InvalidTemplate);
+pyo3::import_exception!(facegate.errors, DuplicateId);
+pyo3::import_exception!(facegate.errors, UnknownId);
+pyo3::import_exception!(facegate.errors, InternalError);
+
+/// Maps each core refusal to its exception class; the message never holds vector values.
+pub fn to_py(err: CoreError) -> PyErr {
+    let msg = err.to_string();
+    match err {
+        CoreError::DimensionMismatch { .. }
+        | CoreError::OutOfRange { .. }
+        | CoreError::ZeroNorm { .. } => InvalidTemplate::new_err(msg),
+        CoreError::DuplicateId { .. } => DuplicateId::new_err(msg),
+        CoreError::UnknownId { .. } => UnknownId::new_err(msg),
+        CoreError::ReservedId
+        | CoreError::LengthMismatch { .. }
+        | CoreError::InvalidArgument(_) => InvalidArgument::new_err(msg),
+    }
+}
+
+/// A lock poisoned by a panic in another thread: the gallery may be half-updated.
+pub fn poisoned() -> PyErr {
+    InternalError::new_err(
+        "the gallery is unusable after an internal error in another thread; rebuild it",
+    )
+}

@@ -1,0 +1,22 @@
+//! `facegate._core`: the thin PyO3 layer over `facegate-core`.
+//!
+//! Private to the `facegate` package, which wraps every name here with argument checking and
+//! documentation; users never import this module. The signatures are strict (contiguous arrays of
+//! the exact dtype); the Python side does the forgiving conversions.
+
+mod distance;
+mod errors;
+mod gallery;
+mod simd;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+mod _core {
+    #[pymodule_export]
+    use crate::distance::distances;
+    #[pymodule_export]
+    use crate::gallery::PyGallery;
+    #[pymodule_export]
+    use crate::simd::{simd_path, simd_paths};
+}
