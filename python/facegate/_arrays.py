@@ -26,7 +26,7 @@ def as_matrix(value: Any, *, name: str, dim: int | None = None) -> npt.NDArray[n
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise InvalidArgument(f"{name} must be array-like of numbers") from exc
-    if array.dtype.kind not in "fiu" or array.dtype.kind == "f" and array.dtype.itemsize > 8:
+    if array.dtype.kind not in "fiu" or (array.dtype.kind == "f" and array.dtype.itemsize > 8):
         raise InvalidArgument(
             f"{name} must hold real numbers (float or integer), got dtype {array.dtype}"
         )

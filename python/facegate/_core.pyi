@@ -1,8 +1,13 @@
 # Hand-written stub of the Rust extension, checked against the built module by
 # `python -m mypy.stubtest facegate._core`. Users never import _core; see facegate.matching.
+from typing import final
+
 import numpy as np
 import numpy.typing as npt
 
+__all__ = ["Gallery", "distances", "simd_path", "simd_paths"]
+
+@final
 class Gallery:
     def __new__(
         cls,

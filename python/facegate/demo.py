@@ -61,8 +61,7 @@ def run_matching_demo(
     found = exact.search(faces.probes, max_distance=_THRESHOLD)
     batch_s = time.perf_counter() - start
     say(
-        f"  batch of {queries:,} probes, exact: {batch_s:.2f} s "
-        f"({queries / batch_s:,.0f} probes/s)"
+        f"  batch of {queries:,} probes, exact: {batch_s:.2f} s ({queries / batch_s:,.0f} probes/s)"
     )
     fast = compressed.search(faces.probes, max_distance=_THRESHOLD)
     agree = float(np.mean(fast.ids[:, 0] == found.ids[:, 0]))

@@ -1,0 +1,47 @@
+"""Turns a pytest-benchmark JSON file into the ratio tables of benches/RESULTS.md.
+
+Usage: python benches/report.py BENCH.json
+Each figure is a median; ratios are against faiss (and numpy) measured in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from typing import Any
+
+ENGINES = ("facegate", "facegate_int8", "faiss", "numpy")
+
+
+def main(path: str) -> None:
+    with open(path, encoding="utf-8") as handle:
+        runs: list[dict[str, Any]] = json.load(handle)["benchmarks"]
+    table: dict[tuple[int, int], dict[str, float]] = defaultdict(dict)
+    for run in runs:
+        info = run["extra_info"]
+        table[(info["n"], info["batch"])][info["engine"]] = run["stats"]["median"]
+    print(
+        "| gallery | batch | facegate exact | facegate int8 | faiss IndexFlatL2 | numpy "
+        "| exact vs faiss | int8 vs exact | exact vs numpy |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (n, batch), times in sorted(table.items()):
+        cells = [f"{n:,}", str(batch)]
+        cells += [_ms(times, name) for name in ENGINES]
+        cells += [_ratio(times, "facegate", "faiss"), _ratio(times, "facegate_int8", "facegate")]
+        cells += [_ratio(times, "facegate", "numpy")]
+        print("| " + " | ".join(cells) + " |")
+
+
+def _ms(times: dict[str, float], name: str) -> str:
+    return f"{times[name] * 1e3:,.2f} ms" if name in times else "—"
+
+
+def _ratio(times: dict[str, float], fast: str, slow: str) -> str:
+    """How many times faster ``fast`` ran than ``slow``."""
+    return f"{times[slow] / times[fast]:.2f}x" if fast in times and slow in times else "—"
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
