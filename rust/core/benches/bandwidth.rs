@@ -23,7 +23,9 @@ fn sum(words: &[u64]) -> u64 {
 fn bandwidth(c: &mut Criterion) {
     let words: Vec<u64> = (0..BYTES / 8).map(|i| i as u64).collect();
     let mut group = c.benchmark_group("memory_read");
-    group.sample_size(10).throughput(Throughput::Bytes(BYTES as u64));
+    group
+        .sample_size(10)
+        .throughput(Throughput::Bytes(BYTES as u64));
     group.bench_function("1_thread", |b| b.iter(|| black_box(sum(black_box(&words)))));
     group.bench_function("all_cores", |b| {
         b.iter(|| {

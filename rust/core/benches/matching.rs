@@ -24,7 +24,8 @@ fn gallery(n: usize, quantized: bool) -> Gallery {
     let mut g = Gallery::new(DIM, Metric::Euclidean, quantized).expect("valid dim");
     let ids: Vec<u64> = (0..n as u64).collect();
     let rows = values(n * DIM, 1);
-    g.add(&ids, MatrixRef::new(&rows, DIM).expect("whole rows")).expect("valid rows");
+    g.add(&ids, MatrixRef::new(&rows, DIM).expect("whole rows"))
+        .expect("valid rows");
     g
 }
 

@@ -5,6 +5,7 @@ mod gallery;
 mod isa;
 pub mod kernels;
 mod matrix;
+mod product;
 mod quant;
 mod rows;
 mod search;

@@ -12,21 +12,17 @@
 
 use super::gallery::{Gallery, Metric, NO_ID};
 use super::topk::TopK;
-use super::{MatrixRef, kernels};
+use super::{Isa, MatrixRef, kernels, product};
 use crate::error::CoreError;
 use rayon::prelude::*;
 use std::ops::Deref;
-use zeroize::Zeroizing;
 
 /// Rows a parallel task scans: large enough to amortise task overhead, small enough to balance.
 const CHUNK_ROWS: usize = 8192;
 /// Rows whose distances one kernel call writes: the block stays in L2 while each query visits it.
 const BLOCK_ROWS: usize = 256;
-/// Batches at least this large use the matrix-product strategy.
+/// Batches at least this large use the matrix-product strategy (on the AVX2 and AVX-512 paths).
 pub const PRODUCT_MIN_QUERIES: usize = 16;
-/// Queries per matrix product, and gallery rows per product task.
-const PRODUCT_QUERIES: usize = 256;
-const PRODUCT_ROWS: usize = 2048;
 
 /// Largest `k` accepted: the result alone is `queries × k` slots.
 pub const MAX_K: usize = 1 << 20;
@@ -111,7 +107,9 @@ impl Gallery {
         let m = queries.len() / self.dim;
         let tops = if k == 0 || self.is_empty() || m == 0 {
             vec![TopK::new(k, limit); m]
-        } else if let (Some(codes), false) = (&self.codes, params.exact) {
+        } else if let (Some(codes), false, true) =
+            (&self.codes, params.exact, m < PRODUCT_MIN_QUERIES)
+        {
             let depth = params.rerank.unwrap_or_else(|| default_rerank(k)).max(k);
             let coded = codes.encode(queries);
             // Candidates are labelled by row index, which the re-rank needs.
@@ -124,8 +122,8 @@ impl Gallery {
                 |q, r, o| kernels::i8::l2sq_rows(self.isa, q, r, o),
             );
             self.rerank(queries, candidates, k, limit)
-        } else if m >= PRODUCT_MIN_QUERIES {
-            product(self, queries, k, limit)
+        } else if m >= PRODUCT_MIN_QUERIES && self.isa != Isa::Portable {
+            product::search(self, queries, k, limit)
         } else {
             let ids = &self.ids;
             scan(
@@ -226,92 +224,7 @@ where
         .reduce(|| vec![TopK::new(k, limit); m], merge_all)
 }
 
-/// The matrix-product strategy for batches (see the module docs for why it is exact).
-fn product(g: &Gallery, queries: &[f32], k: usize, limit: f32) -> Vec<TopK<f32>> {
-    let dim = g.dim;
-    let m = queries.len() / dim;
-    let qnorms: Zeroizing<Vec<f32>> = Zeroizing::new(
-        queries
-            .chunks_exact(dim)
-            .map(kernels::f32::norm_sq)
-            .collect(),
-    );
-    // A dot product of length d in f32 is off by at most d·u·‖q‖‖g‖ (u = 2⁻²⁴), and
-    // ‖q‖‖g‖ ≤ (‖q‖² + ‖g‖²)/2; doubling that covers the factor 2 in front of q·g, the rounding
-    // of the norms and of the sum; a further factor 2 is headroom.
-    let rel = 2.0 * (dim as f32 + 8.0) * f32::EPSILON;
-    let isa = g.isa;
-    g.vectors
-        .as_slice()
-        .par_chunks(PRODUCT_ROWS * dim)
-        .enumerate()
-        .map(|(chunk, rows)| {
-            let n = rows.len() / dim;
-            let base = chunk * PRODUCT_ROWS;
-            let (ids, norms) = (&g.ids[base..base + n], &g.norms[base..base + n]);
-            let mut tops = vec![TopK::new(k, limit); m];
-            let mut dots = Zeroizing::new(vec![0.0f32; PRODUCT_QUERIES * n]);
-            let mut approx = Zeroizing::new(vec![0.0f32; n]);
-            for (qb, qblock) in queries.chunks(PRODUCT_QUERIES * dim).enumerate() {
-                let mq = qblock.len() / dim;
-                matmul_transposed(qblock, rows, dim, &mut dots[..mq * n]);
-                for i in 0..mq {
-                    let qi = qb * PRODUCT_QUERIES + i;
-                    let (q, qn) = (&queries[qi * dim..][..dim], qnorms[qi]);
-                    let row_dots = &dots[i * n..][..n];
-                    // A lower bound of each true squared distance, vectorised by the compiler.
-                    for ((a, &dot), &gn) in approx.iter_mut().zip(row_dots).zip(norms) {
-                        *a = (qn + gn) * (1.0 - rel) - 2.0 * dot;
-                    }
-                    let top = &mut tops[qi];
-                    let mut bound = top.bound();
-                    for (j, &low) in approx.iter().enumerate() {
-                        if low <= bound {
-                            top.push(kernels::f32::l2sq(isa, q, &rows[j * dim..][..dim]), ids[j]);
-                            bound = top.bound();
-                        }
-                    }
-                }
-            }
-            tops
-        })
-        .reduce(|| vec![TopK::new(k, limit); m], merge_all)
-}
-
-/// `out[i][j] = a[i] · b[j]` for row-major `a` (m × dim) and `b` (n × dim), single-threaded
-/// (the caller parallelises over chunks of `b`).
-fn matmul_transposed(a: &[f32], b: &[f32], dim: usize, out: &mut [f32]) {
-    let (m, n) = (a.len() / dim, b.len() / dim);
-    debug_assert_eq!(out.len(), m * n);
-    // SAFETY: `out` holds m·n values with row stride n; `a` is m × dim with row stride dim;
-    // `b` read as a dim × n matrix has element (r, c) at c·dim + r, inside its m·dim values.
-    // No pointer aliases a written one.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            dim,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.as_ptr(),
-            1,
-            dim as isize,
-            b.as_ptr(),
-            dim as isize,
-            1,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
-}
-
-fn merge_all<K: PartialOrd + Copy>(a: Vec<TopK<K>>, b: Vec<TopK<K>>) -> Vec<TopK<K>> {
+pub(super) fn merge_all<K: PartialOrd + Copy>(a: Vec<TopK<K>>, b: Vec<TopK<K>>) -> Vec<TopK<K>> {
     a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect()
 }
 

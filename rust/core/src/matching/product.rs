@@ -1,0 +1,262 @@
+//! Batched exact search through a fused matrix product.
+//!
+//! For many queries the cheapest way to find near rows is `‖q‖² + ‖g‖² − 2 q·g`: the dot products
+//! form a matrix product, which runs at the CPU's FMA rate instead of its load rate. The product
+//! is only an approximation in f32, so it is used as a filter: a dot product of length d is off by
+//! at most d·u·‖q‖‖g‖ (u = 2⁻²⁴) and ‖q‖‖g‖ ≤ (‖q‖² + ‖g‖²)/2, so
+//! `(‖q‖² + ‖g‖²)(1 − rel) − 2 q·g`, with `rel` covering that bound twice over, never exceeds the
+//! true squared distance. A row is re-measured with the exact kernel only when that lower bound
+//! could still enter the query's top k, so the answer is exactly the scan's.
+//!
+//! The kernel keeps a 4-row × 2-query-block tile of dot products in registers (query blocks are
+//! 16 lanes on AVX-512, 8 on AVX2), and compares the bounds with each query's current k-th
+//! distance before leaving registers: almost every tile ends in one compare and no memory write.
+
+use super::gallery::Gallery;
+use super::search::merge_all;
+use super::topk::TopK;
+use super::{Isa, kernels};
+use rayon::prelude::*;
+use zeroize::Zeroizing;
+
+/// Gallery rows per parallel task.
+const TASK_ROWS: usize = 4096;
+/// Rows per tile: 256 rows of 128 f32 are 128 KiB and stay in L2 while the query groups visit.
+const TILE_ROWS: usize = 256;
+/// Query blocks per group: 4 blocks of 16 queries × 128 f32 are 32 KiB, about L1.
+const GROUP_BLOCKS: usize = 4;
+/// Gallery rows per register tile.
+const R: usize = 4;
+
+/// Queries transposed into blocks of `lanes`: block b holds `dim × lanes` values, lane-minor,
+/// padded with zero queries whose bound is −∞ so they never match.
+struct Packed {
+    lanes: usize,
+    blocks: usize,
+    values: Zeroizing<Vec<f32>>,
+    norms: Zeroizing<Vec<f32>>,
+}
+
+impl Packed {
+    fn new(queries: &[f32], dim: usize, lanes: usize) -> Self {
+        let m = queries.len() / dim;
+        // An even number of blocks: the kernel takes them in pairs.
+        let blocks = m.div_ceil(lanes).next_multiple_of(2);
+        let mut values = Zeroizing::new(vec![0.0f32; blocks * dim * lanes]);
+        let mut norms = Zeroizing::new(vec![0.0f32; blocks * lanes]);
+        for (i, q) in queries.chunks_exact(dim).enumerate() {
+            let (b, l) = (i / lanes, i % lanes);
+            for (d, &x) in q.iter().enumerate() {
+                values[b * dim * lanes + d * lanes + l] = x;
+            }
+            norms[i] = kernels::f32::norm_sq(q);
+        }
+        Self {
+            lanes,
+            blocks,
+            values,
+            norms,
+        }
+    }
+}
+
+/// The `k` nearest rows to each query, exactly as [`Gallery::search`]'s scan finds them.
+pub(super) fn search(g: &Gallery, queries: &[f32], k: usize, limit: f32) -> Vec<TopK<f32>> {
+    let (dim, isa) = (g.dim, g.isa);
+    let lanes = if isa == Isa::Avx512 { 16 } else { 8 };
+    let packed = Packed::new(queries, dim, lanes);
+    let m = queries.len() / dim;
+    let rel = 2.0 * (dim as f32 + 8.0) * f32::EPSILON;
+    g.vectors
+        .as_slice()
+        .par_chunks(TASK_ROWS * dim)
+        .enumerate()
+        .map(|(task, rows)| {
+            let base = task * TASK_ROWS;
+            let mut tops = vec![TopK::new(k, limit); m];
+            let mut bounds = vec![f32::NEG_INFINITY; packed.blocks * lanes];
+            bounds[..m].fill(limit);
+            let exact = |qi: usize, row: usize| {
+                let q = &queries[qi * dim..][..dim];
+                (
+                    kernels::f32::l2sq(isa, q, &rows[row * dim..][..dim]),
+                    g.ids[base + row],
+                )
+            };
+            let n = rows.len() / dim;
+            for tile in (0..n).step_by(TILE_ROWS) {
+                let tile_end = (tile + TILE_ROWS).min(n);
+                for group in (0..packed.blocks).step_by(GROUP_BLOCKS) {
+                    let group_end = (group + GROUP_BLOCKS).min(packed.blocks);
+                    let mut r = tile;
+                    while r + R <= tile_end {
+                        let norms: &[f32; R] = g.norms[base + r..][..R].try_into().expect("R");
+                        for pair in (group..group_end).step_by(2) {
+                            let masks = tile_masks(
+                                isa,
+                                &packed,
+                                &rows[r * dim..][..R * dim],
+                                norms,
+                                pair,
+                                &bounds,
+                                rel,
+                            );
+                            for (t, &mask) in masks.iter().enumerate() {
+                                let mut bits = mask;
+                                while bits != 0 {
+                                    let lane = bits.trailing_zeros() as usize;
+                                    bits &= bits - 1;
+                                    let qi = (pair + t % 2) * lanes + lane;
+                                    let (d, id) = exact(qi, r + t / 2);
+                                    tops[qi].push(d, id);
+                                    bounds[qi] = tops[qi].bound();
+                                }
+                            }
+                        }
+                        r += R;
+                    }
+                    // The last rows of a tile that do not fill a register tile: measured exactly.
+                    for row in r..tile_end {
+                        for qi in group * lanes..(group_end * lanes).min(m) {
+                            let (d, id) = exact(qi, row);
+                            tops[qi].push(d, id);
+                            bounds[qi] = tops[qi].bound();
+                        }
+                    }
+                }
+            }
+            tops
+        })
+        .reduce(|| vec![TopK::new(k, limit); m], merge_all)
+}
+
+/// For register tile rows × query blocks `pair`, `pair + 1`: one bit per (row, block, lane)
+/// whose lower bound is at most that query's bound. Index `t = row * 2 + block`.
+fn tile_masks(
+    isa: Isa,
+    packed: &Packed,
+    rows: &[f32],
+    norms: &[f32; R],
+    pair: usize,
+    bounds: &[f32],
+    rel: f32,
+) -> [u32; 2 * R] {
+    let (lanes, dim) = (packed.lanes, rows.len() / R);
+    let span = dim * lanes;
+    let queries = &packed.values[pair * span..(pair + 2) * span];
+    let qn = &packed.norms[pair * lanes..(pair + 2) * lanes];
+    let bounds = &bounds[pair * lanes..(pair + 2) * lanes];
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `search` is only called with AVX2 or AVX-512 paths that `Isa::is_supported`
+        // confirmed; the lane count matches the path.
+        Isa::Avx512 => unsafe { x86::tile16(rows, norms, queries, qn, bounds, rel) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        Isa::Avx2 => unsafe { x86::tile8(rows, norms, queries, qn, bounds, rel) },
+        _ => unreachable!("the product strategy is only chosen for SIMD paths"),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::R;
+    use std::arch::x86_64::*;
+
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn load16(x: &[f32; 16]) -> __m512 {
+        // SAFETY: an [f32; 16] is 64 readable bytes; loadu has no alignment requirement.
+        unsafe { _mm512_loadu_ps(x.as_ptr()) }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx")]
+    fn load8(x: &[f32; 8]) -> __m256 {
+        // SAFETY: an [f32; 8] is 32 readable bytes; loadu has no alignment requirement.
+        unsafe { _mm256_loadu_ps(x.as_ptr()) }
+    }
+
+    /// Splits `R` rows of `dim` values.
+    fn split_rows(rows: &[f32]) -> [&[f32]; R] {
+        let dim = rows.len() / R;
+        std::array::from_fn(|r| &rows[r * dim..(r + 1) * dim])
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn tile16(
+        rows: &[f32],
+        norms: &[f32; R],
+        queries: &[f32],
+        qn: &[f32],
+        bounds: &[f32],
+        rel: f32,
+    ) -> [u32; 2 * R] {
+        let [g0, g1, g2, g3] = split_rows(rows);
+        let (qa, qb) = queries.split_at(queries.len() / 2);
+        let (qa, qb) = (qa.as_chunks::<16>().0, qb.as_chunks::<16>().0);
+        let mut acc = [_mm512_setzero_ps(); 2 * R];
+        let columns = g0.iter().zip(g1).zip(g2).zip(g3).zip(qa.iter().zip(qb));
+        for ((((&x0, &x1), &x2), &x3), (a, b)) in columns {
+            let (a, b) = (load16(a), load16(b));
+            for (r, x) in [x0, x1, x2, x3].into_iter().enumerate() {
+                let x = _mm512_set1_ps(x);
+                acc[2 * r] = _mm512_fmadd_ps(x, a, acc[2 * r]);
+                acc[2 * r + 1] = _mm512_fmadd_ps(x, b, acc[2 * r + 1]);
+            }
+        }
+        let keep = _mm512_set1_ps(1.0 - rel);
+        let qn: [&[f32; 16]; 2] = [qn[..16].try_into().unwrap(), qn[16..32].try_into().unwrap()];
+        let bd: [&[f32; 16]; 2] = [
+            bounds[..16].try_into().unwrap(),
+            bounds[16..32].try_into().unwrap(),
+        ];
+        let mut masks = [0u32; 2 * R];
+        for (t, mask) in masks.iter_mut().enumerate() {
+            let (r, blk) = (t / 2, t % 2);
+            let sum = _mm512_add_ps(load16(qn[blk]), _mm512_set1_ps(norms[r]));
+            let low = _mm512_sub_ps(_mm512_mul_ps(sum, keep), _mm512_add_ps(acc[t], acc[t]));
+            *mask = u32::from(_mm512_cmp_ps_mask::<_CMP_LE_OQ>(low, load16(bd[blk])));
+        }
+        masks
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn tile8(
+        rows: &[f32],
+        norms: &[f32; R],
+        queries: &[f32],
+        qn: &[f32],
+        bounds: &[f32],
+        rel: f32,
+    ) -> [u32; 2 * R] {
+        let [g0, g1, g2, g3] = split_rows(rows);
+        let (qa, qb) = queries.split_at(queries.len() / 2);
+        let (qa, qb) = (qa.as_chunks::<8>().0, qb.as_chunks::<8>().0);
+        let mut acc = [_mm256_setzero_ps(); 2 * R];
+        let columns = g0.iter().zip(g1).zip(g2).zip(g3).zip(qa.iter().zip(qb));
+        for ((((&x0, &x1), &x2), &x3), (a, b)) in columns {
+            let (a, b) = (load8(a), load8(b));
+            for (r, x) in [x0, x1, x2, x3].into_iter().enumerate() {
+                let x = _mm256_set1_ps(x);
+                acc[2 * r] = _mm256_fmadd_ps(x, a, acc[2 * r]);
+                acc[2 * r + 1] = _mm256_fmadd_ps(x, b, acc[2 * r + 1]);
+            }
+        }
+        let keep = _mm256_set1_ps(1.0 - rel);
+        let qn: [&[f32; 8]; 2] = [qn[..8].try_into().unwrap(), qn[8..16].try_into().unwrap()];
+        let bd: [&[f32; 8]; 2] = [
+            bounds[..8].try_into().unwrap(),
+            bounds[8..16].try_into().unwrap(),
+        ];
+        let mut masks = [0u32; 2 * R];
+        for (t, mask) in masks.iter_mut().enumerate() {
+            let (r, blk) = (t / 2, t % 2);
+            let sum = _mm256_add_ps(load8(qn[blk]), _mm256_set1_ps(norms[r]));
+            let low = _mm256_sub_ps(_mm256_mul_ps(sum, keep), _mm256_add_ps(acc[t], acc[t]));
+            let le = _mm256_cmp_ps::<_CMP_LE_OQ>(low, load8(bd[blk]));
+            *mask = _mm256_movemask_ps(le) as u32;
+        }
+        masks
+    }
+}
