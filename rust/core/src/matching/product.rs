@@ -13,14 +13,16 @@
 //! distance before leaving registers: almost every tile ends in one compare and no memory write.
 
 use super::gallery::Gallery;
-use super::search::merge_all;
 use super::topk::TopK;
 use super::{Isa, kernels};
 use rayon::prelude::*;
+use std::ops::Range;
 use zeroize::Zeroizing;
 
 /// Gallery rows per parallel task.
 const TASK_ROWS: usize = 4096;
+/// Fewest tasks a search is split into, so that two to eight cores all get several.
+const MIN_TASKS: usize = 16;
 /// Rows per tile: 256 rows of 128 f32 are 128 KiB and stay in L2 while the query groups visit.
 const TILE_ROWS: usize = 256;
 /// Query blocks per group: 4 blocks of 16 queries × 128 f32 are 32 KiB, about L1.
@@ -62,76 +64,119 @@ impl Packed {
 
 /// The `k` nearest rows to each query, exactly as [`Gallery::search`]'s scan finds them.
 pub(super) fn search(g: &Gallery, queries: &[f32], k: usize, limit: f32) -> Vec<TopK<f32>> {
-    let (dim, isa) = (g.dim, g.isa);
-    let lanes = if isa == Isa::Avx512 { 16 } else { 8 };
-    let packed = Packed::new(queries, dim, lanes);
-    let m = queries.len() / dim;
-    let rel = 2.0 * (dim as f32 + 8.0) * f32::EPSILON;
-    g.vectors
-        .as_slice()
-        .par_chunks(TASK_ROWS * dim)
-        .enumerate()
-        .map(|(task, rows)| {
-            let base = task * TASK_ROWS;
-            let mut tops = vec![TopK::new(k, limit); m];
-            let mut bounds = vec![f32::NEG_INFINITY; packed.blocks * lanes];
-            bounds[..m].fill(limit);
-            let exact = |qi: usize, row: usize| {
-                let q = &queries[qi * dim..][..dim];
+    let lanes = if g.isa == Isa::Avx512 { 16 } else { 8 };
+    let job = Job {
+        g,
+        queries,
+        packed: Packed::new(queries, g.dim, lanes),
+        k,
+        limit,
+        rel: 2.0 * (g.dim as f32 + 8.0) * f32::EPSILON,
+    };
+    let m = queries.len() / g.dim;
+    let row_tasks = g.len().div_ceil(TASK_ROWS);
+    // A small gallery gives few row tasks: split the queries too, so every core has work.
+    let pairs = job.packed.blocks / 2;
+    let query_tasks = MIN_TASKS.div_ceil(row_tasks).clamp(1, pairs);
+    let pairs_per_task = pairs.div_ceil(query_tasks);
+    let tasks: Vec<(Range<usize>, Range<usize>)> = (0..pairs)
+        .step_by(pairs_per_task)
+        .flat_map(|p| {
+            let blocks = 2 * p..2 * (p + pairs_per_task).min(pairs);
+            (0..row_tasks).map(move |t| {
                 (
-                    kernels::f32::l2sq(isa, q, &rows[row * dim..][..dim]),
-                    g.ids[base + row],
+                    t * TASK_ROWS..((t + 1) * TASK_ROWS).min(g.len()),
+                    blocks.clone(),
                 )
-            };
-            let n = rows.len() / dim;
-            for tile in (0..n).step_by(TILE_ROWS) {
-                let tile_end = (tile + TILE_ROWS).min(n);
-                for group in (0..packed.blocks).step_by(GROUP_BLOCKS) {
-                    let group_end = (group + GROUP_BLOCKS).min(packed.blocks);
-                    let mut r = tile;
-                    while r + R <= tile_end {
-                        let norms: &[f32; R] = g.norms[base + r..][..R].try_into().expect("R");
-                        for pair in (group..group_end).step_by(2) {
-                            let masks = tile_masks(
-                                isa,
-                                &packed,
-                                &rows[r * dim..][..R * dim],
-                                norms,
-                                pair,
-                                &bounds,
-                                rel,
-                            );
-                            for (t, &mask) in masks.iter().enumerate() {
-                                let mut bits = mask;
-                                while bits != 0 {
-                                    let lane = bits.trailing_zeros() as usize;
-                                    bits &= bits - 1;
-                                    let qi = (pair + t % 2) * lanes + lane;
-                                    let (d, id) = exact(qi, r + t / 2);
-                                    tops[qi].push(d, id);
-                                    bounds[qi] = tops[qi].bound();
-                                }
+            })
+        })
+        .collect();
+    let partial: Vec<(usize, Vec<TopK<f32>>)> = tasks
+        .into_par_iter()
+        .map(|(rows, blocks)| (blocks.start * lanes, job.run(rows, blocks)))
+        .collect();
+    let mut tops = vec![TopK::new(k, limit); m];
+    for (first, part) in partial {
+        for (top, found) in tops[first..].iter_mut().zip(part) {
+            *top = std::mem::replace(top, TopK::new(k, limit)).merge(found);
+        }
+    }
+    tops
+}
+
+/// One batched search: the gallery, the queries in both layouts, and the selection settings.
+struct Job<'a> {
+    g: &'a Gallery,
+    queries: &'a [f32],
+    packed: Packed,
+    k: usize,
+    limit: f32,
+    rel: f32,
+}
+
+impl Job<'_> {
+    /// The top k of gallery rows `rows` for the queries of blocks `blocks` (an even range).
+    fn run(&self, rows: Range<usize>, blocks: Range<usize>) -> Vec<TopK<f32>> {
+        let (g, dim, lanes) = (self.g, self.g.dim, self.packed.lanes);
+        let m = self.queries.len() / dim;
+        let first = blocks.start * lanes;
+        let count = (blocks.end * lanes).min(m).saturating_sub(first);
+        let mut tops = vec![TopK::new(self.k, self.limit); count];
+        // Bounds for every lane of the blocks; padding lanes stay at −∞ and never match.
+        let mut bounds = vec![f32::NEG_INFINITY; blocks.len() * lanes];
+        bounds[..count].fill(self.limit);
+        let mut offer = |qi: usize, row: usize, bounds: &mut [f32]| {
+            let q = &self.queries[qi * dim..][..dim];
+            let d = kernels::f32::l2sq(g.isa, q, g.vectors.row(row));
+            let local = qi - first;
+            tops[local].push(d, g.ids[row]);
+            bounds[local] = tops[local].bound();
+        };
+        for tile in rows.clone().step_by(TILE_ROWS) {
+            let tile_end = (tile + TILE_ROWS).min(rows.end);
+            for group in blocks.clone().step_by(GROUP_BLOCKS) {
+                let group_end = (group + GROUP_BLOCKS).min(blocks.end);
+                let mut r = tile;
+                while r + R <= tile_end {
+                    let norms: &[f32; R] = g.norms[r..][..R].try_into().expect("R norms");
+                    let tile_rows = &g.vectors.as_slice()[r * dim..][..R * dim];
+                    for pair in (group..group_end).step_by(2) {
+                        let local = &bounds[(pair - blocks.start) * lanes..][..2 * lanes];
+                        let masks = tile_masks(
+                            g.isa,
+                            &self.packed,
+                            tile_rows,
+                            norms,
+                            pair,
+                            local,
+                            self.rel,
+                        );
+                        for (t, &mask) in masks.iter().enumerate() {
+                            let mut bits = mask;
+                            while bits != 0 {
+                                let lane = bits.trailing_zeros() as usize;
+                                bits &= bits - 1;
+                                offer((pair + t % 2) * lanes + lane, r + t / 2, &mut bounds);
                             }
                         }
-                        r += R;
                     }
-                    // The last rows of a tile that do not fill a register tile: measured exactly.
-                    for row in r..tile_end {
-                        for qi in group * lanes..(group_end * lanes).min(m) {
-                            let (d, id) = exact(qi, row);
-                            tops[qi].push(d, id);
-                            bounds[qi] = tops[qi].bound();
-                        }
+                    r += R;
+                }
+                // The last rows of a tile that do not fill a register tile: measured exactly.
+                for row in r..tile_end {
+                    for qi in group * lanes..(group_end * lanes).min(m) {
+                        offer(qi, row, &mut bounds);
                     }
                 }
             }
-            tops
-        })
-        .reduce(|| vec![TopK::new(k, limit); m], merge_all)
+        }
+        tops
+    }
 }
 
 /// For register tile rows × query blocks `pair`, `pair + 1`: one bit per (row, block, lane)
-/// whose lower bound is at most that query's bound. Index `t = row * 2 + block`.
+/// whose lower bound is at most that query's bound (`bounds`: the pair's 2 × lanes bounds).
+/// Index `t = row * 2 + block`.
 fn tile_masks(
     isa: Isa,
     packed: &Packed,
@@ -145,7 +190,6 @@ fn tile_masks(
     let span = dim * lanes;
     let queries = &packed.values[pair * span..(pair + 2) * span];
     let qn = &packed.norms[pair * lanes..(pair + 2) * lanes];
-    let bounds = &bounds[pair * lanes..(pair + 2) * lanes];
     match isa {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `search` is only called with AVX2 or AVX-512 paths that `Isa::is_supported`
