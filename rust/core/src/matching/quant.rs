@@ -6,6 +6,8 @@
 //! batch that exceeds it re-encodes the gallery once. Codes only pick candidates: every returned
 //! distance is recomputed exactly in f32.
 
+use super::Isa;
+use super::kernels::i8::{self as kernel, RowStats};
 use super::rows::Rows;
 use zeroize::Zeroizing;
 
@@ -16,6 +18,8 @@ const QMAX: f32 = 127.0;
 pub struct Codes {
     max_abs: f32,
     codes: Rows<i8>,
+    /// Sum and sum of squares of each row's codes, for the dot-product kernel.
+    stats: Vec<RowStats>,
 }
 
 impl Codes {
@@ -24,6 +28,7 @@ impl Codes {
         Self {
             max_abs: 0.0,
             codes: Rows::new(dim),
+            stats: Vec::new(),
         }
     }
 
@@ -34,7 +39,15 @@ impl Codes {
 
     /// Bytes held.
     pub fn capacity_bytes(&self) -> usize {
-        self.codes.capacity_bytes()
+        self.codes.capacity_bytes() + self.stats.capacity() * std::mem::size_of::<RowStats>()
+    }
+
+    /// Squared distances from the coded query `q` to rows `first..first + out.len()`.
+    pub fn l2sq_block(&self, isa: Isa, q: &[i8], first: usize, out: &mut [i32]) {
+        let dim = q.len();
+        let rows = &self.codes.as_slice()[first * dim..(first + out.len()) * dim];
+        let stats = &self.stats[first..first + out.len()];
+        kernel::l2sq_rows_stats(isa, q, kernel::row_stats(q)[1], rows, stats, out);
     }
 
     /// Encodes `values` with the current scale, clamping what lies outside it.
@@ -56,23 +69,31 @@ impl Codes {
     /// used to re-encode when `new` widens the range.
     pub fn extend(&mut self, new: &[f32], all: &[f32]) {
         let widest = new.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        let dim = self.codes.dim();
         if widest > self.max_abs {
             self.max_abs = widest;
             self.codes.clear();
+            self.stats.clear();
             self.codes.extend(&self.encode(all));
         } else {
             self.codes.extend(&self.encode(new));
         }
+        let done = self.stats.len();
+        let fresh = &self.codes.as_slice()[done * dim..];
+        self.stats
+            .extend(fresh.chunks_exact(dim).map(kernel::row_stats));
     }
 
     /// See [`Rows::swap_remove`]; mirrors the f32 rows.
     pub fn swap_remove(&mut self, i: usize) {
         self.codes.swap_remove(i);
+        self.stats.swap_remove(i);
     }
 
     /// Wipes every code and forgets the scale.
     pub fn clear(&mut self) {
         self.codes.clear();
+        self.stats.clear();
         self.max_abs = 0.0;
     }
 }

@@ -22,6 +22,11 @@ impl<T: DefaultIsZeroes> Rows<T> {
         }
     }
 
+    /// Values per row.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.data.len().checked_div(self.dim).unwrap_or(0)

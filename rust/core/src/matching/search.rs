@@ -119,7 +119,7 @@ impl Gallery {
                 codes.as_slice(),
                 (depth, i32::MAX),
                 |i| i as u64,
-                |q, r, o| kernels::i8::l2sq_rows(self.isa, q, r, o),
+                |q, first, _, o| codes.l2sq_block(self.isa, q, first, o),
             );
             self.rerank(queries, candidates, k, limit)
         } else if m >= PRODUCT_MIN_QUERIES && self.isa != Isa::Portable {
@@ -132,7 +132,7 @@ impl Gallery {
                 self.vectors.as_slice(),
                 (k, limit),
                 |i| ids[i],
-                |q, r, o| kernels::f32::l2sq_rows(self.isa, q, r, o),
+                |q, _, r, o| kernels::f32::l2sq_rows(self.isa, q, r, o),
             )
         };
         Ok(self.finish(tops, k, params.max_distance))
@@ -193,7 +193,7 @@ fn scan<T, K>(
     rows: &[T],
     (k, limit): (usize, K),
     label: impl Fn(usize) -> u64 + Sync,
-    kernel: impl Fn(&[T], &[T], &mut [K]) + Sync,
+    kernel: impl Fn(&[T], usize, &[T], &mut [K]) + Sync,
 ) -> Vec<TopK<K>>
 where
     T: Sync,
@@ -209,7 +209,7 @@ where
                 let n = block_rows.len() / dim;
                 let first = chunk * CHUNK_ROWS + block * BLOCK_ROWS;
                 for (q, top) in queries.chunks_exact(dim).zip(tops.iter_mut()) {
-                    kernel(q, block_rows, &mut keys[..n]);
+                    kernel(q, first, block_rows, &mut keys[..n]);
                     let mut bound = top.bound();
                     for (j, &key) in keys[..n].iter().enumerate() {
                         if key <= bound {
