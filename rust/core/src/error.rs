@@ -29,6 +29,22 @@ pub enum CoreError {
     LengthMismatch { ids: usize, rows: usize },
     /// A parameter outside its documented range.
     InvalidArgument(String),
+    /// Sealed bytes whose authentication tag does not verify: altered, truncated, moved to
+    /// another row or deployment, or sealed under another key of the same id.
+    Tampered { what: &'static str },
+    /// Sealed bytes made under a different key than the one given.
+    WrongKey { what: &'static str },
+    /// Sealed bytes of a format version this build cannot read.
+    UnsupportedVersion { what: &'static str, version: u8 },
+    /// Bytes too short or of the wrong kind to be what they claim.
+    Malformed { what: &'static str },
+    /// `template` failed to open while loading a batch; nothing was loaded.
+    BatchItem {
+        template: u64,
+        cause: Box<CoreError>,
+    },
+    /// The operating system's random number generator failed.
+    Entropy,
 }
 
 impl fmt::Display for CoreError {
@@ -60,6 +76,24 @@ impl fmt::Display for CoreError {
                 write!(f, "{ids} ids were given for {rows} vectors")
             }
             Self::InvalidArgument(what) => f.write_str(what),
+            Self::Tampered { what } => write!(
+                f,
+                "{what} failed authentication: it was altered, truncated or moved to another \
+                 record; it cannot be opened (report it as an integrity incident)"
+            ),
+            Self::WrongKey { what } => write!(
+                f,
+                "{what} was sealed under a different key; load the key it was made with"
+            ),
+            Self::UnsupportedVersion { what, version } => write!(
+                f,
+                "{what} has format version {version}, which this facegate cannot read; upgrade"
+            ),
+            Self::Malformed { what } => write!(f, "{what} is malformed (wrong length or kind)"),
+            Self::BatchItem { template, cause } => {
+                write!(f, "template {template}: {cause}; nothing was loaded")
+            }
+            Self::Entropy => f.write_str("the operating system's random number generator failed"),
         }
     }
 }

@@ -5,9 +5,12 @@
 //!
 //! - [`matching`]: nearest-neighbour search over 128-d face templates (exact f32 and int8 scan
 //!   with exact re-rank), 1:1 distances, run-time SIMD dispatch.
+//! - [`protect`]: template protection: AEAD sealing under per-subject data keys wrapped by a
+//!   master key, crypto-shredding, renewable rotations, decryption straight into a gallery.
 //! - [`error`]: the one error type every fallible core call returns.
 
 pub mod error;
 pub mod matching;
+pub mod protect;
 
 pub use error::CoreError;

@@ -1,0 +1,31 @@
+//! Template protection (R13, R15–R18, R22).
+//!
+//! - [`MasterKey`] wraps per-subject [`DataKey`]s; destroying a subject's wrapped data key makes
+//!   every template sealed under it unrecoverable (crypto-shredding).
+//! - [`seal`] / [`open`] protect one template with XChaCha20-Poly1305, binding deployment,
+//!   subject, template id and format version as associated data.
+//! - [`Rotation`] is the per-deployment secret orthogonal transform that makes templates of the
+//!   same face unlinkable across deployments while preserving distances within one.
+//! - [`open_into_gallery`] decrypts a batch in parallel straight into a gallery.
+//!
+//! Byte formats are documented in `docs/FORMAT.md`. Every secret lives in memory that is wiped
+//! on drop, and no `Debug` output or error message contains secret or template bytes.
+
+mod aead;
+mod format;
+mod kdf;
+mod keys;
+mod load;
+mod rotation;
+mod seal;
+
+pub use keys::{DataKey, KEY_LEN, KeyId, MasterKey};
+pub use load::{SealedItem, open_into_gallery};
+pub use rotation::Rotation;
+pub use seal::{SealContext, open, seal, sealed_len};
+
+/// The primitives under the formats, public so the Wycheproof vectors run through them.
+#[doc(hidden)]
+pub use aead::{open_raw, seal_raw};
+#[doc(hidden)]
+pub use kdf::hkdf_sha256;
