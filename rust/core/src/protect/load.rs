@@ -4,7 +4,7 @@
 //! added to the gallery in one call: plaintext never becomes a Python object, and a single
 //! template that fails to open stops the whole batch before anything is added.
 
-use super::keys::DataKey;
+use super::keys::{DataKey, MasterKey};
 use super::seal::{SealContext, open_into};
 use crate::CoreError;
 use crate::matching::{Gallery, MatrixRef};
@@ -19,29 +19,59 @@ pub struct SealedItem<'a> {
     pub context: SealContext<'a>,
 }
 
+/// One sealed template whose data key is still wrapped: the store's rows as they are on disk.
+pub struct WrappedItem<'a> {
+    pub id: u64,
+    pub sealed: &'a [u8],
+    pub wrapped_key: &'a [u8],
+    pub context: SealContext<'a>,
+}
+
 /// Opens every item and adds it to `gallery` under its id, all or nothing. The error of the
 /// first item (in input order) that fails names its template id.
 pub fn open_into_gallery(gallery: &mut Gallery, items: &[SealedItem<'_>]) -> Result<(), CoreError> {
+    let ids: Vec<u64> = items.iter().map(|item| item.id).collect();
+    load(gallery, &ids, |at, out| {
+        let item = &items[at];
+        open_into(item.sealed, item.key, &item.context, out)
+    })
+}
+
+/// Like [`open_into_gallery`], unwrapping each item's data key with `master` first, so that
+/// data keys, like templates, exist only inside Rust on the load path.
+pub fn open_wrapped_into_gallery(
+    gallery: &mut Gallery,
+    master: &MasterKey,
+    items: &[WrappedItem<'_>],
+) -> Result<(), CoreError> {
+    let ids: Vec<u64> = items.iter().map(|item| item.id).collect();
+    load(gallery, &ids, |at, out| {
+        let item = &items[at];
+        let key = master.unwrap(item.wrapped_key, item.context.subject)?;
+        open_into(item.sealed, &key, &item.context, out)
+    })
+}
+
+/// Decrypts item `at` into its row with `open_one`, in parallel, then adds all rows at once.
+fn load(
+    gallery: &mut Gallery,
+    ids: &[u64],
+    open_one: impl Fn(usize, &mut [f32]) -> Result<(), CoreError> + Sync,
+) -> Result<(), CoreError> {
     let dim = gallery.dim();
-    let mut values = Zeroizing::new(vec![0.0f32; items.len() * dim]);
+    let mut values = Zeroizing::new(vec![0.0f32; ids.len() * dim]);
     let failure = values
         .par_chunks_exact_mut(dim)
-        .zip(items)
         .enumerate()
-        .filter_map(|(at, (out, item))| {
-            open_into(item.sealed, item.key, &item.context, out)
-                .err()
-                .map(|e| (at, item.id, e))
-        })
-        .min_by_key(|(at, _, _)| *at);
-    if let Some((_, template, cause)) = failure {
+        .filter_map(|(at, out)| open_one(at, out).err().map(|e| (at, e)))
+        .min_by_key(|(at, _)| *at);
+    if let Some((at, cause)) = failure {
         return Err(CoreError::BatchItem {
-            template,
+            template: ids[at],
             cause: Box::new(cause),
         });
     }
-    let ids: Vec<u64> = items.iter().map(|item| item.id).collect();
-    gallery.add(&ids, MatrixRef::new(&values, dim)?)
+    gallery.add(ids, MatrixRef::new(&values, dim)?)
 }
 
 #[cfg(test)]

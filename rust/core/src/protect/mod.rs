@@ -20,7 +20,7 @@ mod rotation;
 mod seal;
 
 pub use keys::{DataKey, KEY_LEN, KeyId, MasterKey};
-pub use load::{SealedItem, open_into_gallery};
+pub use load::{SealedItem, WrappedItem, open_into_gallery, open_wrapped_into_gallery};
 pub use rotation::Rotation;
 pub use seal::{SealContext, open, seal, sealed_len};
 
