@@ -5,7 +5,21 @@ from typing import final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Gallery", "distances", "simd_path", "simd_paths"]
+__all__ = [
+    "DataKey",
+    "Gallery",
+    "MasterKey",
+    "Rotation",
+    "distances",
+    "open_into_gallery",
+    "open_keys_into_gallery",
+    "open_template",
+    "seal_template",
+    "sealed_len",
+    "simd_path",
+    "simd_paths",
+    "wrapped_len",
+]
 
 @final
 class Gallery:
@@ -47,3 +61,66 @@ def distances(
 ) -> npt.NDArray[np.float32]: ...
 def simd_paths() -> list[str]: ...
 def simd_path() -> str: ...
+
+@final
+class MasterKey:
+    @staticmethod
+    def generate() -> MasterKey: ...
+    @staticmethod
+    def create_file(path: str) -> MasterKey: ...
+    @staticmethod
+    def from_file(path: str) -> MasterKey: ...
+    @staticmethod
+    def from_env(name: str) -> MasterKey: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> MasterKey: ...
+    @property
+    def id(self) -> str: ...
+    def wrap(self, key: DataKey, subject: str) -> bytes: ...
+    def unwrap(self, wrapped: bytes, subject: str) -> DataKey: ...
+    def rewrap(self, wrapped: bytes, subject: str, new: MasterKey) -> bytes: ...
+
+@final
+class DataKey:
+    @staticmethod
+    def generate() -> DataKey: ...
+    @staticmethod
+    def _from_kms(data: bytes) -> DataKey: ...
+    def _to_kms(self) -> bytes: ...
+    @property
+    def id(self) -> str: ...
+
+@final
+class Rotation:
+    @staticmethod
+    def derive(master: MasterKey, deployment: str, epoch: int = 0, dim: int = 128) -> Rotation: ...
+    @property
+    def dim(self) -> int: ...
+    def apply(self, rows: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
+    def apply_inverse(self, rows: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
+
+def sealed_len(dim: int) -> int: ...
+def wrapped_len() -> int: ...
+def seal_template(
+    template: npt.NDArray[np.float32], key: DataKey, deployment: str, subject: str, template_id: int
+) -> bytes: ...
+def open_template(
+    sealed: bytes, key: DataKey, deployment: str, subject: str, template_id: int
+) -> npt.NDArray[np.float32]: ...
+def open_into_gallery(
+    gallery: Gallery,
+    master: MasterKey,
+    ids: npt.NDArray[np.uint64],
+    sealed: bytes,
+    wrapped: bytes,
+    subjects: list[str],
+    deployment: str,
+) -> None: ...
+def open_keys_into_gallery(
+    gallery: Gallery,
+    keys: list[DataKey],
+    ids: npt.NDArray[np.uint64],
+    sealed: bytes,
+    subjects: list[str],
+    deployment: str,
+) -> None: ...

@@ -14,10 +14,17 @@ from __future__ import annotations
 __all__ = [
     "DuplicateId",
     "FacegateError",
+    "InsecureKeyFile",
+    "IntegrityError",
     "InternalError",
     "InvalidArgument",
     "InvalidTemplate",
+    "KeyFileError",
+    "MalformedData",
+    "TamperedData",
     "UnknownId",
+    "UnsupportedFormat",
+    "WrongKey",
 ]
 
 
@@ -47,3 +54,32 @@ class UnknownId(FacegateError, KeyError):
 
 class InternalError(FacegateError, RuntimeError):
     """A bug in facegate left an object unusable; the message says how to recover."""
+
+
+class IntegrityError(FacegateError):
+    """Protected data failed a check: an integrity incident (R22). Nothing was decrypted."""
+
+
+class TamperedData(IntegrityError):
+    """Sealed bytes whose authentication tag does not verify: altered, truncated, or moved to
+    another record or deployment."""
+
+
+class WrongKey(IntegrityError):
+    """Sealed bytes made under a different key than the one given."""
+
+
+class UnsupportedFormat(IntegrityError):
+    """Sealed bytes of a format version this facegate cannot read."""
+
+
+class MalformedData(IntegrityError):
+    """Bytes too short, too long or of the wrong kind to be what they claim."""
+
+
+class KeyFileError(FacegateError):
+    """A master key could not be read or written (missing, unreadable, not a key)."""
+
+
+class InsecureKeyFile(KeyFileError):
+    """A key file that group or others may access; fix with ``chmod 600``."""

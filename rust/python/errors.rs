@@ -11,11 +11,22 @@ pyo3::import_exception!(facegate.errors, InvalidTemplate);
 pyo3::import_exception!(facegate.errors, DuplicateId);
 pyo3::import_exception!(facegate.errors, UnknownId);
 pyo3::import_exception!(facegate.errors, InternalError);
+pyo3::import_exception!(facegate.errors, TamperedData);
+pyo3::import_exception!(facegate.errors, WrongKey);
+pyo3::import_exception!(facegate.errors, UnsupportedFormat);
+pyo3::import_exception!(facegate.errors, MalformedData);
+pyo3::import_exception!(facegate.errors, KeyFileError);
+pyo3::import_exception!(facegate.errors, InsecureKeyFile);
 
 /// Maps each core refusal to its exception class; the message never holds vector values.
 pub fn to_py(err: CoreError) -> PyErr {
     let msg = err.to_string();
-    match err {
+    // A batch failure is raised as its cause's class, with the template id in the message.
+    let kind = match err {
+        CoreError::BatchItem { cause, .. } => *cause,
+        other => other,
+    };
+    match kind {
         CoreError::DimensionMismatch { .. }
         | CoreError::OutOfRange { .. }
         | CoreError::ZeroNorm { .. } => InvalidTemplate::new_err(msg),
@@ -24,6 +35,11 @@ pub fn to_py(err: CoreError) -> PyErr {
         CoreError::ReservedId
         | CoreError::LengthMismatch { .. }
         | CoreError::InvalidArgument(_) => InvalidArgument::new_err(msg),
+        CoreError::Tampered { .. } => TamperedData::new_err(msg),
+        CoreError::WrongKey { .. } => WrongKey::new_err(msg),
+        CoreError::UnsupportedVersion { .. } => UnsupportedFormat::new_err(msg),
+        CoreError::Malformed { .. } => MalformedData::new_err(msg),
+        CoreError::BatchItem { .. } | CoreError::Entropy => InternalError::new_err(msg),
     }
 }
 

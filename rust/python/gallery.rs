@@ -38,11 +38,11 @@ pub fn parse_metric(name: &str) -> PyResult<Metric> {
 }
 
 impl PyGallery {
-    fn read(&self) -> PyResult<RwLockReadGuard<'_, Gallery>> {
+    pub(crate) fn read(&self) -> PyResult<RwLockReadGuard<'_, Gallery>> {
         self.inner.read().map_err(|_| poisoned())
     }
 
-    fn write(&self) -> PyResult<RwLockWriteGuard<'_, Gallery>> {
+    pub(crate) fn write(&self) -> PyResult<RwLockWriteGuard<'_, Gallery>> {
         self.inner.write().map_err(|_| poisoned())
     }
 }

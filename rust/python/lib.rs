@@ -7,6 +7,8 @@
 mod distance;
 mod errors;
 mod gallery;
+mod keyfile;
+mod protect;
 mod simd;
 
 use pyo3::prelude::*;
@@ -17,6 +19,11 @@ mod _core {
     use crate::distance::distances;
     #[pymodule_export]
     use crate::gallery::PyGallery;
+    #[pymodule_export]
+    use crate::protect::{
+        PyDataKey, PyMasterKey, PyRotation, open_into_gallery, open_keys_into_gallery,
+        open_template, seal_template, sealed_len, wrapped_len,
+    };
     #[pymodule_export]
     use crate::simd::{simd_path, simd_paths};
 }

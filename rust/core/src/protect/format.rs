@@ -1,6 +1,6 @@
 //! The shared header of every sealed object, and the associated-data encoding.
 //!
-//! `version (1) | kind (1) | key id (8) | nonce (24)`, then ciphertext and a 16-byte tag. The
+//! `version (1) | kind (1) | key id (8) | nonce (12)`, then ciphertext and a 16-byte tag. The
 //! whole header is part of the associated data, so no header byte can change undetected.
 
 use super::aead::{NONCE_LEN, TAG_LEN};
@@ -70,7 +70,7 @@ pub fn parse(bytes: &[u8], kind: Kind) -> Result<Parsed<'_>, CoreError> {
     Ok(Parsed {
         header,
         key_id: header[2..10].try_into().expect("8 bytes"),
-        nonce: header[10..].try_into().expect("24 bytes"),
+        nonce: header[10..].try_into().expect("12 bytes"),
         body,
     })
 }

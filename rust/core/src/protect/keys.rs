@@ -14,6 +14,8 @@ use zeroize::Zeroizing;
 
 /// Key length in bytes (256 bits).
 pub const KEY_LEN: usize = 32;
+/// Bytes of a wrapped data key: header, encrypted key, tag.
+pub const WRAPPED_KEY_LEN: usize = format::HEADER_LEN + KEY_LEN + super::aead::TAG_LEN;
 /// A key's public fingerprint.
 pub type KeyId = [u8; 8];
 
@@ -53,10 +55,11 @@ pub struct MasterKey {
     id: KeyId,
 }
 
-/// A subject's template key.
+/// A subject's template key. Its id is derived on first use: loading a gallery unwraps one data
+/// key per template and never needs it unless a template fails to open.
 pub struct DataKey {
     secret: Secret,
-    id: KeyId,
+    id: std::sync::OnceLock<KeyId>,
 }
 
 impl fmt::Debug for MasterKey {
@@ -67,7 +70,7 @@ impl fmt::Debug for MasterKey {
 
 impl fmt::Debug for DataKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DataKey(id={})", hex_id(&self.id))
+        write!(f, "DataKey(id={})", hex_id(&self.id()))
     }
 }
 
@@ -164,13 +167,15 @@ impl DataKey {
     }
 
     fn from_secret(secret: Secret) -> Self {
-        let id = secret.id();
-        Self { secret, id }
+        Self {
+            secret,
+            id: std::sync::OnceLock::new(),
+        }
     }
 
     /// The public fingerprint.
     pub fn id(&self) -> KeyId {
-        self.id
+        *self.id.get_or_init(|| self.secret.id())
     }
 
     /// The secret bytes (AEAD key, and the KMS path).
@@ -191,6 +196,7 @@ mod tests {
         );
         let key = DataKey::generate().unwrap();
         let wrapped = master.wrap(&key, b"alice").unwrap();
+        assert_eq!(wrapped.len(), WRAPPED_KEY_LEN);
         assert_eq!(
             master.unwrap(&wrapped, b"alice").unwrap().secret_bytes(),
             key.secret_bytes()
@@ -209,7 +215,7 @@ mod tests {
             assert!(master.unwrap(&bad, b"alice").is_err(), "bit {bit}");
         }
         assert!(matches!(
-            master.unwrap(&wrapped[..40], b"alice"),
+            master.unwrap(&wrapped[..30], b"alice"),
             Err(CoreError::Malformed { .. })
         ));
     }

@@ -134,5 +134,32 @@ mod tests {
             "{err}"
         );
         assert!(bad.is_empty());
+
+        // The same rows through wrapped keys, as a store keeps them.
+        let master = MasterKey::generate().unwrap();
+        let wrapped: Vec<Vec<u8>> = (0..3)
+            .map(|i| master.wrap(&keys[i], subjects[i]).unwrap())
+            .collect();
+        let on_disk: Vec<WrappedItem<'_>> = items
+            .iter()
+            .zip(&wrapped)
+            .map(|(it, w)| WrappedItem {
+                id: it.id,
+                sealed: it.sealed,
+                wrapped_key: w,
+                context: it.context,
+            })
+            .collect();
+        let mut again = Gallery::new(4, Metric::Euclidean, false).unwrap();
+        open_wrapped_into_gallery(&mut again, &master, &on_disk).unwrap();
+        assert_eq!(again.len(), 3);
+        let stranger = MasterKey::generate().unwrap();
+        let mut none = Gallery::new(4, Metric::Euclidean, false).unwrap();
+        let err = open_wrapped_into_gallery(&mut none, &stranger, &on_disk).unwrap_err();
+        assert!(
+            matches!(err, CoreError::BatchItem { template: 0, .. }),
+            "{err}"
+        );
+        assert!(none.is_empty());
     }
 }

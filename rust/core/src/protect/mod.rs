@@ -19,7 +19,7 @@ mod load;
 mod rotation;
 mod seal;
 
-pub use keys::{DataKey, KEY_LEN, KeyId, MasterKey};
+pub use keys::{DataKey, KEY_LEN, KeyId, MasterKey, WRAPPED_KEY_LEN};
 pub use load::{SealedItem, WrappedItem, open_into_gallery, open_wrapped_into_gallery};
 pub use rotation::Rotation;
 pub use seal::{SealContext, open, seal, sealed_len};

@@ -85,12 +85,16 @@ pub(super) fn open_into(
     if parsed.body.len() != 4 * out.len() + TAG_LEN {
         return Err(CoreError::Malformed { what });
     }
-    if parsed.key_id != key.id() {
-        return Err(CoreError::WrongKey { what });
-    }
     let aad = ctx.associated_data(parsed.header, out.len());
-    let plain = open_raw(key.secret_bytes(), &parsed.nonce, &aad, parsed.body)
-        .ok_or(CoreError::Tampered { what })?;
+    // The tag is checked first; only a failure pays for the key id that tells a wrong key from
+    // tampered bytes.
+    let Some(plain) = open_raw(key.secret_bytes(), &parsed.nonce, &aad, parsed.body) else {
+        return Err(if parsed.key_id != key.id() {
+            CoreError::WrongKey { what }
+        } else {
+            CoreError::Tampered { what }
+        });
+    };
     for (value, bytes) in out.iter_mut().zip(plain.as_chunks::<4>().0) {
         *value = f32::from_le_bytes(*bytes);
     }
