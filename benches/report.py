@@ -18,9 +18,21 @@ def main(path: str) -> None:
     with open(path, encoding="utf-8") as handle:
         runs: list[dict[str, Any]] = json.load(handle)["benchmarks"]
     table: dict[tuple[int, int], dict[str, float]] = defaultdict(dict)
+    protect: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
     for run in runs:
         info = run["extra_info"]
+        if "operation" in info:
+            protect[(info["operation"], info["n"])][info["engine"]] = run["stats"]["median"]
+            continue
         table[(info["n"], info["batch"])][info["engine"]] = run["stats"]["median"]
+    if protect:
+        print("| operation | templates | facegate | cryptography AESGCM from Python | ratio |")
+        print("|---|---:|---:|---:|---:|")
+        for (operation, n), times in sorted(protect.items()):
+            cells = [operation, f"{n:,}", _time(times, "facegate"), _time(times, "cryptography")]
+            cells.append(_ratio(times, "facegate", "cryptography"))
+            print("| " + " | ".join(cells) + " |")
+        print()
     print(
         "| gallery | batch | facegate exact | facegate int8 | faiss IndexFlatL2 | numpy "
         "| exact vs faiss | int8 vs exact | exact vs numpy |"
@@ -32,6 +44,19 @@ def main(path: str) -> None:
         cells += [_ratio(times, "facegate", "faiss"), _ratio(times, "facegate_int8", "facegate")]
         cells += [_ratio(times, "facegate", "numpy")]
         print("| " + " | ".join(cells) + " |")
+
+
+def _time(times: dict[str, float], name: str) -> str:
+    if name not in times:
+        return "—"
+    value = times[name]
+    return (
+        f"{value:.3f} s"
+        if value >= 1
+        else f"{value * 1e6:,.2f} µs"
+        if value < 1e-3
+        else _ms(times, name)
+    )
 
 
 def _ms(times: dict[str, float], name: str) -> str:
