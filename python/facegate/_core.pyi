@@ -14,6 +14,7 @@ __all__ = [
     "open_into_gallery",
     "open_keys_into_gallery",
     "open_template",
+    "renew_template",
     "seal_template",
     "sealed_len",
     "simd_path",
@@ -107,12 +108,21 @@ def seal_template(
 def open_template(
     sealed: bytes, key: DataKey, deployment: str, subject: str, template_id: int
 ) -> npt.NDArray[np.float32]: ...
+def renew_template(
+    sealed: bytes,
+    key: DataKey,
+    deployment: str,
+    subject: str,
+    template_id: int,
+    old: Rotation,
+    new: Rotation,
+) -> bytes: ...
 def open_into_gallery(
     gallery: Gallery,
     master: MasterKey,
     ids: npt.NDArray[np.uint64],
-    sealed: bytes,
-    wrapped: bytes,
+    sealed: list[bytes],
+    wrapped: list[bytes],
     subjects: list[str],
     deployment: str,
 ) -> None: ...
@@ -120,7 +130,7 @@ def open_keys_into_gallery(
     gallery: Gallery,
     keys: list[DataKey],
     ids: npt.NDArray[np.uint64],
-    sealed: bytes,
+    sealed: list[bytes],
     subjects: list[str],
     deployment: str,
 ) -> None: ...

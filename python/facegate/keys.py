@@ -32,6 +32,7 @@ __all__ = [
     "Rotation",
     "open_into_gallery",
     "open_template",
+    "renew_template",
     "seal_template",
     "sealed_len",
 ]
@@ -215,6 +216,23 @@ def open_template(
     return _core.open_template(bytes(sealed), key._inner, deployment, subject, int(template_id))
 
 
+def renew_template(
+    sealed: bytes,
+    key: DataKey,
+    *,
+    deployment: str,
+    subject: str,
+    template_id: int,
+    old: Rotation,
+    new: Rotation,
+) -> bytes:
+    """Re-keys a sealed template from rotation ``old`` to ``new`` (R18 renewal): opened, turned
+    back and forward, and sealed again inside Rust; the plaintext never reaches Python."""
+    return _core.renew_template(
+        bytes(sealed), key._inner, deployment, subject, int(template_id), old._inner, new._inner
+    )
+
+
 def open_into_gallery(
     gallery: Gallery,
     master: MasterKey | KmsMasterKey,
@@ -233,34 +251,23 @@ def open_into_gallery(
     fails, the error names its template id and nothing is added.
     """
     id_array = as_ids(ids)
-    n = len(id_array)
-    if not len(sealed) == len(wrapped_keys) == len(subjects) == n:
+    if not len(sealed) == len(wrapped_keys) == len(subjects) == len(id_array):
         raise InvalidArgument(
-            f"{n} ids need as many sealed templates, wrapped keys and subjects; got "
-            f"{len(sealed)}, {len(wrapped_keys)} and {len(subjects)}"
-        )
-    record = sealed_len(gallery.dim)
-    if any(len(s) != record for s in sealed):
-        at = next(i for i, s in enumerate(sealed) if len(s) != record)
-        raise InvalidArgument(
-            f"sealed template {int(id_array[at])} has {len(sealed[at])} bytes, "
-            f"expected {record} for dimension {gallery.dim}"
+            f"{len(id_array)} ids need as many sealed templates, wrapped keys and subjects; "
+            f"got {len(sealed)}, {len(wrapped_keys)} and {len(subjects)}"
         )
     if isinstance(master, KmsMasterKey):
         keys = [master.unwrap(w, s)._inner for w, s in zip(wrapped_keys, subjects, strict=True)]
         _core.open_keys_into_gallery(
-            gallery._inner, keys, id_array, b"".join(sealed), list(subjects), deployment
+            gallery._inner, keys, id_array, list(sealed), list(subjects), deployment
         )
         return
-    wrapped_len = _core.wrapped_len()
-    if any(len(w) != wrapped_len for w in wrapped_keys):
-        raise InvalidArgument(f"every wrapped key must have {wrapped_len} bytes")
     _core.open_into_gallery(
         gallery._inner,
         master._inner,
         id_array,
-        b"".join(sealed),
-        b"".join(wrapped_keys),
+        list(sealed),
+        list(wrapped_keys),
         list(subjects),
         deployment,
     )

@@ -22,7 +22,7 @@ mod _core {
     #[pymodule_export]
     use crate::protect::{
         PyDataKey, PyMasterKey, PyRotation, open_into_gallery, open_keys_into_gallery,
-        open_template, seal_template, sealed_len, wrapped_len,
+        open_template, renew_template, seal_template, sealed_len, wrapped_len,
     };
     #[pymodule_export]
     use crate::simd::{simd_path, simd_paths};

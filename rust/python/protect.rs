@@ -13,7 +13,7 @@ use facegate_core::protect::{
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyString};
 use std::path::PathBuf;
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -228,6 +228,29 @@ impl PyRotation {
     }
 }
 
+/// Re-keys one sealed template from rotation `old` to `new`; plaintext stays in Rust.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)] // the seal context's three fields plus two rotations
+pub fn renew_template<'py>(
+    py: Python<'py>,
+    sealed: &[u8],
+    key: &PyDataKey,
+    deployment: &str,
+    subject: &str,
+    template_id: u64,
+    old: &PyRotation,
+    new: &PyRotation,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let ctx = SealContext {
+        deployment: deployment.as_bytes(),
+        subject: subject.as_bytes(),
+        template: template_id,
+    };
+    let renewed =
+        protect::renew(sealed, &key.inner, &ctx, &old.inner, &new.inner).map_err(to_py)?;
+    Ok(PyBytes::new(py, &renewed))
+}
+
 /// Bytes of a sealed template of `dim` values.
 #[pyfunction]
 pub fn sealed_len(dim: usize) -> usize {
@@ -279,9 +302,43 @@ pub fn open_template<'py>(
     Ok(values.to_vec().into_pyarray(py))
 }
 
+/// Borrows the bytes of each object and the text of each string, checking every length,
+/// so the GIL can be released without copying: `bytes` and `str` are immutable and `rows`
+/// keeps them alive for the call.
+struct Rows<'a> {
+    sealed: Vec<&'a [u8]>,
+    subjects: Vec<&'a str>,
+}
+
+fn borrow_rows<'a, 'py>(
+    n: usize,
+    record: usize,
+    sealed: &'a [Bound<'py, PyBytes>],
+    subjects: &'a [Bound<'py, PyString>],
+) -> PyResult<Rows<'a>> {
+    if sealed.len() != n || subjects.len() != n {
+        return Err(InvalidArgument::new_err(format!(
+            "{n} ids need {n} sealed templates and {n} subjects; got {} and {}",
+            sealed.len(),
+            subjects.len()
+        )));
+    }
+    let sealed: Vec<&[u8]> = sealed.iter().map(|b| b.as_bytes()).collect();
+    if let Some(at) = sealed.iter().position(|s| s.len() != record) {
+        return Err(InvalidArgument::new_err(format!(
+            "sealed template at position {at} has {} bytes, expected {record}",
+            sealed[at].len()
+        )));
+    }
+    let subjects = subjects
+        .iter()
+        .map(|s| s.to_str())
+        .collect::<PyResult<Vec<&str>>>()?;
+    Ok(Rows { sealed, subjects })
+}
+
 /// Unwraps each row's data key with `master`, opens each sealed template and adds them all to
-/// `gallery`, in parallel with the GIL released; all or nothing. `sealed` and `wrapped` are the
-/// rows' fixed-length records concatenated.
+/// `gallery`, in parallel with the GIL released; all or nothing.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // mirrors the store's columns one to one
 pub fn open_into_gallery(
@@ -289,35 +346,31 @@ pub fn open_into_gallery(
     gallery: &PyGallery,
     master: &PyMasterKey,
     ids: PyReadonlyArray1<'_, u64>,
-    sealed: &[u8],
-    wrapped: &[u8],
-    subjects: Vec<String>,
+    sealed: Vec<Bound<'_, PyBytes>>,
+    wrapped: Vec<Bound<'_, PyBytes>>,
+    subjects: Vec<Bound<'_, PyString>>,
     deployment: &str,
 ) -> PyResult<()> {
     let ids = ids.as_array().to_vec();
-    let n = ids.len();
-    let dim = gallery.read()?.dim();
-    let record = protect::sealed_len(dim);
-    if sealed.len() != n * record || wrapped.len() != n * WRAPPED_LEN || subjects.len() != n {
+    let record = protect::sealed_len(gallery.read()?.dim());
+    let rows = borrow_rows(ids.len(), record, &sealed, &subjects)?;
+    let wrapped: Vec<&[u8]> = wrapped.iter().map(|b| b.as_bytes()).collect();
+    if wrapped.len() != ids.len() || wrapped.iter().any(|w| w.len() != WRAPPED_LEN) {
         return Err(InvalidArgument::new_err(format!(
-            "{n} ids need {n} sealed templates of {record} bytes, {n} wrapped keys of \
-             {WRAPPED_LEN} bytes and {n} subjects; got {} bytes, {} bytes and {} subjects",
-            sealed.len(),
-            wrapped.len(),
-            subjects.len()
+            "{} ids need as many wrapped keys of {WRAPPED_LEN} bytes",
+            ids.len()
         )));
     }
-    let (sealed, wrapped) = (sealed.to_vec(), wrapped.to_vec());
     let key = Arc::clone(&master.inner);
     py.detach(|| {
-        let items: Vec<WrappedItem<'_>> = (0..n)
+        let items: Vec<WrappedItem<'_>> = (0..ids.len())
             .map(|i| WrappedItem {
                 id: ids[i],
-                sealed: &sealed[i * record..(i + 1) * record],
-                wrapped_key: &wrapped[i * WRAPPED_LEN..(i + 1) * WRAPPED_LEN],
+                sealed: rows.sealed[i],
+                wrapped_key: wrapped[i],
                 context: SealContext {
                     deployment: deployment.as_bytes(),
-                    subject: subjects[i].as_bytes(),
+                    subject: rows.subjects[i].as_bytes(),
                     template: ids[i],
                 },
             })
@@ -335,30 +388,29 @@ pub fn open_keys_into_gallery(
     gallery: &PyGallery,
     keys: Vec<PyRef<'_, PyDataKey>>,
     ids: PyReadonlyArray1<'_, u64>,
-    sealed: &[u8],
-    subjects: Vec<String>,
+    sealed: Vec<Bound<'_, PyBytes>>,
+    subjects: Vec<Bound<'_, PyString>>,
     deployment: &str,
 ) -> PyResult<()> {
     let ids = ids.as_array().to_vec();
-    let n = ids.len();
-    let dim = gallery.read()?.dim();
-    let record = protect::sealed_len(dim);
-    if sealed.len() != n * record || keys.len() != n || subjects.len() != n {
+    let record = protect::sealed_len(gallery.read()?.dim());
+    let rows = borrow_rows(ids.len(), record, &sealed, &subjects)?;
+    if keys.len() != ids.len() {
         return Err(InvalidArgument::new_err(format!(
-            "{n} ids need {n} sealed templates of {record} bytes, {n} keys and {n} subjects"
+            "{} ids need as many keys",
+            ids.len()
         )));
     }
     let keys: Vec<Arc<DataKey>> = keys.iter().map(|k| Arc::clone(&k.inner)).collect();
-    let sealed = sealed.to_vec();
     py.detach(|| {
-        let items: Vec<SealedItem<'_>> = (0..n)
+        let items: Vec<SealedItem<'_>> = (0..ids.len())
             .map(|i| SealedItem {
                 id: ids[i],
-                sealed: &sealed[i * record..(i + 1) * record],
+                sealed: rows.sealed[i],
                 key: &keys[i],
                 context: SealContext {
                     deployment: deployment.as_bytes(),
-                    subject: subjects[i].as_bytes(),
+                    subject: rows.subjects[i].as_bytes(),
                     template: ids[i],
                 },
             })

@@ -4,8 +4,9 @@ use super::quant::Codes;
 use super::rows::Rows;
 use super::{Isa, MatrixRef, kernels};
 use crate::error::CoreError;
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::ops::Deref;
+use zeroize::Zeroizing;
 
 /// The id that marks an empty result slot; it cannot be added.
 pub const NO_ID: u64 = u64::MAX;
@@ -126,6 +127,30 @@ impl Gallery {
 
     /// Adds rows under `ids`, all or nothing: every check runs before anything is stored.
     pub fn add(&mut self, ids: &[u64], vectors: MatrixRef<'_>) -> Result<(), CoreError> {
+        self.check_new(ids, vectors)?;
+        match self.metric {
+            Metric::Euclidean => self.vectors.extend(vectors.as_slice()),
+            Metric::Cosine => self.vectors.extend(&vectors.normalized()?),
+        }
+        self.commit(ids);
+        Ok(())
+    }
+
+    /// Like [`Gallery::add`] for rows the caller no longer needs: an empty Euclidean gallery
+    /// adopts the buffer instead of copying it (loading a store of a million templates).
+    pub fn add_owned(&mut self, ids: &[u64], values: Zeroizing<Vec<f32>>) -> Result<(), CoreError> {
+        let view = MatrixRef::new(&values, self.dim)?;
+        self.check_new(ids, view)?;
+        match self.metric {
+            Metric::Euclidean => self.vectors.extend_owned(values),
+            Metric::Cosine => self.vectors.extend(&view.normalized()?),
+        }
+        self.commit(ids);
+        Ok(())
+    }
+
+    /// Every check `add` makes, before anything changes.
+    fn check_new(&self, ids: &[u64], vectors: MatrixRef<'_>) -> Result<(), CoreError> {
         if ids.len() != vectors.rows() {
             return Err(CoreError::LengthMismatch {
                 ids: ids.len(),
@@ -133,36 +158,35 @@ impl Gallery {
             });
         }
         vectors.check(self.dim)?;
-        let mut seen = HashSet::with_capacity(ids.len());
-        for &id in ids {
-            if id == NO_ID {
-                return Err(CoreError::ReservedId);
-            }
-            if self.position.contains_key(&id) || !seen.insert(id) {
-                return Err(CoreError::DuplicateId { id });
-            }
+        if ids.contains(&NO_ID) {
+            return Err(CoreError::ReservedId);
         }
-        let normalized;
-        let values: &[f32] = match self.metric {
-            Metric::Euclidean => vectors.as_slice(),
-            Metric::Cosine => {
-                normalized = vectors.normalized()?;
-                normalized.deref()
-            }
-        };
-        self.ids.reserve(ids.len());
+        if let Some(&id) = ids.iter().find(|id| self.position.contains_key(id)) {
+            return Err(CoreError::DuplicateId { id });
+        }
+        // Sorting finds repeats within the batch faster than a hash set for large loads.
+        let mut sorted = ids.to_vec();
+        sorted.par_sort_unstable();
+        match sorted.windows(2).find(|pair| pair[0] == pair[1]) {
+            Some(pair) => Err(CoreError::DuplicateId { id: pair[0] }),
+            None => Ok(()),
+        }
+    }
+
+    /// Records `ids` for the rows just appended to `vectors`, and their norms and codes.
+    fn commit(&mut self, ids: &[u64]) {
+        let first = self.ids.len();
         self.position.reserve(ids.len());
-        for &id in ids {
-            self.position.insert(id, self.ids.len());
-            self.ids.push(id);
+        for (at, &id) in (first..).zip(ids) {
+            self.position.insert(id, at);
         }
-        self.vectors.extend(values);
+        self.ids.extend_from_slice(ids);
+        let added = &self.vectors.as_slice()[first * self.dim..];
         self.norms
-            .extend(values.chunks_exact(self.dim).map(kernels::f32::norm_sq));
+            .par_extend(added.par_chunks_exact(self.dim).map(kernels::f32::norm_sq));
         if let Some(codes) = &mut self.codes {
-            codes.extend(values, self.vectors.as_slice());
+            codes.extend(added, self.vectors.as_slice());
         }
-        Ok(())
     }
 
     /// Removes `ids`, all or nothing, wiping their vectors and codes from memory.

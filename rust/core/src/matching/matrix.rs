@@ -1,6 +1,7 @@
 //! A borrowed row-major matrix, checked once at the boundary.
 
 use crate::error::{CoreError, MAX_ABS_VALUE};
+use rayon::prelude::*;
 use zeroize::Zeroizing;
 
 /// `rows × cols` f32 values, row-major, borrowed from the caller.
@@ -45,14 +46,9 @@ impl<'a> MatrixRef<'a> {
                 got: self.cols,
             });
         }
-        match self
-            .data
-            .iter()
-            .position(|x| x.is_nan() || x.abs() > MAX_ABS_VALUE)
-        {
-            Some(at) => Err(CoreError::OutOfRange {
-                row: at / dim.max(1),
-            }),
+        let bad = |row: &[f32]| row.iter().any(|x| x.is_nan() || x.abs() > MAX_ABS_VALUE);
+        match self.data.par_chunks(dim.max(1)).position_first(bad) {
+            Some(row) => Err(CoreError::OutOfRange { row }),
             None => Ok(()),
         }
     }

@@ -60,6 +60,16 @@ impl<T: DefaultIsZeroes> Rows<T> {
         self.data.extend_from_slice(values);
     }
 
+    /// Appends whole rows, adopting `values` without a copy when there are no rows yet.
+    pub fn extend_owned(&mut self, mut values: zeroize::Zeroizing<Vec<T>>) {
+        if self.data.is_empty() {
+            self.data.zeroize();
+            self.data = std::mem::take(&mut *values);
+        } else {
+            self.extend(&values);
+        }
+    }
+
     /// Moves the last row into row `i` and wipes the last row's old place.
     pub fn swap_remove(&mut self, i: usize) {
         let last = self.len() - 1;

@@ -7,7 +7,7 @@
 use super::keys::{DataKey, MasterKey};
 use super::seal::{SealContext, open_into};
 use crate::CoreError;
-use crate::matching::{Gallery, MatrixRef};
+use crate::matching::Gallery;
 use rayon::prelude::*;
 use zeroize::Zeroizing;
 
@@ -71,13 +71,13 @@ fn load(
             cause: Box::new(cause),
         });
     }
-    gallery.add(ids, MatrixRef::new(&values, dim)?)
+    gallery.add_owned(ids, values)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::{Metric, SearchParams};
+    use crate::matching::{MatrixRef, Metric, SearchParams};
     use crate::protect::seal;
 
     #[test]

@@ -21,7 +21,7 @@ mod seal;
 
 pub use keys::{DataKey, KEY_LEN, KeyId, MasterKey, WRAPPED_KEY_LEN};
 pub use load::{SealedItem, WrappedItem, open_into_gallery, open_wrapped_into_gallery};
-pub use rotation::Rotation;
+pub use rotation::{Rotation, renew};
 pub use seal::{SealContext, open, seal, sealed_len};
 
 /// The primitives under the formats, public so the Wycheproof vectors run through them.
