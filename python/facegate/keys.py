@@ -202,10 +202,17 @@ def seal_template(
 ) -> bytes:
     """``template`` sealed under ``key``; deployment, subject and template id are authenticated
     with it, so it opens nowhere else. Each call uses a fresh random nonce."""
-    values = as_matrix(template, name="template")
-    if values.shape[0] != 1:
-        raise InvalidArgument("seal_template seals one template; call it once per template")
-    return _core.seal_template(values[0], key._inner, deployment, subject, int(template_id))
+    if not (
+        isinstance(template, np.ndarray)
+        and template.dtype == np.float32
+        and template.ndim == 1
+        and template.flags.c_contiguous
+    ):
+        matrix = as_matrix(template, name="template")
+        if matrix.shape[0] != 1:
+            raise InvalidArgument("seal_template seals one template; call it once per template")
+        template = matrix[0]
+    return _core.seal_template(template, key._inner, deployment, subject, int(template_id))
 
 
 def open_template(
