@@ -310,6 +310,17 @@ struct Rows<'a> {
     subjects: Vec<&'a str>,
 }
 
+impl Rows<'_> {
+    /// The seal context of row `i`: the template id is the row's gallery id.
+    fn context<'s>(&'s self, i: usize, id: u64, deployment: &'s str) -> SealContext<'s> {
+        SealContext {
+            deployment: deployment.as_bytes(),
+            subject: self.subjects[i].as_bytes(),
+            template: id,
+        }
+    }
+}
+
 fn borrow_rows<'a, 'py>(
     n: usize,
     record: usize,
@@ -368,11 +379,7 @@ pub fn open_into_gallery(
                 id: ids[i],
                 sealed: rows.sealed[i],
                 wrapped_key: wrapped[i],
-                context: SealContext {
-                    deployment: deployment.as_bytes(),
-                    subject: rows.subjects[i].as_bytes(),
-                    template: ids[i],
-                },
+                context: rows.context(i, ids[i], deployment),
             })
             .collect();
         let mut target = gallery.write()?;
@@ -408,11 +415,7 @@ pub fn open_keys_into_gallery(
                 id: ids[i],
                 sealed: rows.sealed[i],
                 key: &keys[i],
-                context: SealContext {
-                    deployment: deployment.as_bytes(),
-                    subject: rows.subjects[i].as_bytes(),
-                    template: ids[i],
-                },
+                context: rows.context(i, ids[i], deployment),
             })
             .collect();
         let mut target = gallery.write()?;

@@ -205,21 +205,8 @@ fn tile_masks(
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::R;
+    use crate::matching::kernels::load::{load8, load16};
     use std::arch::x86_64::*;
-
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    fn load16(x: &[f32; 16]) -> __m512 {
-        // SAFETY: an [f32; 16] is 64 readable bytes; loadu has no alignment requirement.
-        unsafe { _mm512_loadu_ps(x.as_ptr()) }
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx")]
-    fn load8(x: &[f32; 8]) -> __m256 {
-        // SAFETY: an [f32; 8] is 32 readable bytes; loadu has no alignment requirement.
-        unsafe { _mm256_loadu_ps(x.as_ptr()) }
-    }
 
     /// Splits `R` rows of `dim` values.
     fn split_rows(rows: &[f32]) -> [&[f32]; R] {

@@ -65,30 +65,8 @@ pub fn l2sq_portable(a: &[f32], b: &[f32]) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
+    use super::super::load::{load_tail16, load8, load16};
     use std::arch::x86_64::*;
-
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    fn load16(x: &[f32; 16]) -> __m512 {
-        // SAFETY: an [f32; 16] is 64 readable bytes; loadu has no alignment requirement.
-        unsafe { _mm512_loadu_ps(x.as_ptr()) }
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    fn load_tail16(x: &[f32]) -> __m512 {
-        debug_assert!(x.len() < 16);
-        let mask: __mmask16 = (1u16 << x.len()) - 1;
-        // SAFETY: the mask enables exactly the first x.len() lanes, and only those are read.
-        unsafe { _mm512_maskz_loadu_ps(mask, x.as_ptr()) }
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx")]
-    fn load8(x: &[f32; 8]) -> __m256 {
-        // SAFETY: an [f32; 8] is 32 readable bytes; loadu has no alignment requirement.
-        unsafe { _mm256_loadu_ps(x.as_ptr()) }
-    }
 
     #[target_feature(enable = "avx512f")]
     pub(super) fn l2sq_avx512(a: &[f32], b: &[f32]) -> f32 {

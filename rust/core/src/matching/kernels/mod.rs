@@ -6,3 +6,5 @@
 
 pub mod f32;
 pub mod i8;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod load;
