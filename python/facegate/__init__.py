@@ -2,26 +2,36 @@
 
 This release provides the matching engine (:class:`Gallery` for 1:N search, :func:`distance` /
 :func:`distances` for 1:1 verification, in Rust with SIMD and all cores) and template protection
-(:mod:`facegate.keys`: sealed templates, wrapped per-subject keys, renewable rotations).
+(:mod:`facegate.keys`: sealed templates, wrapped per-subject keys, renewable rotations) and the
+dlib face pipeline (:class:`FaceDetector`: any image in, 128-d encodings out).
 """
 
 from __future__ import annotations
 
+from facegate.detect import Box, Face, FaceDetector, encode_many
 from facegate.errors import (
+    DetectorUnavailable,
     DuplicateId,
     FacegateError,
+    FaceOutOfFrame,
+    FaceQualityError,
+    FaceTooSmall,
     InsecureKeyFile,
     IntegrityError,
     InternalError,
     InvalidArgument,
+    InvalidImage,
     InvalidTemplate,
     KeyFileError,
     MalformedData,
+    MultipleFaces,
+    NoFace,
     TamperedData,
     UnknownId,
     UnsupportedFormat,
     WrongKey,
 )
+from facegate.images import load_image
 from facegate.keys import (
     DataKey,
     KmsMasterKey,
@@ -35,14 +45,22 @@ from facegate.matching import NO_MATCH, Gallery, Matches, Metric, distance, dist
 
 __all__ = [
     "NO_MATCH",
+    "Box",
     "DataKey",
+    "DetectorUnavailable",
     "DuplicateId",
+    "Face",
+    "FaceDetector",
+    "FaceOutOfFrame",
+    "FaceQualityError",
+    "FaceTooSmall",
     "FacegateError",
     "Gallery",
     "InsecureKeyFile",
     "IntegrityError",
     "InternalError",
     "InvalidArgument",
+    "InvalidImage",
     "InvalidTemplate",
     "KeyFileError",
     "KmsMasterKey",
@@ -50,6 +68,8 @@ __all__ = [
     "MasterKey",
     "Matches",
     "Metric",
+    "MultipleFaces",
+    "NoFace",
     "Rotation",
     "TamperedData",
     "UnknownId",
@@ -57,6 +77,8 @@ __all__ = [
     "WrongKey",
     "distance",
     "distances",
+    "encode_many",
+    "load_image",
     "open_into_gallery",
     "open_template",
     "seal_template",

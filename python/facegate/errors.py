@@ -12,15 +12,22 @@ face templates are biometric data and must not reach logs.
 from __future__ import annotations
 
 __all__ = [
+    "DetectorUnavailable",
     "DuplicateId",
+    "FaceOutOfFrame",
+    "FaceQualityError",
+    "FaceTooSmall",
     "FacegateError",
     "InsecureKeyFile",
     "IntegrityError",
     "InternalError",
     "InvalidArgument",
+    "InvalidImage",
     "InvalidTemplate",
     "KeyFileError",
     "MalformedData",
+    "MultipleFaces",
+    "NoFace",
     "TamperedData",
     "UnknownId",
     "UnsupportedFormat",
@@ -83,3 +90,31 @@ class KeyFileError(FacegateError):
 
 class InsecureKeyFile(KeyFileError):
     """A key file that group or others may access; fix with ``chmod 600``."""
+
+
+class InvalidImage(InvalidArgument):
+    """Input that is not a usable image: wrong type, empty, corrupt, truncated or too large."""
+
+
+class DetectorUnavailable(FacegateError, RuntimeError):
+    """dlib or its models are not installed; the message names the package to install."""
+
+
+class FaceQualityError(FacegateError, ValueError):
+    """An image that fails a quality gate for enrolment or verification."""
+
+
+class NoFace(FaceQualityError):
+    """No face was found in the image."""
+
+
+class MultipleFaces(FaceQualityError):
+    """More than one face was found where exactly one is required."""
+
+
+class FaceTooSmall(FaceQualityError):
+    """The face is smaller than the minimum size in pixels."""
+
+
+class FaceOutOfFrame(FaceQualityError):
+    """The face is cut by the edge of the image."""

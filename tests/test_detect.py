@@ -1,0 +1,99 @@
+"""The dlib face pipeline on the public-domain photographs (see tests/faces.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facegate.detect import FaceDetector, encode_many
+from facegate.errors import FaceTooSmall, MultipleFaces, NoFace
+from tests import faces
+
+THRESHOLD = 0.6
+DETECTOR = FaceDetector()
+
+
+def test_encodings_equal_direct_dlib_calls_as_face_recognition_makes_them() -> None:
+    import dlib
+
+    from facegate._models import model_path
+
+    for pixels in (faces.astronaut(), faces.hopper()):
+        detector = dlib.get_frontal_face_detector()
+        predictor = dlib.shape_predictor(str(model_path("landmarks5")))
+        encoder = dlib.face_recognition_model_v1(str(model_path("encoder")))
+        rects = [r for r, s in zip(*detector.run(pixels, 1, 0.0)[:2], strict=True) if s > 0.5]
+        assert len(rects) == 1
+        direct = np.array(encoder.compute_face_descriptor(pixels, predictor(pixels, rects[0]), 1))
+        np.testing.assert_allclose(DETECTOR.encode(pixels), direct, atol=1e-5)
+
+
+@pytest.mark.parametrize("person", ["astronaut", "hopper"])
+def test_transformed_copies_of_one_person_match_each_other(person: str) -> None:
+    pixels = getattr(faces, person)()
+    reference = DETECTOR.encode(pixels)
+    for name, copy in faces.transformed(pixels).items():
+        distance = float(np.linalg.norm(DETECTOR.encode(copy) - reference))
+        assert distance <= THRESHOLD, f"{person} {name}: {distance:.3f}"
+
+
+def test_the_two_people_do_not_match() -> None:
+    distance = np.linalg.norm(DETECTOR.encode(faces.astronaut()) - DETECTOR.encode(faces.hopper()))
+    assert distance > THRESHOLD
+
+
+def test_images_without_faces_give_no_face() -> None:
+    for pixels in faces.no_faces():
+        assert DETECTOR.detect(pixels) == []
+        with pytest.raises(NoFace):
+            DETECTOR.encode(pixels)
+
+
+def test_two_people_refuse_enrolment_but_identification_sees_both() -> None:
+    both = faces.composite()
+    with pytest.raises(MultipleFaces, match="2 faces"):
+        DETECTOR.encode(both)
+    found = DETECTOR.encode_all(both)
+    assert len(found) == 2
+    alone = [DETECTOR.encode(faces.astronaut()), DETECTOR.encode(faces.hopper())]
+    for _, encoding in found:
+        assert min(float(np.linalg.norm(encoding - a)) for a in alone) < 0.1
+
+
+def test_small_faces_are_refused_for_enrolment() -> None:
+    strict = FaceDetector(min_face_size=200)
+    with pytest.raises(FaceTooSmall, match="at least 200 pixels"):
+        strict.encode(faces.astronaut())
+
+
+def test_detections_carry_box_score_and_landmarks() -> None:
+    (face,) = DETECTOR.detect(faces.hopper_path())
+    assert face.score > 0.5 and face.box.width > 60
+    assert face.landmarks.shape == (5, 2)
+    assert FaceDetector(landmarks=68).detect(faces.hopper_path())[0].landmarks.shape == (68, 2)
+    assert "landmarks" not in repr(face)
+    assert DETECTOR.chip(faces.hopper_path(), face).shape == (150, 150, 3)
+
+
+def test_encode_many_keeps_order_and_reports_errors_in_place() -> None:
+    images = [faces.astronaut(), faces.no_faces()[0], faces.hopper_path()]
+    results = encode_many(images, processes=2)
+    assert isinstance(results[1], NoFace)
+    np.testing.assert_allclose(results[0], DETECTOR.encode(images[0]), atol=1e-6)  # type: ignore[arg-type]
+    np.testing.assert_allclose(results[2], DETECTOR.encode(images[2]), atol=1e-6)  # type: ignore[arg-type]
+
+
+def test_missing_models_say_which_package_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from facegate import _models
+    from facegate.errors import DetectorUnavailable
+
+    real = importlib.util.find_spec
+
+    def without_models(name: str, *args: object) -> object:
+        return None if name == "face_recognition_models" else real(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_models)
+    with pytest.raises(DetectorUnavailable, match="pip install face_recognition_models"):
+        _models.model_path("encoder")
