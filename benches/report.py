@@ -19,12 +19,22 @@ def main(path: str) -> None:
         runs: list[dict[str, Any]] = json.load(handle)["benchmarks"]
     table: dict[tuple[int, int], dict[str, float]] = defaultdict(dict)
     protect: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
+    pipeline: list[tuple[str, str, int, float]] = []
     for run in runs:
         info = run["extra_info"]
+        if "stage" in info:
+            pipeline.append((info["stage"], info["engine"], info["n"], run["stats"]["median"]))
+            continue
         if "operation" in info:
             protect[(info["operation"], info["n"])][info["engine"]] = run["stats"]["median"]
             continue
         table[(info["n"], info["batch"])][info["engine"]] = run["stats"]["median"]
+    if pipeline:
+        print("| stage | engine | images | median | images per second |")
+        print("|---|---|---:|---:|---:|")
+        for stage, engine, n, seconds in pipeline:
+            print(f"| {stage} | {engine} | {n} | {seconds * 1e3:,.2f} ms | {n / seconds:,.1f} |")
+        print()
     if protect:
         print("| operation | templates | facegate | cryptography AESGCM from Python | ratio |")
         print("|---|---:|---:|---:|---:|")
@@ -33,6 +43,8 @@ def main(path: str) -> None:
             cells.append(_ratio(times, "facegate", "cryptography"))
             print("| " + " | ".join(cells) + " |")
         print()
+    if not table:
+        return
     print(
         "| gallery | batch | facegate exact | facegate int8 | faiss IndexFlatL2 | numpy "
         "| exact vs faiss | int8 vs exact | exact vs numpy |"

@@ -1,0 +1,73 @@
+"""Face pipeline speed: facegate's dlib pipeline against the face_recognition-style direct dlib
+calls on the same images, per stage and per image, and batch throughput on both cores.
+
+The anchor is what face_recognition does: ``detector(img, 1)``, the 5-point shape predictor and
+``compute_face_descriptor(img, shape, 1)``, one image at a time in one process.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pytest
+from tests import faces
+
+from benches.conftest import QUICK
+from facegate._models import model
+from facegate.detect import FaceDetector, encode_many
+
+BATCH = 4 if QUICK else 16
+
+
+@cache
+def photos() -> list[np.ndarray]:
+    """Both photographs and their transformed copies, cycled to the batch size."""
+    pool = [faces.astronaut(), faces.hopper()]
+    for person in list(pool):
+        pool.extend(faces.transformed(person).values())
+    return [pool[i % len(pool)] for i in range(BATCH)]
+
+
+def direct(pixels: np.ndarray) -> np.ndarray:
+    rects = model("hog")(pixels, 1)
+    shape = model("landmarks5")(pixels, rects[0])
+    return np.array(model("encoder").compute_face_descriptor(pixels, shape, 1))
+
+
+@pytest.mark.parametrize("engine", ["facegate", "direct dlib"])
+def test_one_image(benchmark: Any, engine: str) -> None:
+    pixels = faces.astronaut()
+    benchmark.group = "face pipeline: one image (astronaut, 512x512)"
+    benchmark.extra_info.update(engine=engine, stage="whole", n=1)
+    run = FaceDetector().encode if engine == "facegate" else direct
+    encoding = benchmark(run, pixels)
+    assert np.linalg.norm(encoding - direct(pixels)) < 1e-5
+
+
+@pytest.mark.parametrize("stage", ["detect", "landmarks", "encode"])
+def test_stage(benchmark: Any, stage: str) -> None:
+    pixels = faces.astronaut()
+    rect = model("hog")(pixels, 1)[0]
+    shape = model("landmarks5")(pixels, rect)
+    benchmark.group = "face pipeline: stages (dlib, one core)"
+    benchmark.extra_info.update(engine="dlib", stage=stage, n=1)
+    work = {
+        "detect": lambda: model("hog")(pixels, 1),
+        "landmarks": lambda: model("landmarks5")(pixels, rect),
+        "encode": lambda: model("encoder").compute_face_descriptor(pixels, shape, 1),
+    }[stage]
+    benchmark(work)
+
+
+@pytest.mark.parametrize("engine", ["facegate encode_many", "direct dlib loop"])
+def test_batch(benchmark: Any, engine: str) -> None:
+    images = photos()
+    benchmark.group = f"face pipeline: batch of {BATCH} images"
+    benchmark.extra_info.update(engine=engine, stage="batch", n=BATCH)
+    if engine == "facegate encode_many":
+        results = benchmark.pedantic(encode_many, args=(images,), rounds=3)
+    else:
+        results = benchmark.pedantic(lambda: [direct(p) for p in images], rounds=3)
+    assert len(results) == BATCH
