@@ -26,6 +26,7 @@ from facegate.errors import (
     MalformedData,
     MultipleFaces,
     NoFace,
+    PolicyRefusal,
     TamperedData,
     UnknownId,
     UnsupportedFormat,
@@ -42,11 +43,14 @@ from facegate.keys import (
     seal_template,
 )
 from facegate.matching import NO_MATCH, Gallery, Matches, Metric, distance, distances, simd_paths
+from facegate.policy import Alternative, Deployment, Location, Mode, Notice
 
 __all__ = [
     "NO_MATCH",
+    "Alternative",
     "Box",
     "DataKey",
+    "Deployment",
     "DetectorUnavailable",
     "DuplicateId",
     "Face",
@@ -64,12 +68,16 @@ __all__ = [
     "InvalidTemplate",
     "KeyFileError",
     "KmsMasterKey",
+    "Location",
     "MalformedData",
     "MasterKey",
     "Matches",
     "Metric",
+    "Mode",
     "MultipleFaces",
     "NoFace",
+    "Notice",
+    "PolicyRefusal",
     "Rotation",
     "TamperedData",
     "UnknownId",

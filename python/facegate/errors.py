@@ -12,12 +12,15 @@ face templates are biometric data and must not reach logs.
 from __future__ import annotations
 
 __all__ = [
+    "AccessibilityWarning",
     "DetectorUnavailable",
     "DuplicateId",
     "FaceOutOfFrame",
     "FaceQualityError",
     "FaceTooSmall",
     "FacegateError",
+    "IdentificationNotEnabled",
+    "IncompleteNotice",
     "InsecureKeyFile",
     "IntegrityError",
     "InternalError",
@@ -27,8 +30,14 @@ __all__ = [
     "KeyFileError",
     "MalformedData",
     "MultipleFaces",
+    "NoAlternative",
     "NoFace",
+    "PolicyRefusal",
+    "ProhibitedPlace",
+    "PublicPlaceRequirements",
     "TamperedData",
+    "ThresholdTooLoose",
+    "UndeclaredPurpose",
     "UnknownId",
     "UnsupportedFormat",
     "WrongKey",
@@ -118,3 +127,68 @@ class FaceTooSmall(FaceQualityError):
 
 class FaceOutOfFrame(FaceQualityError):
     """The face is cut by the edge of the image."""
+
+
+class PolicyRefusal(FacegateError):
+    """A refusal under one of facegate's rules (``../shared/REQUIREMENTS.md``).
+
+    ``rule`` is the requirement id (``"R23"``); the message says what to do about it.
+    """
+
+    rule: str = ""
+
+    def __init__(self, message: str, *, rule: str | None = None) -> None:
+        super().__init__(message)
+        if rule is not None:
+            self.rule = rule
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.args[0]}" if self.args else self.rule
+
+
+class UndeclaredPurpose(PolicyRefusal):
+    """A purpose that is missing, unknown, or not declared by the deployment (R1, R2)."""
+
+    rule = "R1"
+
+
+class IdentificationNotEnabled(PolicyRefusal):
+    """1:N identification on a deployment that did not justify it (R3)."""
+
+    rule = "R3"
+
+
+class ThresholdTooLoose(PolicyRefusal):
+    """A match threshold looser than the floor (R5)."""
+
+    rule = "R5"
+
+
+class IncompleteNotice(PolicyRefusal):
+    """A notice missing a field the law requires (R6)."""
+
+    rule = "R6"
+
+
+class NoAlternative(PolicyRefusal):
+    """A deployment that offers no non-biometric alternative (R11)."""
+
+    rule = "R11"
+
+
+class ProhibitedPlace(PolicyRefusal):
+    """Facial recognition in a private space: guest rooms, bathhouses, bathrooms, changing
+    rooms, toilets (R23)."""
+
+    rule = "R23"
+
+
+class PublicPlaceRequirements(PolicyRefusal):
+    """A public-place deployment without its public-security basis, capture area or signage
+    (R24)."""
+
+    rule = "R24"
+
+
+class AccessibilityWarning(UserWarning):
+    """No alternative to facial recognition is marked accessible (R31)."""
