@@ -13,6 +13,7 @@ from __future__ import annotations
 
 __all__ = [
     "AccessibilityWarning",
+    "ConsentNotSeparate",
     "DetectorUnavailable",
     "DuplicateId",
     "FaceOutOfFrame",
@@ -192,3 +193,15 @@ class PublicPlaceRequirements(PolicyRefusal):
 
 class AccessibilityWarning(UserWarning):
     """No alternative to facial recognition is marked accessible (R31)."""
+
+
+class ConsentNotSeparate(PolicyRefusal):
+    """Consent that is not a separate, specific consent to face processing (R8)."""
+
+    rule = "R8"
+
+
+class GuardianConsentRequired(PolicyRefusal):
+    """A subject under 14 without a guardian's consent (R9)."""
+
+    rule = "R9"

@@ -1,0 +1,202 @@
+"""The consent ledger: append-only grant and withdrawal events per subject and deployment.
+
+A grant must be a separate consent to face processing, for named purposes, tied to the notice
+version the person saw, with its time and channel (R8); a subject under 14, by a declared birth
+date (never estimated from the face), needs a guardian's consent (R9). Withdrawal is one call
+and takes effect at once (R10). Whether a subject may be matched is decided from the latest event
+at the moment of the call: granted, not expired, covering the purpose, for the current notice
+version (R2, R7).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from facegate.errors import (
+    ConsentNotSeparate,
+    GuardianConsentRequired,
+    InvalidArgument,
+    UnknownId,
+)
+from facegate.store import Store
+
+__all__ = ["MINOR_AGE", "ConsentGrant", "ConsentLedger", "Guardian"]
+
+MINOR_AGE = 14
+"""Below this age (PIPL art. 28/31) a guardian consents for the subject."""
+
+
+@dataclass(frozen=True, slots=True)
+class Guardian:
+    """Who consents for a minor, and how they are related to the subject."""
+
+    id: str
+    relationship: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentGrant:
+    """One consent event as the person gave it.
+
+    Args:
+        purposes: the purposes consented to (a subset of the deployment's).
+        notice_version: the version of the notice shown (``Notice.version``).
+        channel: how consent was given ("kiosk", "app", "paper form", ...).
+        face_data: the separate consent to processing face data; must be true (R8).
+        bundled: whether consent was part of other terms; bundled consent is refused (R8).
+        written: whether written consent was required; then ``evidence_ref`` is too.
+        evidence_ref: where the signed consent is kept.
+        guardian: the consenting guardian, required under 14 (R9).
+        transfer: separate consent to send templates off the device (R16).
+        expires_at: when the consent lapses, if it does.
+    """
+
+    purposes: tuple[str, ...]
+    notice_version: str
+    channel: str
+    face_data: bool
+    bundled: bool = False
+    written: bool = False
+    evidence_ref: str | None = None
+    guardian: Guardian | None = None
+    transfer: bool = False
+    expires_at: datetime | None = None
+
+
+def _now(at: datetime | None) -> datetime:
+    moment = at or datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise InvalidArgument("times must be timezone-aware (for example datetime.now(UTC))")
+    return moment.astimezone(UTC)
+
+
+@contextmanager
+def _known(deployment: str) -> Iterator[None]:
+    """Turns a foreign-key failure into an error that names what is unknown."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        raise UnknownId(f"unknown deployment {deployment!r} or subject") from exc
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+class ConsentLedger:
+    """Consent events in a :class:`~facegate.store.Store`."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def grant(
+        self,
+        subject: str,
+        deployment: str,
+        consent: ConsentGrant,
+        *,
+        birth_date: date | None = None,
+        at: datetime | None = None,
+    ) -> int:
+        """Records a grant after the R8 and R9 checks; returns its sequence number."""
+        moment = _now(at)
+        if not consent.face_data or consent.bundled:
+            raise ConsentNotSeparate(
+                "face data needs its own consent, separate from other terms; ask for it on its own"
+            )
+        if not consent.purposes or not consent.channel.strip() or not consent.notice_version:
+            raise ConsentNotSeparate(
+                "a consent must name its purposes, the notice version shown and the channel"
+            )
+        if consent.written and not (consent.evidence_ref or "").strip():
+            raise ConsentNotSeparate("written consent is required here: record where it is kept")
+        if birth_date is not None and _age(birth_date, moment.date()) < MINOR_AGE:
+            guardian = consent.guardian
+            if guardian is None or not guardian.id.strip() or not guardian.relationship.strip():
+                raise GuardianConsentRequired(
+                    f"the subject is under {MINOR_AGE}: a parent or guardian must consent, "
+                    "with their id and relationship recorded"
+                )
+        guardian = consent.guardian or Guardian("", "")
+        with _known(deployment), self._store.transaction() as db:
+            db.execute(
+                "INSERT INTO subjects (id, birth_date, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET birth_date = COALESCE(excluded.birth_date, "
+                "subjects.birth_date)",
+                (subject, birth_date.isoformat() if birth_date else None, moment.isoformat()),
+            )
+            cursor = db.execute(
+                "INSERT INTO consent_events (subject_id, deployment_id, kind, purposes, "
+                "notice_version, channel, evidence_ref, guardian_id, guardian_relationship, "
+                "transfer, expires_at, at) VALUES (?, ?, 'granted', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    subject,
+                    deployment,
+                    json.dumps(sorted(consent.purposes)),
+                    consent.notice_version,
+                    consent.channel,
+                    consent.evidence_ref,
+                    guardian.id or None,
+                    guardian.relationship or None,
+                    int(consent.transfer),
+                    _now(consent.expires_at).isoformat() if consent.expires_at else None,
+                    moment.isoformat(),
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def withdraw(self, subject: str, deployment: str, *, at: datetime | None = None) -> int:
+        """Records a withdrawal, effective at once; returns its sequence number."""
+        moment = _now(at)
+        with _known(deployment), self._store.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO consent_events (subject_id, deployment_id, kind, purposes, "
+                "notice_version, channel, at) "
+                "VALUES (?, ?, 'withdrawn', '[]', '', 'withdrawal', ?)",
+                (subject, deployment, moment.isoformat()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def is_valid(
+        self,
+        subject: str,
+        deployment: str,
+        purpose: str,
+        notice_version: str,
+        *,
+        at: datetime | None = None,
+    ) -> bool:
+        """Whether ``subject`` may be processed for ``purpose`` under the current notice now."""
+        return subject in self.valid_subjects(
+            deployment, purpose, notice_version, at=at, only=subject
+        )
+
+    def valid_subjects(
+        self,
+        deployment: str,
+        purpose: str,
+        notice_version: str,
+        *,
+        at: datetime | None = None,
+        only: str | None = None,
+    ) -> set[str]:
+        """Every subject whose latest event for ``deployment`` is a grant that covers
+        ``purpose``, for ``notice_version``, unexpired at ``at``."""
+        moment = _now(at).isoformat()
+        rows = self._store.query(
+            "SELECT e.subject_id, e.purposes FROM consent_events e JOIN ("
+            "  SELECT subject_id, MAX(seq) AS seq FROM consent_events"
+            "  WHERE deployment_id = ? AND at <= ? AND (? IS NULL OR subject_id = ?)"
+            "  GROUP BY subject_id) latest ON latest.seq = e.seq "
+            "WHERE e.kind = 'granted' AND e.notice_version = ? "
+            "AND (e.expires_at IS NULL OR e.expires_at > ?)",
+            (deployment, moment, only, only, notice_version, moment),
+        )
+        return {str(subject) for subject, purposes in rows if purpose in json.loads(str(purposes))}

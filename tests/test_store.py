@@ -1,0 +1,49 @@
+"""The SQLite store: connection settings, transactions, schema versions, corrupt files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from facegate.store import SCHEMA_VERSION, CorruptStore, Store
+
+
+def test_every_connection_has_the_durability_settings(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "a.db") as store:
+        assert store.pragma("journal_mode") == "wal"
+        assert store.pragma("synchronous") == 2  # FULL
+        assert store.pragma("foreign_keys") == 1
+        assert store.pragma("secure_delete") == 1
+        assert store.pragma("busy_timeout") == 30000
+
+
+def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    def half_done(store: Store) -> None:
+        with store.transaction() as db:
+            db.execute("INSERT INTO operators VALUES ('op', 'n', 'c', 'now')")
+            raise RuntimeError("crash between two writes")
+
+    with Store.open(tmp_path / "a.db") as store:
+        with pytest.raises(RuntimeError):
+            half_done(store)
+        assert store.query("SELECT COUNT(*) FROM operators") == [(0,)]
+
+
+def test_reopening_keeps_data_and_schema_version(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "a.db") as store, store.transaction() as db:
+        db.execute("INSERT INTO operators VALUES ('op', 'n', 'c', 'now')")
+    with Store.open(tmp_path / "a.db") as store:
+        assert store.query("SELECT id FROM operators") == [("op",)]
+        assert store.query("SELECT value FROM meta") == [(str(SCHEMA_VERSION),)]
+
+
+def test_garbage_and_newer_files_are_refused(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(CorruptStore, match="not a readable facegate store"):
+        Store.open(junk)
+    with Store.open(tmp_path / "new.db") as store, store.transaction() as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(CorruptStore, match="schema version 99"):
+        Store.open(tmp_path / "new.db")
