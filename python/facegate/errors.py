@@ -13,6 +13,7 @@ from __future__ import annotations
 
 __all__ = [
     "AccessibilityWarning",
+    "AssessmentRequired",
     "ConsentNotSeparate",
     "DetectorUnavailable",
     "DuplicateId",
@@ -205,3 +206,9 @@ class GuardianConsentRequired(PolicyRefusal):
     """A subject under 14 without a guardian's consent (R9)."""
 
     rule = "R9"
+
+
+class AssessmentRequired(PolicyRefusal):
+    """A deployment without a complete, signed impact assessment for its current notice (R26)."""
+
+    rule = "R26"

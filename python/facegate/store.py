@@ -19,7 +19,7 @@ from facegate.errors import FacegateError
 
 __all__ = ["SCHEMA_VERSION", "CorruptStore", "Store"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -77,6 +77,16 @@ _MIGRATIONS: dict[int, str] = {
         expires_at TEXT NOT NULL
     );
     CREATE INDEX templates_by_deployment ON templates(deployment_id);
+    """,
+    2: """
+    CREATE TABLE assessments (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        deployment_id TEXT NOT NULL REFERENCES deployments(id),
+        notice_version TEXT NOT NULL,
+        content TEXT NOT NULL,
+        signed_off_by TEXT NOT NULL,
+        signed_at TEXT NOT NULL
+    );
     """,
 }
 

@@ -1,0 +1,152 @@
+"""Operators, deployments and impact assessments in the store.
+
+A deployment is checked by :class:`~facegate.policy.Deployment` when it is built, stored with its
+notice version, and can only be activated once an impact assessment covering the four items of
+M9 has been signed off for its current notice version (R26): changing purpose, method or
+retention makes a new notice version and so requires a new assessment.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import warnings
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from facegate.errors import AssessmentRequired, DuplicateId, UnknownId
+from facegate.policy import Alternative, Deployment, Notice
+from facegate.store import Store
+
+__all__ = ["Assessment", "Registry"]
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """A personal-information impact assessment (M9, PIPL 55), signed off by a named person.
+
+    Args:
+        legality_and_necessity: whether purpose and method are lawful, legitimate and necessary.
+        rights_impact: the impact on people's rights and how it is mitigated.
+        risks: the risks of leaks, tampering, loss and misuse.
+        safeguards: whether the protective measures are lawful, effective and proportionate.
+        signed_off_by: who approved it.
+    """
+
+    legality_and_necessity: str
+    rights_impact: str
+    risks: str
+    safeguards: str
+    signed_off_by: str
+
+    def __post_init__(self) -> None:
+        missing = [name for name, value in asdict(self).items() if not str(value).strip()]
+        if missing:
+            raise AssessmentRequired(
+                f"the impact assessment lacks {', '.join(missing)}; all four items of M9 and a "
+                "sign-off are required"
+            )
+
+
+def _to_json(deployment: Deployment) -> str:
+    data = asdict(deployment)
+    data["extra_purposes"] = sorted(deployment.extra_purposes)
+    return json.dumps(data, sort_keys=True)
+
+
+def _from_json(text: str) -> Deployment:
+    data: dict[str, Any] = json.loads(text)
+    notice = data.pop("notice")
+    notice["alternatives"] = tuple(Alternative(**a) for a in notice["alternatives"])
+    notice["purposes"] = tuple(notice["purposes"])
+    data["purposes"] = tuple(data["purposes"])
+    data["extra_purposes"] = frozenset(data["extra_purposes"])
+    with warnings.catch_warnings():
+        # The R31 warning was given when the deployment was registered.
+        warnings.simplefilter("ignore")
+        return Deployment(**data, notice=Notice(**notice))
+
+
+class Registry:
+    """Operators and deployments of one store."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def register_operator(self, operator: str, *, name: str, contact: str) -> None:
+        """Records the personal-information processor; ``operator`` is its id."""
+        try:
+            with self._store.transaction() as db:
+                db.execute(
+                    "INSERT INTO operators (id, name, contact, created_at) VALUES (?, ?, ?, ?)",
+                    (operator, name, contact, datetime.now(UTC).isoformat()),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise DuplicateId(f"operator {operator!r} is already registered") from exc
+
+    def register_deployment(self, operator: str, deployment: Deployment) -> None:
+        """Stores a deployment (inactive until assessed and activated)."""
+        if not self._store.query("SELECT 1 FROM operators WHERE id = ?", (operator,)):
+            raise UnknownId(f"operator {operator!r} is not registered")
+        try:
+            with self._store.transaction() as db:
+                db.execute(
+                    "INSERT INTO deployments (id, operator_id, definition, notice_version, "
+                    "created_at) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        deployment.name,
+                        operator,
+                        _to_json(deployment),
+                        deployment.notice.version,
+                        datetime.now(UTC).isoformat(),
+                    ),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise DuplicateId(f"deployment {deployment.name!r} is already registered") from exc
+
+    def deployment(self, name: str) -> Deployment:
+        """The stored deployment ``name``."""
+        rows = self._store.query("SELECT definition FROM deployments WHERE id = ?", (name,))
+        if not rows:
+            raise UnknownId(f"deployment {name!r} is not registered")
+        return _from_json(str(rows[0][0]))
+
+    def record_assessment(self, name: str, assessment: Assessment) -> None:
+        """Records a signed assessment for the deployment's current notice version."""
+        deployment = self.deployment(name)
+        with self._store.transaction() as db:
+            db.execute(
+                "INSERT INTO assessments (deployment_id, notice_version, content, signed_off_by, "
+                "signed_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    name,
+                    deployment.notice.version,
+                    json.dumps(asdict(assessment), sort_keys=True),
+                    assessment.signed_off_by,
+                    datetime.now(UTC).isoformat(),
+                ),
+            )
+
+    def activate(self, name: str) -> None:
+        """Makes the deployment live; refused without an assessment of its current notice."""
+        deployment = self.deployment(name)
+        assessed = self._store.query(
+            "SELECT 1 FROM assessments WHERE deployment_id = ? AND notice_version = ?",
+            (name, deployment.notice.version),
+        )
+        if not assessed:
+            raise AssessmentRequired(
+                f"deployment {name!r} has no signed impact assessment for its current notice; "
+                "record one before activating it"
+            )
+        with self._store.transaction() as db:
+            db.execute("UPDATE deployments SET active = 1 WHERE id = ?", (name,))
+
+    def is_active(self, name: str) -> bool:
+        rows = self._store.query("SELECT active FROM deployments WHERE id = ?", (name,))
+        if not rows:
+            raise UnknownId(f"deployment {name!r} is not registered")
+        return bool(rows[0][0])
