@@ -14,7 +14,9 @@ from __future__ import annotations
 __all__ = [
     "AccessibilityWarning",
     "AssessmentRequired",
+    "CapabilityRequired",
     "ConsentNotSeparate",
+    "ConsentRequired",
     "DetectorUnavailable",
     "DuplicateId",
     "FaceOutOfFrame",
@@ -22,6 +24,7 @@ __all__ = [
     "FaceTooSmall",
     "FacegateError",
     "IdentificationNotEnabled",
+    "InactiveDeployment",
     "IncompleteNotice",
     "InsecureKeyFile",
     "IntegrityError",
@@ -32,6 +35,7 @@ __all__ = [
     "KeyFileError",
     "MalformedData",
     "MultipleFaces",
+    "MultipleFacesRefused",
     "NoAlternative",
     "NoFace",
     "PolicyRefusal",
@@ -212,3 +216,27 @@ class AssessmentRequired(PolicyRefusal):
     """A deployment without a complete, signed impact assessment for its current notice (R26)."""
 
     rule = "R26"
+
+
+class ConsentRequired(PolicyRefusal):
+    """No valid consent for this subject, deployment, purpose and notice version (R2, R8)."""
+
+    rule = "R8"
+
+
+class CapabilityRequired(PolicyRefusal):
+    """A handle without the capability the call needs (R19)."""
+
+    rule = "R19"
+
+
+class InactiveDeployment(PolicyRefusal):
+    """A deployment that has not been assessed and activated (R26)."""
+
+    rule = "R26"
+
+
+class MultipleFacesRefused(PolicyRefusal):
+    """A frame with several faces where the deployment cites no legal basis for it (R25)."""
+
+    rule = "R25"

@@ -165,6 +165,8 @@ class Deployment:
         threshold: match threshold, Euclidean distance, default and loosest 0.6 (R5).
         legal_mandate: a law that requires facial recognition here, which waives R11.
         public_security_basis, capture_area, signage: required in public places (R24).
+        multi_face_basis: the legal basis for processing frames with several faces (R25);
+            without it identification accepts one cooperating face at a time.
         extra_purposes: purposes this deployment adds to the closed set (configuration).
     """
 
@@ -180,6 +182,7 @@ class Deployment:
     public_security_basis: str = ""
     capture_area: str = ""
     signage: bool = False
+    multi_face_basis: str = ""
     extra_purposes: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:

@@ -19,7 +19,7 @@ from facegate.errors import FacegateError
 
 __all__ = ["SCHEMA_VERSION", "CorruptStore", "Store"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -86,6 +86,20 @@ _MIGRATIONS: dict[int, str] = {
         content TEXT NOT NULL,
         signed_off_by TEXT NOT NULL,
         signed_at TEXT NOT NULL
+    );
+    """,
+    3: """
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        capability TEXT NOT NULL,
+        action TEXT NOT NULL,
+        deployment_id TEXT,
+        purpose TEXT,
+        subject_ref TEXT,
+        outcome TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        threshold REAL
     );
     """,
 }
@@ -166,6 +180,11 @@ class Store:
     def pragma(self, name: str) -> object:
         """The value of a connection setting (for checks and tests)."""
         return self._db.execute(f"PRAGMA {name}").fetchone()[0]
+
+    def checkpoint(self) -> None:
+        """Moves the WAL into the database file and truncates it, so deleted rows leave no
+        copy in the -wal file (R13)."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         self._db.close()

@@ -1,0 +1,442 @@
+"""``FaceGate``: the public API through which every biometric operation passes the gate.
+
+Each call checks, in order: the handle's capability (R19), that the deployment is active (R26),
+that the purpose is declared (R2) and, for enrolment, verification and identification, that the
+subject holds valid consent for it under the current notice (R2, R7, R8). Then it detects and
+encodes, seals or matches, and returns a :class:`Decision` listing the alternatives (R11).
+Every call, allowed or refused, appends an audit entry with ids, purpose, outcome, rule and
+threshold, never biometric data (R20). Identification searches only consented templates and
+returns at most the best match, as match or no match (R4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from facegate.consent import ConsentGrant, ConsentLedger
+from facegate.detect import Face, FaceDetector
+from facegate.errors import (
+    CapabilityRequired,
+    ConsentRequired,
+    FacegateError,
+    IdentificationNotEnabled,
+    InactiveDeployment,
+    MultipleFacesRefused,
+    PolicyRefusal,
+    UndeclaredPurpose,
+)
+from facegate.keys import DataKey, MasterKey, Rotation, open_into_gallery, seal_template
+from facegate.matching import NO_MATCH, Gallery
+from facegate.policy import Deployment, Mode
+from facegate.registry import Assessment, Registry
+from facegate.store import Store
+
+__all__ = ["Capability", "Decision", "DeletionReceipt", "Encoder", "FaceGate"]
+
+T = TypeVar("T")
+
+
+class Capability(StrEnum):
+    """What a handle may do (R19)."""
+
+    MATCH = "match"
+    """verify and identify: matching devices."""
+    ENROL = "enrol"
+    """grant consent and enrol."""
+    ADMIN = "admin"
+    """register, assess, activate, erase, export."""
+
+
+ALL = frozenset(Capability)
+
+
+class Encoder(Protocol):
+    """What FaceGate needs from a face pipeline (``FaceDetector`` provides it)."""
+
+    def encode(self, image: Any) -> npt.NDArray[np.float32]: ...
+
+    def encode_all(self, image: Any) -> list[tuple[Face, npt.NDArray[np.float32]]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome of one call: allowed or not, the rule that decided, what the person may use
+    instead. ``subject`` is the matched subject for identification; ``match`` is the coarse
+    result of a comparison (no distances: R4)."""
+
+    allowed: bool
+    rule: str
+    alternatives: tuple[str, ...]
+    threshold: float | None = None
+    match: bool | None = None
+    subject: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionReceipt:
+    """Proof of a withdrawal or erasure (R13): what was destroyed, and when."""
+
+    subject: str
+    deployments: tuple[str, ...]
+    templates_removed: int
+    key_destroyed: bool
+    at: datetime
+
+
+def _pseudonym(subject: str) -> str:
+    """The audit log's name for a subject: a hash, so the log holds no raw id."""
+    return hashlib.sha256(b"facegate audit v1|" + subject.encode()).hexdigest()[:16]
+
+
+class FaceGate:
+    """An operator's store, opened with its master key. See the module docs for the gate."""
+
+    def __init__(
+        self,
+        store: Store,
+        master: MasterKey,
+        encoder: Encoder,
+        capabilities: frozenset[Capability],
+        galleries: dict[str, tuple[Gallery, dict[int, str]]],
+    ) -> None:
+        self._store, self._master, self._encoder = store, master, encoder
+        self._capabilities = capabilities
+        self._galleries = galleries
+        self.registry = Registry(store)
+        self.ledger = ConsentLedger(store)
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        key: MasterKey,
+        *,
+        encoder: Encoder | None = None,
+        capabilities: frozenset[Capability] = ALL,
+    ) -> FaceGate:
+        """Opens (or creates) the store at ``path``; every deployment's gallery is rebuilt from
+        its sealed templates inside Rust (no plaintext template becomes a Python object)."""
+        store = Store.open(path)
+        gate = cls(store, key, encoder or FaceDetector(), frozenset(capabilities), {})
+        for (deployment,) in store.query("SELECT id FROM deployments"):
+            gate._load(str(deployment))
+        return gate
+
+    def handle(self, *capabilities: Capability) -> FaceGate:
+        """A handle on the same store limited to ``capabilities`` (e.g. a matching device)."""
+        narrowed = frozenset(capabilities) & self._capabilities
+        return FaceGate(self._store, self._master, self._encoder, narrowed, self._galleries)
+
+    def close(self) -> None:
+        self._store.close()
+
+    # ----- administration -------------------------------------------------------------------
+
+    def register_operator(self, operator: str, *, name: str, contact: str) -> None:
+        self._guarded(
+            Capability.ADMIN,
+            "register_operator",
+            None,
+            None,
+            None,
+            lambda: self.registry.register_operator(operator, name=name, contact=contact),
+        )
+
+    def register_deployment(self, operator: str, deployment: Deployment) -> None:
+        def run() -> None:
+            self.registry.register_deployment(operator, deployment)
+            self._galleries[deployment.name] = (Gallery(), {})
+
+        self._guarded(Capability.ADMIN, "register_deployment", deployment.name, None, None, run)
+
+    def record_assessment(self, deployment: str, assessment: Assessment) -> None:
+        self._guarded(
+            Capability.ADMIN,
+            "record_assessment",
+            deployment,
+            None,
+            None,
+            lambda: self.registry.record_assessment(deployment, assessment),
+        )
+
+    def activate(self, deployment: str) -> None:
+        self._guarded(
+            Capability.ADMIN,
+            "activate",
+            deployment,
+            None,
+            None,
+            lambda: self.registry.activate(deployment),
+        )
+
+    def grant_consent(
+        self, deployment: str, subject: str, consent: ConsentGrant, **kw: Any
+    ) -> None:
+        """Records a consent grant (R8, R9); see :class:`~facegate.consent.ConsentLedger`."""
+        self._guarded(
+            Capability.ENROL,
+            "grant_consent",
+            deployment,
+            None,
+            subject,
+            lambda: self.ledger.grant(subject, deployment, consent, **kw),
+        )
+
+    # ----- biometric operations -------------------------------------------------------------
+
+    def enroll(self, deployment: str, subject: str, image: Any, purpose: str) -> Decision:
+        """Encodes the one face in ``image`` and stores it sealed for ``subject``."""
+
+        def run(policy: Deployment) -> Decision:
+            self._require_consent(policy, subject, purpose)
+            template = Rotation.derive(self._master, deployment).apply(self._encoder.encode(image))
+            self._store_template(policy, subject, template[0])
+            return self._decision(policy, "ok", allowed=True)
+
+        return self._operate(Capability.ENROL, "enroll", deployment, purpose, subject, run)
+
+    def verify(self, deployment: str, subject: str, image: Any, purpose: str) -> Decision:
+        """1:1: whether the face in ``image`` is ``subject`` (coarse match / no match)."""
+
+        def run(policy: Deployment) -> Decision:
+            self._require_consent(policy, subject, purpose)
+            probe = Rotation.derive(self._master, deployment).apply(self._encoder.encode(image))
+            gallery, owners = self._galleries[deployment]
+            mine = [tid for tid, owner in owners.items() if owner == subject]
+            found = gallery.search(probe, k=len(gallery) or 1, max_distance=policy.threshold)
+            matched = any(int(t) in mine for t in found.ids[0] if t != NO_MATCH)
+            return self._decision(policy, "ok", allowed=True, match=matched)
+
+        return self._operate(Capability.MATCH, "verify", deployment, purpose, subject, run)
+
+    def identify(self, deployment: str, image: Any, purpose: str) -> Decision:
+        """1:N: the best consented match above the threshold, or no match (R3, R4, R25)."""
+
+        def run(policy: Deployment) -> Decision:
+            if Mode(policy.mode) is not Mode.IDENTIFY:
+                raise IdentificationNotEnabled(
+                    f"deployment {deployment!r} is enabled for 1:1 verification only"
+                )
+            faces = self._encoder.encode_all(image)
+            if len(faces) > 1 and not policy.multi_face_basis.strip():
+                raise MultipleFacesRefused(
+                    f"{len(faces)} faces in the frame; identification takes one cooperating "
+                    "person at a time"
+                )
+            allowed = self.ledger.valid_subjects(deployment, purpose, policy.notice.version)
+            gallery, owners = self._galleries[deployment]
+            turn = Rotation.derive(self._master, deployment)
+            best: str | None = None
+            for _, encoding in faces[:1]:
+                found = gallery.search(
+                    turn.apply(encoding), k=len(gallery) or 1, max_distance=policy.threshold
+                )
+                best = next(
+                    (
+                        owners[int(t)]
+                        for t in found.ids[0]
+                        if t != NO_MATCH and owners[int(t)] in allowed
+                    ),
+                    None,
+                )
+            return self._decision(policy, "ok", allowed=True, match=best is not None, subject=best)
+
+        return self._operate(Capability.MATCH, "identify", deployment, purpose, None, run)
+
+    def withdraw(self, deployment: str, subject: str) -> DeletionReceipt:
+        """Withdraws consent at once and destroys the subject's face data there (R10, R13)."""
+
+        def run() -> DeletionReceipt:
+            self.ledger.withdraw(subject, deployment)
+            return self._destroy(subject, (deployment,))
+
+        return self._guarded(Capability.ENROL, "withdraw", deployment, None, subject, run)
+
+    def erase(self, subject: str) -> DeletionReceipt:
+        """Erases the subject everywhere: data key, templates, consents, gallery entries (R13)."""
+
+        def run() -> DeletionReceipt:
+            receipt = self._destroy(subject, tuple(self._galleries))
+            with self._store.transaction() as db:
+                db.execute("DELETE FROM subjects WHERE id = ?", (subject,))
+            return receipt
+
+        return self._guarded(Capability.ADMIN, "erase", None, None, subject, run)
+
+    # ----- internals ------------------------------------------------------------------------
+
+    def _operate(
+        self,
+        capability: Capability,
+        action: str,
+        deployment: str,
+        purpose: str,
+        subject: str | None,
+        work: Callable[[Deployment], Decision],
+    ) -> Decision:
+        def run() -> Decision:
+            policy = self.registry.deployment(deployment)
+            if not self.registry.is_active(deployment):
+                raise InactiveDeployment(
+                    f"deployment {deployment!r} is not active: record an impact assessment and "
+                    "activate it first"
+                )
+            if purpose not in policy.purposes:
+                raise UndeclaredPurpose(
+                    f"purpose {purpose!r} is not declared by deployment {deployment!r}", rule="R2"
+                )
+            return work(policy)
+
+        return self._guarded(capability, action, deployment, purpose, subject, run)
+
+    def _guarded(
+        self,
+        capability: Capability,
+        action: str,
+        deployment: str | None,
+        purpose: str | None,
+        subject: str | None,
+        run: Callable[[], T],
+    ) -> T:
+        try:
+            if capability not in self._capabilities:
+                raise CapabilityRequired(
+                    f"this handle may not {action}: it needs the {capability.value!r} capability"
+                )
+            result = run()
+        except FacegateError as exc:
+            rule = exc.rule if isinstance(exc, PolicyRefusal) else type(exc).__name__
+            self._audit(capability, action, deployment, purpose, subject, "refused", rule, None)
+            raise
+        threshold = result.threshold if isinstance(result, Decision) else None
+        outcome = "match" if isinstance(result, Decision) and result.match else "ok"
+        self._audit(capability, action, deployment, purpose, subject, outcome, "ok", threshold)
+        return result
+
+    def _audit(
+        self,
+        capability: Capability,
+        action: str,
+        deployment: str | None,
+        purpose: str | None,
+        subject: str | None,
+        outcome: str,
+        rule: str,
+        threshold: float | None,
+    ) -> None:
+        with self._store.transaction() as db:
+            db.execute(
+                "INSERT INTO audit (at, capability, action, deployment_id, purpose, subject_ref, "
+                "outcome, rule, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    datetime.now(UTC).isoformat(),
+                    capability.value,
+                    action,
+                    deployment,
+                    purpose,
+                    _pseudonym(subject) if subject else None,
+                    outcome,
+                    rule,
+                    threshold,
+                ),
+            )
+
+    def _require_consent(self, policy: Deployment, subject: str, purpose: str) -> None:
+        if not self.ledger.is_valid(subject, policy.name, purpose, policy.notice.version):
+            raise ConsentRequired(
+                f"no valid consent for purpose {purpose!r} under the current notice; ask the "
+                "person, or offer: " + "; ".join(a.description for a in policy.alternatives)
+            )
+
+    def _decision(self, policy: Deployment, rule: str, **fields: Any) -> Decision:
+        alternatives = tuple(a.description for a in policy.alternatives)
+        return Decision(rule=rule, alternatives=alternatives, threshold=policy.threshold, **fields)
+
+    def _data_key(self, db: Any, subject: str) -> DataKey:
+        row = db.execute(
+            "SELECT wrapped FROM data_keys WHERE subject_id = ?", (subject,)
+        ).fetchone()
+        if row:
+            return self._master.unwrap(bytes(row[0]), subject)
+        key = DataKey.generate()
+        db.execute(
+            "INSERT INTO data_keys (subject_id, wrapped, master_key_id, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (
+                subject,
+                self._master.wrap(key, subject),
+                self._master.id,
+                datetime.now(UTC).isoformat(),
+            ),
+        )
+        return key
+
+    def _store_template(
+        self, policy: Deployment, subject: str, template: npt.NDArray[np.float32]
+    ) -> None:
+        now = datetime.now(UTC)
+        with self._store.transaction() as db:
+            (template_id,) = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM templates").fetchone()
+            key = self._data_key(db, subject)
+            sealed = seal_template(
+                template, key, deployment=policy.name, subject=subject, template_id=template_id
+            )
+            expires = now + timedelta(days=policy.notice.retention_days)
+            db.execute(
+                "INSERT INTO templates (id, subject_id, deployment_id, sealed, rotation_epoch, "
+                "created_at, expires_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                (template_id, subject, policy.name, sealed, now.isoformat(), expires.isoformat()),
+            )
+            gallery, owners = self._galleries[policy.name]
+            gallery.add([template_id], template)
+            owners[int(template_id)] = subject
+
+    def _destroy(self, subject: str, deployments: tuple[str, ...]) -> DeletionReceipt:
+        with self._store.transaction() as db:
+            rows = db.execute(
+                f"SELECT id, deployment_id FROM templates WHERE subject_id = ? AND deployment_id "
+                f"IN ({','.join('?' * len(deployments))})",
+                (subject, *deployments),
+            ).fetchall()
+            # The key goes first: once it is gone no copy of the templates can be opened.
+            remaining = db.execute(
+                "SELECT COUNT(*) FROM templates WHERE subject_id = ?", (subject,)
+            ).fetchone()[0]
+            destroy_key = remaining == len(rows)
+            if destroy_key:
+                db.execute("DELETE FROM data_keys WHERE subject_id = ?", (subject,))
+            db.executemany("DELETE FROM templates WHERE id = ?", [(r[0],) for r in rows])
+        for template_id, deployment in rows:
+            gallery, owners = self._galleries[str(deployment)]
+            gallery.remove([int(template_id)])
+            owners.pop(int(template_id), None)
+        self._store.checkpoint()
+        return DeletionReceipt(subject, deployments, len(rows), destroy_key, datetime.now(UTC))
+
+    def _load(self, deployment: str) -> None:
+        rows = self._store.query(
+            "SELECT t.id, t.sealed, k.wrapped, t.subject_id FROM templates t "
+            "JOIN data_keys k ON k.subject_id = t.subject_id WHERE t.deployment_id = ?",
+            (deployment,),
+        )
+        gallery = Gallery()
+        if rows:
+            open_into_gallery(
+                gallery,
+                self._master,
+                ids=[int(r[0]) for r in rows],  # type: ignore[call-overload]
+                sealed=[bytes(r[1]) for r in rows],  # type: ignore[call-overload]
+                wrapped_keys=[bytes(r[2]) for r in rows],  # type: ignore[call-overload]
+                subjects=[str(r[3]) for r in rows],
+                deployment=deployment,
+            )
+        self._galleries[deployment] = (gallery, {int(r[0]): str(r[3]) for r in rows})  # type: ignore[call-overload]

@@ -1,0 +1,141 @@
+"""The gate on every call: R2, R3, R4, R8, R10, R11, R13, R19, R20, R25, R26."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facegate.api import Capability, FaceGate
+from facegate.errors import (
+    CapabilityRequired,
+    ConsentRequired,
+    IdentificationNotEnabled,
+    InactiveDeployment,
+    MultipleFacesRefused,
+    UndeclaredPurpose,
+)
+from facegate.keys import MasterKey
+from facegate.synthetic import synthetic_faces
+from tests.requirements.deployments import lobby
+from tests.requirements.gate import CONSENT, open_gate
+
+FACES = synthetic_faces(20, 20, seed=4)
+PURPOSE = "hotel_check_in"
+
+
+@pytest.fixture
+def master() -> MasterKey:
+    return MasterKey.generate()
+
+
+@pytest.fixture
+def gate(tmp_path: Path, master: MasterKey) -> Iterator[FaceGate]:
+    gate = open_gate(tmp_path / "hotel.db", master)
+    for i in range(5):
+        gate.grant_consent("lobby", f"guest-{i}", CONSENT)
+        gate.enroll("lobby", f"guest-{i}", FACES.centres[i], PURPOSE)
+    yield gate
+    gate.close()
+
+
+def probe_of(i: int) -> np.ndarray:
+    return FACES.centres[i] + 0.02
+
+
+def test_r02_purpose_must_be_declared_and_consented(gate: FaceGate) -> None:
+    with pytest.raises(UndeclaredPurpose) as caught:
+        gate.verify("lobby", "guest-1", probe_of(1), "payment")
+    assert caught.value.rule == "R2"
+
+
+def test_r03_identification_only_where_enabled(tmp_path: Path, master: MasterKey) -> None:
+    gate = open_gate(tmp_path / "verify-only.db", master, identify=False)
+    with pytest.raises(IdentificationNotEnabled):
+        gate.identify("lobby", probe_of(0), PURPOSE)
+
+
+def test_r04_identify_returns_only_the_best_match_coarsely(gate: FaceGate) -> None:
+    decision = gate.identify("lobby", probe_of(3), PURPOSE)
+    assert decision.allowed and decision.match and decision.subject == "guest-3"
+    assert not hasattr(decision, "distance") and not hasattr(decision, "candidates")
+    stranger = gate.identify("lobby", FACES.centres[15], PURPOSE)
+    assert stranger.match is False and stranger.subject is None
+
+
+def test_r08_no_enrolment_or_match_without_consent(gate: FaceGate) -> None:
+    with pytest.raises(ConsentRequired, match="no valid consent"):
+        gate.enroll("lobby", "walk-in", FACES.centres[9], PURPOSE)
+    with pytest.raises(ConsentRequired):
+        gate.verify("lobby", "walk-in", FACES.centres[9], PURPOSE)
+
+
+def test_r10_r13_withdrawal_destroys_and_unmatches_at_once(gate: FaceGate, tmp_path: Path) -> None:
+    sealed = gate._store.query("SELECT sealed FROM templates WHERE subject_id = 'guest-2'")[0][0]
+    before = b"".join(p.read_bytes() for p in tmp_path.glob("hotel.db*"))
+    assert bytes(sealed)[22:60] in before  # the scan can see the bytes while they exist
+    receipt = gate.withdraw("lobby", "guest-2")
+    assert receipt.templates_removed == 1 and receipt.key_destroyed
+    assert gate.identify("lobby", probe_of(2), PURPOSE).subject != "guest-2"
+    with pytest.raises(ConsentRequired):
+        gate.verify("lobby", "guest-2", probe_of(2), PURPOSE)
+    assert gate._store.query("SELECT COUNT(*) FROM data_keys WHERE subject_id = 'guest-2'") == [
+        (0,)
+    ]
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("hotel.db*"))
+    assert bytes(sealed)[22:60] not in raw  # no ciphertext bytes remain in any file
+
+
+def test_r11_every_decision_lists_the_alternatives(gate: FaceGate) -> None:
+    decision = gate.verify("lobby", "guest-1", probe_of(1), PURPOSE)
+    assert decision.match is True
+    assert decision.alternatives == tuple(a.description for a in lobby().alternatives)
+    assert decision.threshold == 0.6
+
+
+def test_r19_a_matching_handle_cannot_enrol_or_erase(gate: FaceGate) -> None:
+    device = gate.handle(Capability.MATCH)
+    assert device.verify("lobby", "guest-0", probe_of(0), PURPOSE).match is True
+    with pytest.raises(CapabilityRequired) as caught:
+        device.enroll("lobby", "guest-0", FACES.centres[0], PURPOSE)
+    assert caught.value.rule == "R19"
+    with pytest.raises(CapabilityRequired):
+        device.erase("guest-0")
+
+
+def test_r20_every_call_is_audited_without_raw_ids(gate: FaceGate) -> None:
+    with pytest.raises(ConsentRequired):
+        gate.enroll("lobby", "walk-in", FACES.centres[9], PURPOSE)
+    rows = gate._store.query("SELECT action, outcome, rule, subject_ref FROM audit")
+    assert ("enroll", "refused", "R8") in [r[:3] for r in rows]
+    assert sum(1 for r in rows if r[0] == "enroll" and r[1] == "ok") == 5
+    assert all("guest" not in str(r[3]) and "walk-in" not in str(r[3]) for r in rows)
+
+
+def test_r25_several_faces_are_refused_for_identification(gate: FaceGate) -> None:
+    with pytest.raises(MultipleFacesRefused) as caught:
+        gate.identify("lobby", np.stack([probe_of(0), probe_of(1)]), PURPOSE)
+    assert caught.value.rule == "R25"
+
+
+def test_r26_nothing_runs_on_an_inactive_deployment(tmp_path: Path, master: MasterKey) -> None:
+    gate = FaceGate.open(tmp_path / "new.db", master)
+    gate.register_operator("hotel", name="Hotel", contact="dpo@example.com")
+    gate.register_deployment("hotel", lobby())
+    with pytest.raises(InactiveDeployment):
+        gate.enroll("lobby", "guest", FACES.centres[0], PURPOSE)
+
+
+def test_reopening_rebuilds_the_galleries_from_sealed_templates(
+    gate: FaceGate, tmp_path: Path, master: MasterKey
+) -> None:
+    gate.erase("guest-4")
+    gate.close()
+    from tests.requirements.gate import FakeEncoder
+
+    again = FaceGate.open(tmp_path / "hotel.db", master, encoder=FakeEncoder())
+    assert again.identify("lobby", probe_of(1), PURPOSE).subject == "guest-1"
+    assert again.identify("lobby", probe_of(4), PURPOSE).subject is None
+    assert len(again._galleries["lobby"][0]) == 4
