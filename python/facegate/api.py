@@ -106,7 +106,7 @@ class FaceGate:
         master: MasterKey,
         encoder: Encoder,
         capabilities: frozenset[Capability],
-        galleries: dict[str, tuple[Gallery, dict[int, str]]],
+        galleries: dict[str, tuple[Gallery, dict[int, tuple[str, datetime]]]],
     ) -> None:
         self._store, self._master, self._encoder = store, master, encoder
         self._capabilities = capabilities
@@ -199,10 +199,93 @@ class FaceGate:
         def run(policy: Deployment) -> Decision:
             self._require_consent(policy, subject, purpose)
             template = Rotation.derive(self._master, deployment).apply(self._encoder.encode(image))
-            self._store_template(policy, subject, template[0])
+            self._store_templates(policy, [(subject, template[0])])
             return self._decision(policy, "ok", allowed=True)
 
         return self._operate(Capability.ENROL, "enroll", deployment, purpose, subject, run)
+
+    def enroll_many(self, deployment: str, people: list[tuple[str, Any]], purpose: str) -> Decision:
+        """Bulk enrolment (R30): every subject needs their own valid consent, every image must
+        pass the quality gates, and then all are stored in one transaction; otherwise none is."""
+
+        def run(policy: Deployment) -> Decision:
+            allowed = self.ledger.valid_subjects(deployment, purpose, policy.notice.version)
+            lacking = sorted({subject for subject, _ in people} - allowed)
+            if lacking:
+                raise ConsentRequired(
+                    f"{len(lacking)} of {len(people)} subjects have no valid consent; bulk "
+                    "enrolment needs a consent event for every subject and enrols none without"
+                )
+            turn = Rotation.derive(self._master, deployment)
+            rows = [
+                (subject, turn.apply(self._encoder.encode(image))[0]) for subject, image in people
+            ]
+            self._store_templates(policy, rows)
+            return self._decision(policy, "ok", allowed=True)
+
+        return self._operate(Capability.ENROL, "enroll_many", deployment, purpose, None, run)
+
+    def purge_expired(self, now: datetime | None = None) -> int:
+        """Deletes every template past its retention period (R14); returns how many."""
+        moment = (now or datetime.now(UTC)).isoformat()
+
+        def run() -> int:
+            subjects = [
+                str(row[0])
+                for row in self._store.query(
+                    "SELECT DISTINCT subject_id FROM templates WHERE expires_at <= ?", (moment,)
+                )
+            ]
+            removed = 0
+            for subject in subjects:
+                expired = self._store.query(
+                    "SELECT DISTINCT deployment_id FROM templates "
+                    "WHERE subject_id = ? AND expires_at <= ?",
+                    (subject, moment),
+                )
+                removed += self._destroy(
+                    subject, tuple(str(r[0]) for r in expired), before=moment
+                ).templates_removed
+            return removed
+
+        return self._guarded(Capability.ADMIN, "purge_expired", None, None, None, run)
+
+    def export_subject(self, subject: str) -> dict[str, Any]:
+        """What is held about ``subject``: consents and template metadata, never a template."""
+
+        def run() -> dict[str, Any]:
+            consents = self._store.query(
+                "SELECT deployment_id, kind, purposes, notice_version, channel, at, expires_at "
+                "FROM consent_events WHERE subject_id = ? ORDER BY seq",
+                (subject,),
+            )
+            templates = self._store.query(
+                "SELECT deployment_id, created_at, expires_at FROM templates "
+                "WHERE subject_id = ? ORDER BY id",
+                (subject,),
+            )
+            names = (
+                "deployment",
+                "kind",
+                "purposes",
+                "notice_version",
+                "channel",
+                "at",
+                "expires_at",
+            )
+            return {
+                "subject": subject,
+                "consents": [dict(zip(names, row, strict=True)) for row in consents],
+                "templates": [
+                    dict(zip(("deployment", "created_at", "expires_at"), row, strict=True))
+                    for row in templates
+                ],
+                "data_key_held": bool(
+                    self._store.query("SELECT 1 FROM data_keys WHERE subject_id = ?", (subject,))
+                ),
+            }
+
+        return self._guarded(Capability.ADMIN, "export_subject", None, None, subject, run)
 
     def verify(self, deployment: str, subject: str, image: Any, purpose: str) -> Decision:
         """1:1: whether the face in ``image`` is ``subject`` (coarse match / no match)."""
@@ -210,8 +293,11 @@ class FaceGate:
         def run(policy: Deployment) -> Decision:
             self._require_consent(policy, subject, purpose)
             probe = Rotation.derive(self._master, deployment).apply(self._encoder.encode(image))
+            now = datetime.now(UTC)
             gallery, owners = self._galleries[deployment]
-            mine = [tid for tid, owner in owners.items() if owner == subject]
+            mine = {
+                t for t, (owner, expires) in owners.items() if owner == subject and expires > now
+            }
             found = gallery.search(probe, k=len(gallery) or 1, max_distance=policy.threshold)
             matched = any(int(t) in mine for t in found.ids[0] if t != NO_MATCH)
             return self._decision(policy, "ok", allowed=True, match=matched)
@@ -233,6 +319,7 @@ class FaceGate:
                     "person at a time"
                 )
             allowed = self.ledger.valid_subjects(deployment, purpose, policy.notice.version)
+            now = datetime.now(UTC)
             gallery, owners = self._galleries[deployment]
             turn = Rotation.derive(self._master, deployment)
             best: str | None = None
@@ -242,9 +329,11 @@ class FaceGate:
                 )
                 best = next(
                     (
-                        owners[int(t)]
+                        owners[int(t)][0]
                         for t in found.ids[0]
-                        if t != NO_MATCH and owners[int(t)] in allowed
+                        if t != NO_MATCH
+                        and owners[int(t)][0] in allowed
+                        and owners[int(t)][1] > now  # expired templates never match (R14)
                     ),
                     None,
                 )
@@ -380,32 +469,51 @@ class FaceGate:
         )
         return key
 
-    def _store_template(
-        self, policy: Deployment, subject: str, template: npt.NDArray[np.float32]
+    def _store_templates(
+        self, policy: Deployment, rows: list[tuple[str, npt.NDArray[np.float32]]]
     ) -> None:
+        """Seals and stores every (subject, rotated template) in one transaction, then adds them
+        to the gallery: all or nothing."""
         now = datetime.now(UTC)
+        expires = now + timedelta(days=policy.notice.retention_days)
         with self._store.transaction() as db:
-            (template_id,) = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM templates").fetchone()
-            key = self._data_key(db, subject)
-            sealed = seal_template(
-                template, key, deployment=policy.name, subject=subject, template_id=template_id
-            )
-            expires = now + timedelta(days=policy.notice.retention_days)
-            db.execute(
-                "INSERT INTO templates (id, subject_id, deployment_id, sealed, rotation_epoch, "
-                "created_at, expires_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
-                (template_id, subject, policy.name, sealed, now.isoformat(), expires.isoformat()),
-            )
+            (first,) = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM templates").fetchone()
+            ids = list(range(int(first), int(first) + len(rows)))
+            for template_id, (subject, template) in zip(ids, rows, strict=True):
+                sealed = seal_template(
+                    template,
+                    self._data_key(db, subject),
+                    deployment=policy.name,
+                    subject=subject,
+                    template_id=template_id,
+                )
+                db.execute(
+                    "INSERT INTO templates (id, subject_id, deployment_id, sealed, "
+                    "rotation_epoch, created_at, expires_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                    (
+                        template_id,
+                        subject,
+                        policy.name,
+                        sealed,
+                        now.isoformat(),
+                        expires.isoformat(),
+                    ),
+                )
             gallery, owners = self._galleries[policy.name]
-            gallery.add([template_id], template)
-            owners[int(template_id)] = subject
+            gallery.add(ids, np.stack([template for _, template in rows]))
+        for template_id, (subject, _) in zip(ids, rows, strict=True):
+            owners[template_id] = (subject, expires)
 
-    def _destroy(self, subject: str, deployments: tuple[str, ...]) -> DeletionReceipt:
+    def _destroy(
+        self, subject: str, deployments: tuple[str, ...], *, before: str | None = None
+    ) -> DeletionReceipt:
+        """Destroys the subject's templates in ``deployments`` (only those expiring by
+        ``before`` when given), and their data key if no template is left."""
         with self._store.transaction() as db:
             rows = db.execute(
                 f"SELECT id, deployment_id FROM templates WHERE subject_id = ? AND deployment_id "
-                f"IN ({','.join('?' * len(deployments))})",
-                (subject, *deployments),
+                f"IN ({','.join('?' * len(deployments))}) AND (? IS NULL OR expires_at <= ?)",
+                (subject, *deployments, before, before),
             ).fetchall()
             # The key goes first: once it is gone no copy of the templates can be opened.
             remaining = db.execute(
@@ -424,7 +532,7 @@ class FaceGate:
 
     def _load(self, deployment: str) -> None:
         rows = self._store.query(
-            "SELECT t.id, t.sealed, k.wrapped, t.subject_id FROM templates t "
+            "SELECT t.id, t.sealed, k.wrapped, t.subject_id, t.expires_at FROM templates t "
             "JOIN data_keys k ON k.subject_id = t.subject_id WHERE t.deployment_id = ?",
             (deployment,),
         )
@@ -439,4 +547,7 @@ class FaceGate:
                 subjects=[str(r[3]) for r in rows],
                 deployment=deployment,
             )
-        self._galleries[deployment] = (gallery, {int(r[0]): str(r[3]) for r in rows})  # type: ignore[call-overload]
+        self._galleries[deployment] = (
+            gallery,
+            {int(r[0]): (str(r[3]), datetime.fromisoformat(str(r[4]))) for r in rows},  # type: ignore[call-overload]
+        )

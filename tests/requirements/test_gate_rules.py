@@ -139,3 +139,45 @@ def test_reopening_rebuilds_the_galleries_from_sealed_templates(
     assert again.identify("lobby", probe_of(1), PURPOSE).subject == "guest-1"
     assert again.identify("lobby", probe_of(4), PURPOSE).subject is None
     assert len(again._galleries["lobby"][0]) == 4
+
+
+def test_r14_expired_templates_never_match_and_are_purged(gate: FaceGate) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    later = datetime.now(UTC) + timedelta(days=31)  # the notice keeps data 30 days
+    assert gate.purge_expired(now=datetime.now(UTC)) == 0
+    assert gate.purge_expired(now=later) == 5
+    assert gate._store.query("SELECT COUNT(*) FROM templates") == [(0,)]
+    assert gate._store.query("SELECT COUNT(*) FROM data_keys") == [(0,)]
+    assert gate.identify("lobby", probe_of(0), PURPOSE).subject is None
+
+
+def test_r30_bulk_enrolment_is_all_or_nothing(gate: FaceGate) -> None:
+    gate.grant_consent("lobby", "group-a", CONSENT)
+    people = [("group-a", FACES.centres[10]), ("group-b", FACES.centres[11])]
+    with pytest.raises(ConsentRequired, match="1 of 2 subjects"):
+        gate.enroll_many("lobby", people, PURPOSE)
+    assert gate.identify("lobby", FACES.centres[10], PURPOSE).subject is None
+    gate.grant_consent("lobby", "group-b", CONSENT)
+    gate.enroll_many("lobby", people, PURPOSE)
+    assert gate.identify("lobby", FACES.centres[11] + 0.01, PURPOSE).subject == "group-b"
+
+
+def test_export_subject_tells_what_is_held_but_never_the_template(gate: FaceGate) -> None:
+    held = gate.export_subject("guest-1")
+    assert held["data_key_held"] is True
+    assert [c["kind"] for c in held["consents"]] == ["granted"]
+    assert len(held["templates"]) == 1 and "sealed" not in held["templates"][0]
+
+
+def test_r29_no_api_infers_sensitive_attributes() -> None:
+    import facegate
+    from facegate.api import FaceGate as Gate
+    from facegate.detect import FaceDetector
+
+    forbidden = ("race", "ethnic", "religio", "health", "emotion", "age_", "gender", "attribute")
+    names = list(facegate.__all__)
+    for cls in (Gate, FaceDetector, facegate.Gallery):
+        names += [f"{cls.__name__}.{n}" for n in dir(cls) if not n.startswith("_")]
+    flagged = [n for n in names if any(word in n.lower() for word in forbidden)]
+    assert flagged == []
