@@ -153,8 +153,11 @@ class ConsentLedger:
             return int(cursor.lastrowid or 0)
 
     def withdraw(self, subject: str, deployment: str, *, at: datetime | None = None) -> int:
-        """Records a withdrawal, effective at once; returns its sequence number."""
+        """Records a withdrawal, effective at once; returns its sequence number (0 when the
+        subject never consented: there is nothing to withdraw, and no record is made of them)."""
         moment = _now(at)
+        if not self._store.query("SELECT 1 FROM subjects WHERE id = ?", (subject,)):
+            return 0
         with _known(deployment), self._store.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO consent_events (subject_id, deployment_id, kind, purposes, "
