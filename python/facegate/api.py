@@ -294,12 +294,13 @@ class FaceGate:
             self._require_consent(policy, subject, purpose)
             probe = Rotation.derive(self._master, deployment).apply(self._encoder.encode(image))
             now = datetime.now(UTC)
-            gallery, owners = self._galleries[deployment]
-            mine = {
-                t for t, (owner, expires) in owners.items() if owner == subject and expires > now
-            }
-            found = gallery.search(probe, k=len(gallery) or 1, max_distance=policy.threshold)
-            matched = any(int(t) in mine for t in found.ids[0] if t != NO_MATCH)
+            owners = self._galleries[deployment][1]
+
+            def theirs(template: int) -> bool:
+                owner, expires = owners[template]
+                return owner == subject and expires > now
+
+            matched = self._nearest(deployment, probe, policy.threshold, theirs) is not None
             return self._decision(policy, "ok", allowed=True, match=matched)
 
         return self._operate(Capability.MATCH, "verify", deployment, purpose, subject, run)
@@ -320,23 +321,17 @@ class FaceGate:
                 )
             allowed = self.ledger.valid_subjects(deployment, purpose, policy.notice.version)
             now = datetime.now(UTC)
-            gallery, owners = self._galleries[deployment]
+            owners = self._galleries[deployment][1]
             turn = Rotation.derive(self._master, deployment)
+
+            def eligible(template: int) -> bool:
+                owner, expires = owners[template]
+                return owner in allowed and expires > now  # expired never match (R14)
+
             best: str | None = None
             for _, encoding in faces[:1]:
-                found = gallery.search(
-                    turn.apply(encoding), k=len(gallery) or 1, max_distance=policy.threshold
-                )
-                best = next(
-                    (
-                        owners[int(t)][0]
-                        for t in found.ids[0]
-                        if t != NO_MATCH
-                        and owners[int(t)][0] in allowed
-                        and owners[int(t)][1] > now  # expired templates never match (R14)
-                    ),
-                    None,
-                )
+                found = self._nearest(deployment, turn.apply(encoding), policy.threshold, eligible)
+                best = owners[found][0] if found is not None else None
             return self._decision(policy, "ok", allowed=True, match=best is not None, subject=best)
 
         return self._operate(Capability.MATCH, "identify", deployment, purpose, None, run)
@@ -438,6 +433,24 @@ class FaceGate:
                     threshold,
                 ),
             )
+
+    def _nearest(
+        self, deployment: str, probe: Any, threshold: float, eligible: Callable[[int], bool]
+    ) -> int | None:
+        """The nearest template within ``threshold`` that ``eligible`` accepts. Looks at the 16
+        nearest first and widens only when all of them are close but ineligible."""
+        gallery = self._galleries[deployment][0]
+        k = 16
+        while True:
+            found = gallery.search(probe, k=min(k, max(len(gallery), 1)), max_distance=threshold)
+            for template in found.ids[0]:
+                if template == NO_MATCH:
+                    return None
+                if eligible(int(template)):
+                    return int(template)
+            if k >= len(gallery):
+                return None
+            k *= 4
 
     def _require_consent(self, policy: Deployment, subject: str, purpose: str) -> None:
         if not self.ledger.is_valid(subject, policy.name, purpose, policy.notice.version):

@@ -1,0 +1,107 @@
+"""The cost of the gate: enrolment throughput, opening a store, and identification latency
+against the bare Gallery search on the same templates.
+
+Enrolment goes through the whole path (consent ledger, rotation, seal, data-key wrap, SQLite
+commit with synchronous=FULL, audit row); encodings are synthetic (a fake encoder), so the face
+pipeline's own cost (benches/test_bench_faces.py) is not counted twice.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from tests.requirements.gate import CONSENT, FakeEncoder, open_gate
+
+from benches.conftest import QUICK
+from facegate import Gallery
+from facegate.api import FaceGate
+from facegate.keys import MasterKey, Rotation
+from facegate.synthetic import synthetic_faces
+
+SIZES = [1_000] if QUICK else [10_000, 100_000]
+SINGLE = 50 if QUICK else 500
+PURPOSE = "hotel_check_in"
+MASTER = MasterKey.generate()
+FOLDER = tempfile.TemporaryDirectory()
+
+
+@cache
+def populated(n: int) -> tuple[Path, np.ndarray]:
+    """A store with n consented, enrolled subjects (bulk enrolment), and their centres."""
+    faces = synthetic_faces(n, 0, seed=n).centres
+    path = Path(FOLDER.name) / f"gate-{n}.db"
+    gate = open_gate(path, MASTER)
+    people = [f"subject-{i}" for i in range(n)]
+    for name in people:
+        gate.ledger.grant(name, "lobby", CONSENT)
+    gate.enroll_many("lobby", list(zip(people, faces, strict=True)), PURPOSE)
+    gate.close()
+    return path, faces
+
+
+def test_enrol_one_by_one(benchmark: Any) -> None:
+    """Per subject: one consent grant and one enrolment call, each its own durable commit."""
+    faces = synthetic_faces(SINGLE, 0, seed=3).centres
+    benchmark.group = "gate: enrolment"
+    benchmark.extra_info.update(engine="facegate", stage="enrol one by one", n=SINGLE)
+
+    def run() -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            gate = open_gate(Path(folder) / "g.db", MASTER)
+            for i in range(SINGLE):
+                gate.grant_consent("lobby", f"s{i}", CONSENT)
+                gate.enroll("lobby", f"s{i}", faces[i], PURPOSE)
+            gate.close()
+
+    benchmark.pedantic(run, rounds=1)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_enrol_in_bulk(benchmark: Any, n: int) -> None:
+    faces = synthetic_faces(n, 0, seed=5).centres
+    benchmark.group = "gate: enrolment"
+    benchmark.extra_info.update(engine="facegate", stage=f"enrol_many {n:,}", n=n)
+
+    def run() -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            gate = open_gate(Path(folder) / "g.db", MASTER)
+            people = [f"s{i}" for i in range(n)]
+            for name in people:
+                gate.ledger.grant(name, "lobby", CONSENT)
+            gate.enroll_many("lobby", list(zip(people, faces, strict=True)), PURPOSE)
+            gate.close()
+
+    benchmark.pedantic(run, rounds=1)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_open_store(benchmark: Any, n: int) -> None:
+    path, _ = populated(n)
+    benchmark.group = "gate: open"
+    benchmark.extra_info.update(engine="facegate", stage=f"FaceGate.open {n:,}", n=n)
+    gate = benchmark.pedantic(lambda: FaceGate.open(path, MASTER, encoder=FakeEncoder()), rounds=3)
+    assert len(gate._galleries["lobby"][0]) == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("engine", ["FaceGate.identify", "bare Gallery.search"])
+def test_identify(benchmark: Any, n: int, engine: str) -> None:
+    path, faces = populated(n)
+    probe = faces[n // 3] + 0.01
+    benchmark.group = f"gate: identify n={n:,}"
+    benchmark.extra_info.update(engine=engine, stage=f"identify {n:,}", n=1)
+    if engine == "FaceGate.identify":
+        gate = FaceGate.open(path, MASTER, encoder=FakeEncoder())
+        decision = benchmark(gate.identify, "lobby", probe, PURPOSE)
+        assert decision.subject == f"subject-{n // 3}"
+    else:
+        gallery = Gallery()
+        gallery.add(np.arange(n), Rotation.derive(MASTER, "lobby").apply(faces))
+        rotated = Rotation.derive(MASTER, "lobby").apply(probe)
+        found = benchmark(gallery.search, rotated, max_distance=0.6)
+        assert found.ids[0, 0] == n // 3
