@@ -111,6 +111,7 @@ class FaceGate:
         self._store, self._master, self._encoder = store, master, encoder
         self._capabilities = capabilities
         self._galleries = galleries
+        self._rotations: dict[str, Rotation] = {}
         self.registry = Registry(store)
         self.ledger = ConsentLedger(store)
 
@@ -198,7 +199,7 @@ class FaceGate:
 
         def run(policy: Deployment) -> Decision:
             self._require_consent(policy, subject, purpose)
-            template = Rotation.derive(self._master, deployment).apply(self._encoder.encode(image))
+            template = self._rotation(deployment).apply(self._encoder.encode(image))
             self._store_templates(policy, [(subject, template[0])])
             return self._decision(policy, "ok", allowed=True)
 
@@ -216,7 +217,7 @@ class FaceGate:
                     f"{len(lacking)} of {len(people)} subjects have no valid consent; bulk "
                     "enrolment needs a consent event for every subject and enrols none without"
                 )
-            turn = Rotation.derive(self._master, deployment)
+            turn = self._rotation(deployment)
             rows = [
                 (subject, turn.apply(self._encoder.encode(image))[0]) for subject, image in people
             ]
@@ -292,7 +293,7 @@ class FaceGate:
 
         def run(policy: Deployment) -> Decision:
             self._require_consent(policy, subject, purpose)
-            probe = Rotation.derive(self._master, deployment).apply(self._encoder.encode(image))
+            probe = self._rotation(deployment).apply(self._encoder.encode(image))
             now = datetime.now(UTC)
             owners = self._galleries[deployment][1]
 
@@ -319,14 +320,21 @@ class FaceGate:
                     f"{len(faces)} faces in the frame; identification takes one cooperating "
                     "person at a time"
                 )
-            allowed = self.ledger.valid_subjects(deployment, purpose, policy.notice.version)
             now = datetime.now(UTC)
             owners = self._galleries[deployment][1]
-            turn = Rotation.derive(self._master, deployment)
+            turn = self._rotation(deployment)
+            consent: dict[str, bool] = {}
 
             def eligible(template: int) -> bool:
+                # Consent is looked up for the nearest candidates only, at this moment.
                 owner, expires = owners[template]
-                return owner in allowed and expires > now  # expired never match (R14)
+                if expires <= now:  # expired templates never match (R14)
+                    return False
+                if owner not in consent:
+                    consent[owner] = self.ledger.is_valid(
+                        owner, deployment, purpose, policy.notice.version, at=now
+                    )
+                return consent[owner]
 
             best: str | None = None
             for _, encoding in faces[:1]:
@@ -433,6 +441,13 @@ class FaceGate:
                     threshold,
                 ),
             )
+
+    def _rotation(self, deployment: str) -> Rotation:
+        """The deployment's rotation, derived once per process (deriving costs milliseconds)."""
+        rotation = self._rotations.get(deployment)
+        if rotation is None:
+            rotation = self._rotations[deployment] = Rotation.derive(self._master, deployment)
+        return rotation
 
     def _nearest(
         self, deployment: str, probe: Any, threshold: float, eligible: Callable[[int], bool]

@@ -177,8 +177,20 @@ class ConsentLedger:
         at: datetime | None = None,
     ) -> bool:
         """Whether ``subject`` may be processed for ``purpose`` under the current notice now."""
-        return subject in self.valid_subjects(
-            deployment, purpose, notice_version, at=at, only=subject
+        moment = _now(at).isoformat()
+        rows = self._store.query(
+            "SELECT kind, purposes, notice_version, expires_at FROM consent_events "
+            "WHERE subject_id = ? AND deployment_id = ? AND at <= ? ORDER BY seq DESC LIMIT 1",
+            (subject, deployment, moment),
+        )
+        if not rows:
+            return False
+        kind, purposes, version, expires = rows[0]
+        return (
+            kind == "granted"
+            and version == notice_version
+            and (expires is None or str(expires) > moment)
+            and purpose in json.loads(str(purposes))
         )
 
     def valid_subjects(
@@ -188,7 +200,6 @@ class ConsentLedger:
         notice_version: str,
         *,
         at: datetime | None = None,
-        only: str | None = None,
     ) -> set[str]:
         """Every subject whose latest event for ``deployment`` is a grant that covers
         ``purpose``, for ``notice_version``, unexpired at ``at``."""
@@ -196,10 +207,10 @@ class ConsentLedger:
         rows = self._store.query(
             "SELECT e.subject_id, e.purposes FROM consent_events e JOIN ("
             "  SELECT subject_id, MAX(seq) AS seq FROM consent_events"
-            "  WHERE deployment_id = ? AND at <= ? AND (? IS NULL OR subject_id = ?)"
+            "  WHERE deployment_id = ? AND at <= ?"
             "  GROUP BY subject_id) latest ON latest.seq = e.seq "
             "WHERE e.kind = 'granted' AND e.notice_version = ? "
             "AND (e.expires_at IS NULL OR e.expires_at > ?)",
-            (deployment, moment, only, only, notice_version, moment),
+            (deployment, moment, notice_version, moment),
         )
         return {str(subject) for subject, purposes in rows if purpose in json.loads(str(purposes))}
