@@ -14,27 +14,31 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_reports_what_it_did_as_json() -> None:
-    done = run("demo", "--size", "20000", "--queries", "200", "--json")
+    done = run("demo", "--size", "20000", "--queries", "200", "--guests", "500", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["identities"] == 20000 and report["queries"] == 200
+    assert report["gate_identified"] == "guest-astronaut"
+    assert report["gate_after_withdrawal"] is None
     assert report["int8_agreement"] >= 0.99
     assert report["identified"] >= 0.9 and report["verified"] == 1.0
     assert report["exact_single_ms"] > 0 and report["int8_single_ms"] > 0
 
 
 def test_demo_narrates_in_prose_by_default() -> None:
-    done = run("demo", "--size", "5000", "--queries", "50")
+    done = run("demo", "--size", "5000", "--queries", "50", "--guests", "200")
     assert done.returncode == 0, done.stderr
     assert "5,000 synthetic identities" in done.stdout
     assert "int8 scan + exact re-rank" in done.stdout
+    assert "[R23]" in done.stdout and "[R8]" in done.stdout
+    assert "identified afterwards as None" in done.stdout
 
 
 def test_bad_values_exit_1_with_message_on_stderr() -> None:
     done = run("demo", "--size", "0")
     assert done.returncode == 1
     assert done.stdout == ""
-    assert "facegate: error: --size and --queries must be at least 1" in done.stderr
+    assert "facegate: error: --size, --queries and --guests must be at least 1" in done.stderr
 
 
 def test_usage_errors_exit_2() -> None:

@@ -208,23 +208,48 @@ class FaceGate:
     def enroll_many(self, deployment: str, people: list[tuple[str, Any]], purpose: str) -> Decision:
         """Bulk enrolment (R30): every subject needs their own valid consent, every image must
         pass the quality gates, and then all are stored in one transaction; otherwise none is."""
+        return self._enroll_batch("enroll_many", deployment, people, purpose, self._encoder.encode)
 
+    def enroll_encodings(
+        self, deployment: str, people: list[tuple[str, Any]], purpose: str
+    ) -> Decision:
+        """Like :meth:`enroll_many` for 128-d encodings computed elsewhere (a migration from
+        another system, with each person's consent): the same gate, without detection."""
+
+        def as_encoding(value: Any) -> npt.NDArray[np.float32]:
+            return np.asarray(value, dtype=np.float32).reshape(-1)
+
+        return self._enroll_batch("enroll_encodings", deployment, people, purpose, as_encoding)
+
+    def _enroll_batch(
+        self,
+        action: str,
+        deployment: str,
+        people: list[tuple[str, Any]],
+        purpose: str,
+        encode: Callable[[Any], npt.NDArray[np.float32]],
+    ) -> Decision:
         def run(policy: Deployment) -> Decision:
-            allowed = self.ledger.valid_subjects(deployment, purpose, policy.notice.version)
-            lacking = sorted({subject for subject, _ in people} - allowed)
+            lacking = sorted(
+                {
+                    subject
+                    for subject, _ in people
+                    if not self.ledger.is_valid(subject, deployment, purpose, policy.notice.version)
+                }
+            )
             if lacking:
                 raise ConsentRequired(
                     f"{len(lacking)} of {len(people)} subjects have no valid consent; bulk "
                     "enrolment needs a consent event for every subject and enrols none without"
                 )
             turn = self._rotation(deployment)
-            rows = [
-                (subject, turn.apply(self._encoder.encode(image))[0]) for subject, image in people
-            ]
-            self._store_templates(policy, rows)
+            templates = turn.apply(np.stack([encode(item) for _, item in people]))
+            self._store_templates(
+                policy, [(s, t) for (s, _), t in zip(people, templates, strict=True)]
+            )
             return self._decision(policy, "ok", allowed=True)
 
-        return self._operate(Capability.ENROL, "enroll_many", deployment, purpose, None, run)
+        return self._operate(Capability.ENROL, action, deployment, purpose, None, run)
 
     def purge_expired(self, now: datetime | None = None) -> int:
         """Deletes every template past its retention period (R14); returns how many."""
