@@ -82,10 +82,10 @@ impl Rotation {
     fn multiply(&self, rows: &[f32], transpose: bool) -> Result<Zeroizing<Vec<f32>>, CoreError> {
         let dim = self.dim;
         if !rows.len().is_multiple_of(dim) {
-            return Err(CoreError::DimensionMismatch {
-                expected: dim,
-                got: rows.len() % dim,
-            });
+            return Err(CoreError::InvalidArgument(format!(
+                "{} values do not form rows of the rotation's dimension {dim}",
+                rows.len()
+            )));
         }
         let mut out = Zeroizing::new(vec![0.0f32; rows.len()]);
         for (v, o) in rows.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
