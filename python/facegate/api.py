@@ -32,6 +32,7 @@ from facegate.errors import (
     InactiveDeployment,
     MultipleFacesRefused,
     PolicyRefusal,
+    TransferNotConsented,
     UndeclaredPurpose,
 )
 from facegate.keys import DataKey, MasterKey, Rotation, open_into_gallery, seal_template
@@ -159,6 +160,17 @@ class FaceGate:
 
         self._guarded(Capability.ADMIN, "register_deployment", deployment.name, None, None, run)
 
+    def update_deployment(self, deployment: Deployment) -> bool:
+        """Changes a deployment; see :meth:`Registry.update_deployment` (R7, R26)."""
+        return self._guarded(
+            Capability.ADMIN,
+            "update_deployment",
+            deployment.name,
+            None,
+            None,
+            lambda: self.registry.update_deployment(deployment),
+        )
+
     def record_assessment(self, deployment: str, assessment: Assessment) -> None:
         self._guarded(
             Capability.ADMIN,
@@ -275,6 +287,29 @@ class FaceGate:
             return removed
 
         return self._guarded(Capability.ADMIN, "purge_expired", None, None, None, run)
+
+    def export_sealed(self, deployment: str, subjects: list[str]) -> list[dict[str, Any]]:
+        """Sealed templates and wrapped keys of ``subjects`` for a remote backend holding the
+        same master key. Refused as a whole unless every subject gave the separate transfer
+        consent (R16): the store is local by default, and facegate itself sends nothing."""
+
+        def run() -> list[dict[str, Any]]:
+            refused = [s for s in subjects if not self.ledger.transfer_allowed(s, deployment)]
+            if refused:
+                raise TransferNotConsented(
+                    f"{len(refused)} of {len(subjects)} subjects have not consented to their face "
+                    "data leaving this device; nothing was exported"
+                )
+            rows = self._store.query(
+                f"SELECT t.id, t.subject_id, t.sealed, k.wrapped FROM templates t JOIN data_keys k "
+                f"ON k.subject_id = t.subject_id WHERE t.deployment_id = ? AND t.subject_id IN "
+                f"({','.join('?' * len(subjects))}) ORDER BY t.id",
+                (deployment, *subjects),
+            )
+            names = ("template_id", "subject", "sealed", "wrapped_key")
+            return [dict(zip(names, row, strict=True)) for row in rows]
+
+        return self._guarded(Capability.ADMIN, "export_sealed", deployment, None, None, run)
 
     def export_subject(self, subject: str) -> dict[str, Any]:
         """What is held about ``subject``: consents and template metadata, never a template."""

@@ -193,6 +193,15 @@ class ConsentLedger:
             and purpose in json.loads(str(purposes))
         )
 
+    def transfer_allowed(self, subject: str, deployment: str) -> bool:
+        """Whether the subject's current consent includes the separate transfer consent (R16)."""
+        rows = self._store.query(
+            "SELECT kind, transfer FROM consent_events WHERE subject_id = ? AND deployment_id = ? "
+            "ORDER BY seq DESC LIMIT 1",
+            (subject, deployment),
+        )
+        return bool(rows) and rows[0][0] == "granted" and bool(rows[0][1])
+
     def valid_subjects(
         self,
         deployment: str,

@@ -43,6 +43,7 @@ __all__ = [
     "PublicPlaceRequirements",
     "TamperedData",
     "ThresholdTooLoose",
+    "TransferNotConsented",
     "UndeclaredPurpose",
     "UnknownId",
     "UnsupportedFormat",
@@ -240,3 +241,9 @@ class MultipleFacesRefused(PolicyRefusal):
     """A frame with several faces where the deployment cites no legal basis for it (R25)."""
 
     rule = "R25"
+
+
+class TransferNotConsented(PolicyRefusal):
+    """Face data leaving the device without the subject's separate transfer consent (R16)."""
+
+    rule = "R16"

@@ -107,6 +107,20 @@ class Registry:
         except sqlite3.IntegrityError as exc:
             raise DuplicateId(f"deployment {deployment.name!r} is already registered") from exc
 
+    def update_deployment(self, deployment: Deployment) -> bool:
+        """Replaces a deployment's declarations. A change of purpose, method or retention makes a
+        new notice version (R7): the deployment goes inactive until a new assessment is recorded
+        and it is activated again (R26). Returns whether the notice version changed."""
+        old = self.deployment(deployment.name)
+        changed = old.notice.version != deployment.notice.version
+        with self._store.transaction() as db:
+            db.execute(
+                "UPDATE deployments SET definition = ?, notice_version = ?, "
+                "active = CASE WHEN ? THEN 0 ELSE active END WHERE id = ?",
+                (_to_json(deployment), deployment.notice.version, changed, deployment.name),
+            )
+        return changed
+
     def deployment(self, name: str) -> Deployment:
         """The stored deployment ``name``."""
         rows = self._store.query("SELECT definition FROM deployments WHERE id = ?", (name,))

@@ -181,3 +181,41 @@ def test_r29_no_api_infers_sensitive_attributes() -> None:
         names += [f"{cls.__name__}.{n}" for n in dir(cls) if not n.startswith("_")]
     flagged = [n for n in names if any(word in n.lower() for word in forbidden)]
     assert flagged == []
+
+
+def test_r07_a_new_notice_version_needs_new_consent_and_a_new_assessment(gate: FaceGate) -> None:
+    from dataclasses import replace
+
+    from facegate.policy import Mode
+    from tests.requirements.deployments import notice
+    from tests.requirements.gate import ASSESSMENT
+
+    longer = lobby(
+        mode=Mode.IDENTIFY,
+        identification_justification="VIP",
+        notice=notice(retention_days=90),
+    )
+    assert gate.update_deployment(longer) is True
+    with pytest.raises(InactiveDeployment):
+        gate.identify("lobby", probe_of(1), PURPOSE)
+    gate.record_assessment("lobby", ASSESSMENT)
+    gate.activate("lobby")
+    # Consents were given to the old notice: nobody is matched until they consent again.
+    assert gate.identify("lobby", probe_of(1), PURPOSE).subject is None
+    gate.grant_consent("lobby", "guest-1", replace(CONSENT, notice_version=longer.notice.version))
+    assert gate.identify("lobby", probe_of(1), PURPOSE).subject == "guest-1"
+
+
+def test_r16_templates_leave_the_device_only_with_transfer_consent(gate: FaceGate) -> None:
+    from dataclasses import replace
+
+    from facegate.errors import TransferNotConsented
+
+    with pytest.raises(TransferNotConsented) as caught:
+        gate.export_sealed("lobby", ["guest-0", "guest-1"])
+    assert caught.value.rule == "R16"
+    gate.grant_consent("lobby", "guest-0", replace(CONSENT, transfer=True))
+    with pytest.raises(TransferNotConsented, match="1 of 2"):
+        gate.export_sealed("lobby", ["guest-0", "guest-1"])
+    (row,) = gate.export_sealed("lobby", ["guest-0"])
+    assert row["subject"] == "guest-0" and len(row["wrapped_key"]) == 70
