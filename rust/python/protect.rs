@@ -322,11 +322,13 @@ impl Rows<'_> {
 }
 
 fn borrow_rows<'a, 'py>(
-    n: usize,
-    record: usize,
+    gallery: &PyGallery,
+    ids: &PyReadonlyArray1<'_, u64>,
     sealed: &'a [Bound<'py, PyBytes>],
     subjects: &'a [Bound<'py, PyString>],
-) -> PyResult<Rows<'a>> {
+) -> PyResult<(Vec<u64>, Rows<'a>)> {
+    let ids = ids.as_array().to_vec();
+    let (n, record) = (ids.len(), protect::sealed_len(gallery.read()?.dim()));
     if sealed.len() != n || subjects.len() != n {
         return Err(InvalidArgument::new_err(format!(
             "{n} ids need {n} sealed templates and {n} subjects; got {} and {}",
@@ -345,7 +347,7 @@ fn borrow_rows<'a, 'py>(
         .iter()
         .map(|s| s.to_str())
         .collect::<PyResult<Vec<&str>>>()?;
-    Ok(Rows { sealed, subjects })
+    Ok((ids, Rows { sealed, subjects }))
 }
 
 /// Unwraps each row's data key with `master`, opens each sealed template and adds them all to
@@ -362,9 +364,7 @@ pub fn open_into_gallery(
     subjects: Vec<Bound<'_, PyString>>,
     deployment: &str,
 ) -> PyResult<()> {
-    let ids = ids.as_array().to_vec();
-    let record = protect::sealed_len(gallery.read()?.dim());
-    let rows = borrow_rows(ids.len(), record, &sealed, &subjects)?;
+    let (ids, rows) = borrow_rows(gallery, &ids, &sealed, &subjects)?;
     let wrapped: Vec<&[u8]> = wrapped.iter().map(|b| b.as_bytes()).collect();
     if wrapped.len() != ids.len() || wrapped.iter().any(|w| w.len() != WRAPPED_LEN) {
         return Err(InvalidArgument::new_err(format!(
@@ -399,9 +399,7 @@ pub fn open_keys_into_gallery(
     subjects: Vec<Bound<'_, PyString>>,
     deployment: &str,
 ) -> PyResult<()> {
-    let ids = ids.as_array().to_vec();
-    let record = protect::sealed_len(gallery.read()?.dim());
-    let rows = borrow_rows(ids.len(), record, &sealed, &subjects)?;
+    let (ids, rows) = borrow_rows(gallery, &ids, &sealed, &subjects)?;
     if keys.len() != ids.len() {
         return Err(InvalidArgument::new_err(format!(
             "{} ids need as many keys",

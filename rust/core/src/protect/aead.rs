@@ -30,39 +30,18 @@ pub fn seal_raw(key: &[u8], nonce: &[u8; NONCE_LEN], aad: &[u8], plaintext: &[u8
     out
 }
 
-/// Decrypts ciphertext-then-tag into `out` (the ciphertext's length); `false` if the key or
-/// nonce has the wrong length or the tag does not verify (nothing else is revealed, and `out`
-/// is zeroed).
-pub fn open_raw_into(key: &[u8], nonce: &[u8], aad: &[u8], sealed: &[u8], out: &mut [u8]) -> bool {
-    let Ok(cipher) = Aes256GcmSiv::new_from_slice(key) else {
-        return false;
-    };
-    let Ok(nonce) = <[u8; NONCE_LEN]>::try_from(nonce) else {
-        return false;
-    };
-    let Some(body_len) = sealed.len().checked_sub(TAG_LEN) else {
-        return false;
-    };
-    let Ok(tag) = Tag::try_from(&sealed[body_len..]) else {
-        return false;
-    };
-    if out.len() != body_len {
-        return false;
-    }
-    out.copy_from_slice(&sealed[..body_len]);
-    let ok = cipher
-        .decrypt_inout_detached(&Nonce::from(nonce), aad, out.into(), &tag)
-        .is_ok();
-    if !ok {
-        out.fill(0);
-    }
-    ok
-}
-
-/// Like [`open_raw_into`], into a new buffer wiped on drop.
+/// Decrypts ciphertext-then-tag; `None` if the key or nonce has the wrong length or the tag does
+/// not verify (nothing else is revealed). The plaintext is wiped on drop.
 pub fn open_raw(key: &[u8], nonce: &[u8], aad: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-    let mut out = Zeroizing::new(vec![0u8; sealed.len().checked_sub(TAG_LEN)?]);
-    open_raw_into(key, nonce, aad, sealed, &mut out).then_some(out)
+    let cipher = Aes256GcmSiv::new_from_slice(key).ok()?;
+    let nonce = <[u8; NONCE_LEN]>::try_from(nonce).ok()?;
+    let body_len = sealed.len().checked_sub(TAG_LEN)?;
+    let tag = Tag::try_from(&sealed[body_len..]).ok()?;
+    let mut body = Zeroizing::new(sealed[..body_len].to_vec());
+    cipher
+        .decrypt_inout_detached(&Nonce::from(nonce), aad, body.as_mut_slice().into(), &tag)
+        .ok()?;
+    Some(body)
 }
 
 /// A fresh random nonce.
