@@ -11,7 +11,6 @@ returns at most the best match, as match or no match (R4).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from facegate.audit import AuditLog, Checkpoint, Verification
 from facegate.consent import ConsentGrant, ConsentLedger
 from facegate.detect import Face, FaceDetector
 from facegate.errors import (
@@ -30,11 +30,15 @@ from facegate.errors import (
     FacegateError,
     IdentificationNotEnabled,
     InactiveDeployment,
+    IntegrityError,
+    InvalidArgument,
     MultipleFacesRefused,
     PolicyRefusal,
     TransferNotConsented,
     UndeclaredPurpose,
+    WrongKey,
 )
+from facegate.incidents import IncidentKind, record_incident
 from facegate.keys import DataKey, MasterKey, Rotation, open_into_gallery, seal_template
 from facegate.matching import NO_MATCH, Gallery
 from facegate.policy import Deployment, Mode
@@ -80,6 +84,7 @@ class Decision:
     threshold: float | None = None
     match: bool | None = None
     subject: str | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +96,6 @@ class DeletionReceipt:
     templates_removed: int
     key_destroyed: bool
     at: datetime
-
-
-def _pseudonym(subject: str) -> str:
-    """The audit log's name for a subject: a hash, so the log holds no raw id."""
-    return hashlib.sha256(b"facegate audit v1|" + subject.encode()).hexdigest()[:16]
 
 
 class FaceGate:
@@ -115,6 +115,7 @@ class FaceGate:
         self._rotations: dict[str, Rotation] = {}
         self.registry = Registry(store)
         self.ledger = ConsentLedger(store)
+        self.audit = AuditLog(store, master)
 
     @classmethod
     def open(
@@ -129,9 +130,51 @@ class FaceGate:
         its sealed templates inside Rust (no plaintext template becomes a Python object)."""
         store = Store.open(path)
         gate = cls(store, key, encoder or FaceDetector(), frozenset(capabilities), {})
+        if not gate.audit.head_authentic():
+            store.close()
+            raise WrongKey(
+                f"{path}: the audit trail's head does not authenticate under master key "
+                f"{key.id} (another operator's key, or the head was altered)"
+            )
         for (deployment,) in store.query("SELECT id FROM deployments"):
-            gate._load(str(deployment))
+            try:
+                gate._load(str(deployment))
+            except IntegrityError as exc:
+                # Fail closed (R17), and record it as an incident (R22) before refusing.
+                kind = (
+                    IncidentKind.WRONG_KEY
+                    if isinstance(exc, WrongKey)
+                    else (IncidentKind.TEMPLATE_TAG)
+                )
+                record_incident(
+                    store,
+                    kind,
+                    f"opening deployment {deployment!s}: {type(exc).__name__}",
+                    deployment=str(deployment),
+                    affected=store.count(
+                        "SELECT COUNT(*) FROM templates WHERE deployment_id = ?", (deployment,)
+                    ),
+                )
+                store.close()
+                raise
         return gate
+
+    def verify_audit(self, checkpoint: Checkpoint | None = None) -> Verification:
+        """Verifies the audit trail (and an exported checkpoint); a break is recorded as an
+        integrity incident (R22) that deactivates every deployment until re-assessed."""
+
+        def run() -> Verification:
+            result = self.audit.verify(checkpoint)
+            if not result.ok:
+                record_incident(
+                    self._store,
+                    IncidentKind.AUDIT_CHAIN,
+                    str(result),
+                    affected=len(self.audit) - (result.first_bad or 1) + 1,
+                )
+            return result
+
+        return self._guarded(Capability.ADMIN, "verify_audit", None, None, None, run)
 
     def handle(self, *capabilities: Capability) -> FaceGate:
         """A handle on the same store limited to ``capabilities`` (e.g. a matching device)."""
@@ -156,7 +199,7 @@ class FaceGate:
     def register_deployment(self, operator: str, deployment: Deployment) -> None:
         def run() -> None:
             self.registry.register_deployment(operator, deployment)
-            self._galleries[deployment.name] = (Gallery(), {})
+            self._store.after_commit(lambda: self._new_gallery(deployment.name))
 
         self._guarded(Capability.ADMIN, "register_deployment", deployment.name, None, None, run)
 
@@ -203,6 +246,40 @@ class FaceGate:
             subject,
             lambda: self.ledger.grant(subject, deployment, consent, **kw),
         )
+
+    def grant_consents(
+        self, deployment: str, people: list[tuple[str, ConsentGrant]], **kw: Any
+    ) -> int:
+        """Records many consent grants (a roll-out at a residential community, say) in one
+        transaction, each checked and audited as :meth:`grant_consent` would: all or none.
+        Returns how many were recorded."""
+
+        def run() -> int:
+            for subject, consent in people:
+                self.ledger.grant(subject, deployment, consent, **kw)
+                self._audit(
+                    Capability.ENROL, "grant_consent", deployment, None, subject, "ok", "ok"
+                )
+            return len(people)
+
+        return self._guarded(Capability.ENROL, "grant_consents", deployment, None, None, run)
+
+    def decline(self, deployment: str, alternative: str, subject: str | None = None) -> Decision:
+        """Records that a person chose a non-biometric alternative instead of face recognition
+        (R11): no face is processed, nothing counts against them, and the service path they
+        took is recorded. ``alternative`` is one of the deployment's alternatives."""
+
+        def run() -> Decision:
+            policy = self.registry.deployment(deployment)
+            offered = [a.description for a in policy.alternatives]
+            if alternative not in offered:
+                raise InvalidArgument(
+                    f"{alternative!r} is not an alternative of deployment {deployment!r}; it "
+                    f"offers: {'; '.join(offered) or 'none (a legal mandate applies)'}"
+                )
+            return self._decision(policy, "R11", allowed=True, detail=alternative)
+
+        return self._guarded(Capability.MATCH, "decline", deployment, None, subject, run)
 
     # ----- biometric operations -------------------------------------------------------------
 
@@ -459,19 +536,32 @@ class FaceGate:
         subject: str | None,
         run: Callable[[], T],
     ) -> T:
+        """Runs ``run`` and its audit entry in one transaction; a refusal rolls the work back
+        and is then audited on its own."""
         try:
-            if capability not in self._capabilities:
-                raise CapabilityRequired(
-                    f"this handle may not {action}: it needs the {capability.value!r} capability"
+            with self._store.transaction():
+                if capability not in self._capabilities:
+                    raise CapabilityRequired(
+                        f"this handle may not {action}: it needs the {capability.value!r} "
+                        "capability"
+                    )
+                result = run()
+                decision = result if isinstance(result, Decision) else None
+                self._audit(
+                    capability,
+                    action,
+                    deployment,
+                    purpose,
+                    subject,
+                    "match" if decision and decision.match else "ok",
+                    "ok",
+                    decision.threshold if decision else None,
+                    decision.detail if decision else None,
                 )
-            result = run()
         except FacegateError as exc:
             rule = exc.rule if isinstance(exc, PolicyRefusal) else type(exc).__name__
-            self._audit(capability, action, deployment, purpose, subject, "refused", rule, None)
+            self._audit(capability, action, deployment, purpose, subject, "refused", rule)
             raise
-        threshold = result.threshold if isinstance(result, Decision) else None
-        outcome = "match" if isinstance(result, Decision) and result.match else "ok"
-        self._audit(capability, action, deployment, purpose, subject, outcome, "ok", threshold)
         return result
 
     def _audit(
@@ -483,24 +573,23 @@ class FaceGate:
         subject: str | None,
         outcome: str,
         rule: str,
-        threshold: float | None,
+        threshold: float | None = None,
+        detail: str | None = None,
     ) -> None:
-        with self._store.transaction() as db:
-            db.execute(
-                "INSERT INTO audit (at, capability, action, deployment_id, purpose, subject_ref, "
-                "outcome, rule, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    datetime.now(UTC).isoformat(),
-                    capability.value,
-                    action,
-                    deployment,
-                    purpose,
-                    _pseudonym(subject) if subject else None,
-                    outcome,
-                    rule,
-                    threshold,
-                ),
-            )
+        self.audit.append(
+            capability=capability.value,
+            action=action,
+            deployment=deployment,
+            purpose=purpose,
+            subject=subject,
+            outcome=outcome,
+            rule=rule,
+            threshold=threshold,
+            detail=detail,
+        )
+
+    def _new_gallery(self, deployment: str) -> None:
+        self._galleries.setdefault(deployment, (Gallery(), {}))
 
     def _rotation(self, deployment: str) -> Rotation:
         """The deployment's rotation, derived once per process (deriving costs milliseconds)."""
@@ -587,10 +676,15 @@ class FaceGate:
                         expires.isoformat(),
                     ),
                 )
-            gallery, owners = self._galleries[policy.name]
-            gallery.add(ids, np.stack([template for _, template in rows]))
-        for template_id, (subject, _) in zip(ids, rows, strict=True):
-            owners[template_id] = (subject, expires)
+        gallery, owners = self._galleries[policy.name]
+        stacked = np.stack([template for _, template in rows])
+
+        def publish() -> None:
+            gallery.add(ids, stacked)
+            for template_id, (subject, _) in zip(ids, rows, strict=True):
+                owners[template_id] = (subject, expires)
+
+        self._store.after_commit(publish)
 
     def _destroy(
         self, subject: str, deployments: tuple[str, ...], *, before: str | None = None
@@ -611,11 +705,16 @@ class FaceGate:
             if destroy_key:
                 db.execute("DELETE FROM data_keys WHERE subject_id = ?", (subject,))
             db.executemany("DELETE FROM templates WHERE id = ?", [(r[0],) for r in rows])
-        for template_id, deployment in rows:
-            gallery, owners = self._galleries[str(deployment)]
-            gallery.remove([int(template_id)])
-            owners.pop(int(template_id), None)
-        self._store.checkpoint()
+
+        def forget() -> None:
+            for template_id, deployment in rows:
+                gallery, owners = self._galleries[str(deployment)]
+                gallery.remove([int(template_id)])
+                owners.pop(int(template_id), None)
+            # The WAL still holds the deleted pages until it is checkpointed and truncated.
+            self._store.checkpoint()
+
+        self._store.after_commit(forget)
         return DeletionReceipt(subject, deployments, len(rows), destroy_key, datetime.now(UTC))
 
     def _load(self, deployment: str) -> None:

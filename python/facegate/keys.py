@@ -117,6 +117,15 @@ class MasterKey:
         """Master-key rotation: ``wrapped`` re-wrapped under ``new``; templates are untouched."""
         return self._inner.rewrap(bytes(wrapped), subject, new._inner)
 
+    def tag(self, domain: str, message: bytes) -> bytes:
+        """HMAC-SHA256 of ``message`` under a key derived from this one for ``domain`` (the
+        audit trail's head, pseudonymous subject references); the key stays in Rust."""
+        return self._inner.tag(domain, message)
+
+    def check_tag(self, domain: str, message: bytes, tag: bytes) -> bool:
+        """Whether ``tag`` is :meth:`tag` of ``message``, compared in constant time."""
+        return self._inner.check_tag(domain, message, tag)
+
     def __repr__(self) -> str:
         return f"MasterKey(id={self.id})"
 

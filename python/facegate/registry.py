@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from facegate.errors import AssessmentRequired, DuplicateId, UnknownId
+from facegate.incidents import latest_incident_at
 from facegate.policy import Alternative, Deployment, Notice
 from facegate.store import Store
 
@@ -147,14 +148,18 @@ class Registry:
     def activate(self, name: str) -> None:
         """Makes the deployment live; refused without an assessment of its current notice."""
         deployment = self.deployment(name)
+        # A major incident (R22) calls for a new assessment: one signed after it.
+        since = latest_incident_at(self._store, name) or ""
         assessed = self._store.query(
-            "SELECT 1 FROM assessments WHERE deployment_id = ? AND notice_version = ?",
-            (name, deployment.notice.version),
+            "SELECT 1 FROM assessments WHERE deployment_id = ? AND notice_version = ? "
+            "AND signed_at > ?",
+            (name, deployment.notice.version, since),
         )
         if not assessed:
             raise AssessmentRequired(
-                f"deployment {name!r} has no signed impact assessment for its current notice; "
-                "record one before activating it"
+                f"deployment {name!r} has no signed impact assessment for its current notice"
+                + (" made after the integrity incident of " + since[:10] if since else "")
+                + "; record one before activating it"
             )
         with self._store.transaction() as db:
             db.execute("UPDATE deployments SET active = 1 WHERE id = ?", (name,))

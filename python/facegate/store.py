@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from facegate.errors import FacegateError
 
 __all__ = ["SCHEMA_VERSION", "CorruptStore", "Store"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -102,6 +102,43 @@ _MIGRATIONS: dict[int, str] = {
         threshold REAL
     );
     """,
+    4: """
+    -- The audit trail becomes a hash chain (facegate.audit); ``detail`` holds non-biometric
+    -- context such as which alternative a person chose (R11).
+    ALTER TABLE audit ADD COLUMN detail TEXT;
+    ALTER TABLE audit ADD COLUMN entry_hash BLOB;
+    CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+    CREATE TRIGGER audit_kept BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit entries are kept at least three years (R21)'); END;
+    -- Integrity incidents (R22): what a breach notification (PIPL art. 57) needs.
+    CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        detected_at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('template_tag', 'wrong_key', 'audit_chain')),
+        deployment_id TEXT,
+        affected INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        data_categories TEXT NOT NULL,
+        possible_harm TEXT NOT NULL,
+        measures_taken TEXT NOT NULL,
+        individual_measures TEXT NOT NULL
+    );
+    -- Filing with the regulator (R27, R28): threshold crossings, changes, decommissioning.
+    CREATE TABLE filing_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        operator_id TEXT NOT NULL REFERENCES operators(id),
+        kind TEXT NOT NULL CHECK (kind IN ('warning', 'required', 'change', 'decommission')),
+        individuals INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        deadline TEXT,
+        provisional INTEGER NOT NULL DEFAULT 0,
+        detail TEXT
+    );
+    CREATE TRIGGER assessments_kept BEFORE DELETE ON assessments
+    BEGIN SELECT RAISE(ABORT, 'impact assessments are kept at least three years (R21)'); END;
+    CREATE INDEX templates_by_subject ON templates(subject_id);
+    """,
 }
 
 
@@ -112,10 +149,12 @@ class CorruptStore(FacegateError):
 class Store:
     """An open facegate database. Use :meth:`open`; close with :meth:`close` or ``with``."""
 
-    __slots__ = ("_db", "path")
+    __slots__ = ("_db", "_depth", "_pending", "path")
 
     def __init__(self, path: Path, db: sqlite3.Connection) -> None:
         self.path, self._db = path, db
+        self._depth = 0
+        self._pending: list[Callable[[], None]] = []
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Store:
@@ -162,20 +201,61 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any exception."""
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception.
+
+        Nested calls join the outermost transaction, so an operation and its audit entry commit
+        together. Work registered with :meth:`after_commit` runs once the outermost commit has
+        succeeded, and is dropped on rollback.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self._db
+            finally:
+                self._depth -= 1
+            return
         self._db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
             yield self._db
         except BaseException:
+            self._depth, self._pending = 0, []
             # SQLite may already have rolled back (some errors end the transaction themselves).
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        try:
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._depth, self._pending = 0, []
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        pending, self._pending = self._pending, []
+        for work in pending:
+            work()
+
+    def after_commit(self, work: Callable[[], None]) -> None:
+        """Runs ``work`` after the current transaction commits (at once outside one): in-memory
+        state such as a gallery changes only once the store has durably changed."""
+        if self._depth:
+            self._pending.append(work)
+        else:
+            work()
 
     def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         """Rows of a read-only query."""
         return self._db.execute(sql, params).fetchall()
+
+    def count(self, sql: str, params: tuple[object, ...] = ()) -> int:
+        """The integer a ``SELECT COUNT(...)``-style query returns (0 for NULL)."""
+        row = self._db.execute(sql, params).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def query_iter(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[tuple[object, ...]]:
+        """Rows of a read-only query, fetched as they are consumed (for long scans)."""
+        yield from self._db.execute(sql, params)
 
     def pragma(self, name: str) -> object:
         """The value of a connection setting (for checks and tests)."""

@@ -117,6 +117,14 @@ impl PyMasterKey {
         Ok(PyBytes::new(py, &moved))
     }
 
+    fn tag<'py>(&self, py: Python<'py>, domain: &str, message: &[u8]) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.tag(domain, message))
+    }
+
+    fn check_tag(&self, domain: &str, message: &[u8], tag: &[u8]) -> bool {
+        self.inner.check_tag(domain, message, tag)
+    }
+
     fn __repr__(&self) -> String {
         format!("MasterKey(id={})", self.id())
     }

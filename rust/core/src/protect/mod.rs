@@ -16,11 +16,13 @@ mod format;
 mod kdf;
 mod keys;
 mod load;
+mod mac;
 mod rotation;
 mod seal;
 
 pub use keys::{DataKey, KEY_LEN, KeyId, MasterKey, WRAPPED_KEY_LEN};
 pub use load::{SealedItem, WrappedItem, open_into_gallery, open_wrapped_into_gallery};
+pub use mac::{TAG_LEN, hmac_sha256};
 pub use rotation::{Rotation, renew};
 pub use seal::{SealContext, open, seal, sealed_len};
 

@@ -1,0 +1,330 @@
+"""The security audit trail (R20, R21): append-only, tamper-evident, with no biometric data.
+
+Every entry is one operation or refusal: when, which capability, what action, deployment,
+purpose, a pseudonymous subject reference, outcome, rule and threshold, and an optional
+non-biometric detail (which alternative a person chose). Entries form a keyed hash chain: each
+entry's link is HMAC-SHA256 (under a key that Rust derives from the master key) of the previous
+link and the entry's canonical bytes, and the store keeps an authenticated head (size and last
+link). So:
+
+- editing, deleting, reordering or inserting an entry breaks the first affected link, which
+  :meth:`AuditLog.verify` names, even if the attacker recomputes hashes (they lack the key);
+- cutting entries off the end no longer matches the authenticated head;
+- rolling the head back to an older authentic one is caught against a :class:`Checkpoint`
+  exported outside the database (:meth:`AuditLog.checkpoint`).
+
+Subjects appear only as keyed pseudonyms (:meth:`AuditLog.subject_ref`), so the log names no one
+to a reader without the key. Entries are kept at least three years (R21): the store refuses
+their deletion, and :data:`MIN_RETENTION_DAYS` bounds any retention setting.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from facegate.errors import InvalidArgument
+from facegate.keys import MasterKey
+from facegate.store import Store
+
+__all__ = [
+    "MIN_RETENTION_DAYS",
+    "AuditEntry",
+    "AuditLog",
+    "Checkpoint",
+    "Verification",
+]
+
+MIN_RETENTION_DAYS = 3 * 365 + 1
+"""Three years, leap day included: the shortest time audit records are kept (R21)."""
+
+_LINK = "audit link v1"
+_HEAD = "audit head v1"
+_SUBJECT = "audit subject v1"
+_CHECKPOINT = "audit checkpoint v1"
+_GENESIS = bytes(32)
+_COLUMNS = (
+    "seq, at, capability, action, deployment_id, purpose, subject_ref, outcome, rule, "
+    "threshold, detail"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit record. ``subject_ref`` is a keyed pseudonym, never a raw subject id."""
+
+    seq: int
+    at: str
+    capability: str
+    action: str
+    deployment: str | None
+    purpose: str | None
+    subject_ref: str | None
+    outcome: str
+    rule: str
+    threshold: float | None
+    detail: str | None
+
+    def canonical(self) -> bytes:
+        """The bytes the chain covers: sorted-key compact JSON of every field."""
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """An authenticated statement of the log's size and last link, to keep outside the store."""
+
+    size: int
+    head: str
+    tag: str
+    at: str
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Checkpoint:
+        try:
+            data = json.loads(text)
+            return cls(int(data["size"]), str(data["head"]), str(data["tag"]), str(data["at"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidArgument(f"not an audit checkpoint ({exc})") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The result of :meth:`AuditLog.verify`: ``first_bad`` is the sequence number of the first
+    entry that is altered, out of place or missing (``None`` when the log is intact)."""
+
+    ok: bool
+    entries: int
+    first_bad: int | None = None
+    problem: str | None = None
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"audit trail intact: {self.entries} entries verified"
+        where = f" at entry {self.first_bad}" if self.first_bad is not None else ""
+        return f"audit trail BROKEN{where}: {self.problem}"
+
+
+def _head_message(size: int, head: bytes) -> bytes:
+    return f"{size}|".encode() + head
+
+
+class AuditLog:
+    """The audit trail of one store, keyed by the operator's master key."""
+
+    __slots__ = ("_key", "_store")
+
+    def __init__(self, store: Store, key: MasterKey) -> None:
+        self._store, self._key = store, key
+
+    def subject_ref(self, subject: str) -> str:
+        """The log's name for ``subject``: a keyed hash, stable for one master key, meaningless
+        without it (the log holds no raw id, R20)."""
+        return self._key.tag(_SUBJECT, subject.encode()).hex()[:32]
+
+    def append(
+        self,
+        *,
+        capability: str,
+        action: str,
+        outcome: str,
+        rule: str,
+        deployment: str | None = None,
+        purpose: str | None = None,
+        subject: str | None = None,
+        threshold: float | None = None,
+        detail: str | None = None,
+        at: datetime | None = None,
+    ) -> AuditEntry:
+        """Appends one entry, inside the caller's transaction when there is one."""
+        with self._store.transaction() as db:
+            size, head = self._head()
+            entry = AuditEntry(
+                seq=size + 1,
+                at=(at or datetime.now(UTC)).isoformat(),
+                capability=capability,
+                action=action,
+                deployment=deployment,
+                purpose=purpose,
+                subject_ref=self.subject_ref(subject) if subject is not None else None,
+                outcome=outcome,
+                rule=rule,
+                threshold=threshold,
+                detail=detail,
+            )
+            link = self._link(head, entry)
+            db.execute(
+                f"INSERT INTO audit ({_COLUMNS}, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?)",
+                (*_row(entry), link),
+            )
+            self._set_head(db, entry.seq, link)
+        return entry
+
+    def entries(self, start: int = 1) -> Iterator[AuditEntry]:
+        """Entries in sequence order from ``start``."""
+        cursor = self._store.query_iter(
+            f"SELECT {_COLUMNS} FROM audit WHERE seq >= ? ORDER BY seq", (start,)
+        )
+        for row in cursor:
+            yield _entry(row)
+
+    def __len__(self) -> int:
+        return self._store.count("SELECT COUNT(*) FROM audit")
+
+    def verify(self, checkpoint: Checkpoint | None = None) -> Verification:
+        """Recomputes every link and checks the authenticated head (and ``checkpoint``, an
+        earlier :meth:`checkpoint` kept elsewhere, which catches a rolled-back head)."""
+        expected, link, count = 1, _GENESIS, 0
+        links: dict[int, bytes] = {}
+        rows = self._store.query_iter(f"SELECT {_COLUMNS}, entry_hash FROM audit ORDER BY seq")
+        for row in rows:
+            entry, stored = _entry(row[:-1]), row[-1]
+            if entry.seq != expected:
+                return Verification(False, count, expected, "entry missing (sequence gap)")
+            link = self._link(link, entry)
+            if not isinstance(stored, bytes) or stored != link:
+                return Verification(False, count, entry.seq, "entry altered, reordered or inserted")
+            if checkpoint is not None and entry.seq == checkpoint.size:
+                links[entry.seq] = link
+            count, expected = count + 1, expected + 1
+        problem = self._check_head(count, link)
+        if problem:
+            return Verification(False, count, count + 1 if "missing" in problem else None, problem)
+        if checkpoint is not None:
+            seen = _GENESIS if checkpoint.size == 0 else links.get(checkpoint.size)
+            problem = self._check_checkpoint(checkpoint, count, seen)
+            if problem:
+                return Verification(False, count, min(checkpoint.size, count + 1), problem)
+        return Verification(True, count)
+
+    def head_authentic(self) -> bool:
+        """Whether the recorded head (if any) authenticates under this key: a cheap check at
+        open that the store belongs to this master key before anything is appended."""
+        rows = self._store.query("SELECT value FROM meta WHERE key = 'audit_head'")
+        if not rows:
+            return True
+        try:
+            size, head, tag = str(rows[0][0]).split(":")
+            return self._key.check_tag(
+                _HEAD, _head_message(int(size), bytes.fromhex(head)), bytes.fromhex(tag)
+            )
+        except ValueError:
+            return False
+
+    def checkpoint(self, *, at: datetime | None = None) -> Checkpoint:
+        """The current size and head, authenticated, for keeping outside the database."""
+        size, head = self._head()
+        moment = (at or datetime.now(UTC)).isoformat()
+        tag = self._key.tag(_CHECKPOINT, _head_message(size, head) + moment.encode())
+        return Checkpoint(size, head.hex(), tag.hex(), moment)
+
+    def export_jsonl(self, out: TextIO, *, start: int = 1) -> int:
+        """Writes entries as JSON lines (with their links, for independent checking)."""
+        count = 0
+        rows = self._store.query_iter(
+            f"SELECT {_COLUMNS}, entry_hash FROM audit WHERE seq >= ? ORDER BY seq", (start,)
+        )
+        for row in rows:
+            record: dict[str, Any] = asdict(_entry(row[:-1]))
+            record["link"] = bytes(row[-1]).hex() if isinstance(row[-1], bytes) else None
+            out.write(json.dumps(record, sort_keys=True) + "\n")
+            count += 1
+        return count
+
+    # ----- internals ------------------------------------------------------------------------
+
+    def _link(self, previous: bytes, entry: AuditEntry) -> bytes:
+        return self._key.tag(_LINK, previous + entry.canonical())
+
+    def _head(self) -> tuple[int, bytes]:
+        """The recorded size and last link (read on the store's one connection, so inside a
+        transaction it sees that transaction's appends)."""
+        rows = self._store.query("SELECT value FROM meta WHERE key = 'audit_head'")
+        if not rows:
+            return 0, _GENESIS
+        size, head, _ = str(rows[0][0]).split(":")
+        return int(size), bytes.fromhex(head)
+
+    def _set_head(self, db: sqlite3.Connection, size: int, head: bytes) -> None:
+        tag = self._key.tag(_HEAD, _head_message(size, head))
+        db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', ?)",
+            (f"{size}:{head.hex()}:{tag.hex()}",),
+        )
+
+    def _check_head(self, count: int, link: bytes) -> str | None:
+        rows = self._store.query("SELECT value FROM meta WHERE key = 'audit_head'")
+        if not rows:
+            return None if count == 0 else "the authenticated head is missing"
+        try:
+            size_text, head_hex, tag_hex = str(rows[0][0]).split(":")
+            size, head, tag = int(size_text), bytes.fromhex(head_hex), bytes.fromhex(tag_hex)
+        except ValueError:
+            return "the authenticated head is malformed"
+        if not self._key.check_tag(_HEAD, _head_message(size, head), tag):
+            return "the head's tag is invalid (altered, or another master key)"
+        if size > count:
+            return f"entries missing at the end: the head records {size}, the log holds {count}"
+        if size < count or head != link:
+            return f"entries after the authenticated head: it records {size}, the log holds {count}"
+        return None
+
+    def _check_checkpoint(
+        self, checkpoint: Checkpoint, count: int, link: bytes | None
+    ) -> str | None:
+        try:
+            head, tag = bytes.fromhex(checkpoint.head), bytes.fromhex(checkpoint.tag)
+        except ValueError:
+            return "the checkpoint is malformed"
+        message = _head_message(checkpoint.size, head) + checkpoint.at.encode()
+        if not self._key.check_tag(_CHECKPOINT, message, tag):
+            return "the checkpoint's tag is invalid (altered, or another master key)"
+        if checkpoint.size > count:
+            return (
+                f"the log was cut short: the checkpoint saw {checkpoint.size} entries, "
+                f"the log holds {count}"
+            )
+        if link != head:
+            return "the log was rewritten before the checkpoint"
+        return None
+
+
+def _row(entry: AuditEntry) -> tuple[object, ...]:
+    return (
+        entry.seq,
+        entry.at,
+        entry.capability,
+        entry.action,
+        entry.deployment,
+        entry.purpose,
+        entry.subject_ref,
+        entry.outcome,
+        entry.rule,
+        entry.threshold,
+        entry.detail,
+    )
+
+
+def _entry(row: tuple[object, ...]) -> AuditEntry:
+    seq, at, capability, action, deployment, purpose, ref, outcome, rule, threshold, detail = row
+    return AuditEntry(
+        seq=int(seq),  # type: ignore[call-overload]
+        at=str(at),
+        capability=str(capability),
+        action=str(action),
+        deployment=None if deployment is None else str(deployment),
+        purpose=None if purpose is None else str(purpose),
+        subject_ref=None if ref is None else str(ref),
+        outcome=str(outcome),
+        rule=str(rule),
+        threshold=None if threshold is None else float(threshold),  # type: ignore[arg-type]
+        detail=None if detail is None else str(detail),
+    )

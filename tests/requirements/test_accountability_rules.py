@@ -1,0 +1,119 @@
+"""R11 (the alternative recorded), R20-R22: the audit trail, its retention and incidents."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from facegate.api import Capability, FaceGate
+from facegate.errors import AssessmentRequired, InvalidArgument, TamperedData, WrongKey
+from facegate.incidents import IncidentKind, incidents
+from facegate.keys import MasterKey
+from facegate.synthetic import synthetic_faces
+from tests.requirements.gate import ASSESSMENT, CONSENT, FakeEncoder, open_gate
+
+PURPOSE = "hotel_check_in"
+DESK = "Check in at the desk with an identity document"
+
+
+@pytest.fixture
+def master() -> MasterKey:
+    return MasterKey.generate()
+
+
+def enrolled(path: Path, master: MasterKey, n: int = 3) -> FaceGate:
+    gate = open_gate(path, master)
+    faces = synthetic_faces(n, 0, seed=2).centres
+    for i in range(n):
+        gate.grant_consent("lobby", f"g{i}", CONSENT)
+        gate.enroll("lobby", f"g{i}", faces[i], PURPOSE)
+    return gate
+
+
+def test_r11_declining_is_recorded_with_the_service_path(tmp_path: Path, master: MasterKey) -> None:
+    gate = open_gate(tmp_path / "s.db", master)
+    device = gate.handle(Capability.MATCH)
+    decision = device.decline("lobby", DESK, "walk-in")
+    assert decision.allowed and decision.rule == "R11" and decision.detail == DESK
+    last = next(iter(gate.audit.entries(len(gate.audit))))
+    assert (last.action, last.outcome, last.detail) == ("decline", "ok", DESK)
+    assert last.subject_ref == gate.audit.subject_ref("walk-in")
+    with pytest.raises(InvalidArgument, match="not an alternative"):
+        device.decline("lobby", "pay a fee")
+
+
+def test_r20_the_trail_is_verified_and_names_no_one(tmp_path: Path, master: MasterKey) -> None:
+    gate = enrolled(tmp_path / "s.db", master)
+    result = gate.verify_audit()
+    assert result.ok and result.entries == len(gate.audit) - 1  # its own entry comes after
+    rows = gate._store.query("SELECT * FROM audit")
+    assert not any(str(v) == "g1" for row in rows for v in row)
+
+
+def test_r21_audit_entries_and_assessments_cannot_be_deleted(
+    tmp_path: Path, master: MasterKey
+) -> None:
+    gate = enrolled(tmp_path / "s.db", master)
+    entries = len(gate.audit)
+    gate.erase("g1")  # erasing a person keeps the (pseudonymous) record of what was done
+    assert len(gate.audit) == entries + 1
+    for sql in ("DELETE FROM audit", "DELETE FROM assessments"):
+        with pytest.raises(sqlite3.DatabaseError, match="three years"):
+            gate._store.query(sql)
+
+
+def test_r22_a_failed_tag_is_an_incident_and_needs_a_new_assessment(
+    tmp_path: Path, master: MasterKey
+) -> None:
+    path = tmp_path / "s.db"
+    enrolled(path, master).close()
+    db = sqlite3.connect(path)
+    (sealed,) = db.execute("SELECT sealed FROM templates WHERE id = 2").fetchone()
+    flipped = bytearray(sealed)
+    flipped[40] ^= 1
+    db.execute("UPDATE templates SET sealed = ? WHERE id = 2", (bytes(flipped),))
+    db.commit()
+    db.close()
+    with pytest.raises(TamperedData):
+        FaceGate.open(path, master, encoder=FakeEncoder())
+    with sqlite3.connect(path) as db:
+        (active,) = db.execute("SELECT active FROM deployments WHERE id = 'lobby'").fetchone()
+        db.execute("UPDATE templates SET sealed = ? WHERE id = 2", (sealed,))  # restored
+    assert active == 0
+    gate = FaceGate.open(path, master, encoder=FakeEncoder())
+    (incident,) = incidents(gate._store)
+    assert incident.kind is IncidentKind.TEMPLATE_TAG and incident.deployment == "lobby"
+    assert incident.affected == 3
+    for text in (incident.data_categories, incident.possible_harm, incident.measures_taken):
+        assert len(text) > 40
+    assert "alternative" in incident.individual_measures
+    with pytest.raises(AssessmentRequired, match="after the integrity incident"):
+        gate.activate("lobby")
+    gate.record_assessment("lobby", ASSESSMENT)
+    gate.activate("lobby")
+    assert gate.identify("lobby", synthetic_faces(3, 0, seed=2).centres[1], PURPOSE).match
+
+
+def test_r22_a_wrong_master_key_is_refused(tmp_path: Path, master: MasterKey) -> None:
+    enrolled(tmp_path / "s.db", master).close()
+    with pytest.raises(WrongKey, match="audit trail's head"):
+        FaceGate.open(tmp_path / "s.db", MasterKey.generate(), encoder=FakeEncoder())
+
+
+def test_r22_a_broken_audit_chain_is_an_incident(tmp_path: Path, master: MasterKey) -> None:
+    path = tmp_path / "s.db"
+    enrolled(path, master).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER audit_append_only")
+        db.execute("UPDATE audit SET outcome = 'refused' WHERE seq = 7")
+    gate = FaceGate.open(path, master, encoder=FakeEncoder())
+    entries = len(gate.audit)
+    result = gate.verify_audit()
+    assert not result.ok and result.first_bad == 7
+    (incident,) = incidents(gate._store)
+    assert incident.kind is IncidentKind.AUDIT_CHAIN and incident.deployment is None
+    assert "entry 7" in incident.description
+    assert not gate.registry.is_active("lobby")
+    assert incident.affected == entries - 6  # entries 7 .. n can no longer be trusted

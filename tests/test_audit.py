@@ -1,0 +1,226 @@
+"""The audit trail under attack: a real store is filled through the API, copied, and its audit
+table edited directly in SQLite (as someone with the file, but not the master key, would);
+verification must name the first bad entry every time."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from facegate.api import FaceGate
+from facegate.audit import AuditLog, Checkpoint
+from facegate.errors import ConsentRequired, InvalidArgument, WrongKey
+from facegate.keys import MasterKey
+from facegate.store import Store
+from facegate.synthetic import synthetic_faces
+from tests.requirements.gate import CONSENT, FakeEncoder, open_gate
+
+MASTER = MasterKey.generate()
+PURPOSE = "hotel_check_in"
+
+
+@pytest.fixture(scope="module")
+def original(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store whose audit trail holds a few dozen entries of every kind."""
+    path = tmp_path_factory.mktemp("audit") / "store.db"
+    gate = open_gate(path, MASTER)
+    faces = synthetic_faces(12, 0, seed=1).centres
+    for i, face in enumerate(faces):
+        gate.grant_consent("lobby", f"guest-{i}", CONSENT)
+        gate.enroll("lobby", f"guest-{i}", face, PURPOSE)
+        gate.identify("lobby", face + 0.01, PURPOSE)
+    with pytest.raises(ConsentRequired):
+        gate.enroll("lobby", "stranger", faces[0], PURPOSE)
+    gate.withdraw("lobby", "guest-3")
+    gate.close()
+    return path
+
+
+def tampered(original: Path, tmp_path: Path, *statements: str) -> FaceGate:
+    """A copy of ``original`` with ``statements`` run on its audit table, opened again."""
+    copy = tmp_path / "copy.db"
+    shutil.copy(original, copy)
+    db = sqlite3.connect(copy)
+    db.execute("DROP TRIGGER audit_append_only")  # what an attacker with the file can do
+    db.execute("DROP TRIGGER audit_kept")
+    for statement in statements:
+        db.execute(statement)
+    db.commit()
+    db.close()
+    return FaceGate.open(copy, MASTER, encoder=FakeEncoder())
+
+
+def size(path: Path) -> int:
+    with Store.open(path) as store:
+        return int(store.query("SELECT COUNT(*) FROM audit")[0][0])  # type: ignore[call-overload]
+
+
+def test_an_untouched_trail_verifies(original: Path, tmp_path: Path) -> None:
+    gate = tampered(original, tmp_path)
+    result = gate.audit.verify()
+    assert result.ok and result.entries == size(original) > 40
+    assert result.first_bad is None
+
+
+def test_entries_hold_no_raw_subject_ids_or_templates(original: Path) -> None:
+    with Store.open(original) as store:
+        log = AuditLog(store, MASTER)
+        out = io.StringIO()
+        log.export_jsonl(out)
+    text = out.getvalue()
+    assert "guest-" not in text and "stranger" not in text
+    records = [json.loads(line) for line in text.splitlines()]
+    assert len(records) == size(original)
+    refs = {r["subject_ref"] for r in records if r["subject_ref"]}
+    assert log.subject_ref("guest-3") in refs
+    assert all(len(ref) == 32 for ref in refs)
+    assert {"seq", "at", "action", "outcome", "rule", "threshold", "link"} <= set(records[0])
+
+
+EDITS: dict[str, Callable[[int], list[str]]] = {
+    "edit outcome": lambda k: [f"UPDATE audit SET outcome = outcome || 'x' WHERE seq = {k}"],
+    "edit rule": lambda k: [f"UPDATE audit SET rule = rule || 'x' WHERE seq = {k}"],
+    "edit time": lambda k: [f"UPDATE audit SET at = '2020-01-01T00:00:00+00:00' WHERE seq = {k}"],
+    "edit subject": lambda k: [
+        f"UPDATE audit SET subject_ref = COALESCE(subject_ref, '') || 'x' WHERE seq = {k}"
+    ],
+    "delete": lambda k: [f"DELETE FROM audit WHERE seq = {k}"],
+    "swap with next": lambda k: [
+        f"UPDATE audit SET seq = -1 WHERE seq = {k}",
+        f"UPDATE audit SET seq = {k} WHERE seq = {k + 1}",
+        f"UPDATE audit SET seq = {k + 1} WHERE seq = -1",
+    ],
+    "insert before": lambda k: [
+        "CREATE TEMP TABLE moved AS SELECT * FROM audit WHERE seq >= " + str(k),
+        f"DELETE FROM audit WHERE seq >= {k}",
+        "UPDATE moved SET seq = seq + 1",
+        "INSERT INTO audit SELECT * FROM moved",
+        f"INSERT INTO audit SELECT {k}, at, capability, action, deployment_id, purpose, "
+        f"subject_ref, 'forged', 'ok', threshold, detail, entry_hash FROM moved "
+        f"WHERE seq = {k + 1}",
+    ],
+}
+
+
+@pytest.mark.parametrize("how", sorted(EDITS))
+@given(where=st.floats(0, 1))
+@settings(max_examples=6, deadline=None)
+def test_every_tampering_names_the_first_bad_entry(
+    original: Path, tmp_path_factory: pytest.TempPathFactory, how: str, where: float
+) -> None:
+    n = size(original)
+    k = 1 + int(where * (n - 2))  # leaves a next entry for swaps
+    gate = tampered(original, tmp_path_factory.mktemp("t"), *EDITS[how](k))
+    result = gate.audit.verify()
+    assert not result.ok
+    assert result.first_bad == k, (how, k, str(result))
+
+
+def test_cutting_the_end_is_caught_by_the_authenticated_head(
+    original: Path, tmp_path: Path
+) -> None:
+    n = size(original)
+    gate = tampered(original, tmp_path, f"DELETE FROM audit WHERE seq > {n - 3}")
+    result = gate.audit.verify()
+    assert not result.ok and result.first_bad == n - 2
+    assert "missing at the end" in str(result.problem)
+
+
+def test_appending_a_forged_entry_is_caught(original: Path, tmp_path: Path) -> None:
+    n = size(original)
+    gate = tampered(
+        original,
+        tmp_path,
+        f"INSERT INTO audit SELECT {n + 1}, at, capability, action, deployment_id, purpose, "
+        f"subject_ref, outcome, rule, threshold, detail, entry_hash FROM audit WHERE seq = {n}",
+    )
+    result = gate.audit.verify()
+    assert not result.ok and result.first_bad == n + 1
+
+
+def test_a_forged_head_is_caught(original: Path, tmp_path: Path) -> None:
+    n = size(original)
+    with pytest.raises(WrongKey, match="head"):  # refused at open ...
+        tampered(
+            original,
+            tmp_path,
+            f"DELETE FROM audit WHERE seq > {n - 2}",
+            f"UPDATE meta SET value = '{n - 2}:' || hex(randomblob(32)) || ':' || hex(randomblob(32))"
+            " WHERE key = 'audit_head'",
+        )
+    with Store.open(tmp_path / "copy.db") as store:  # ... and by verification
+        result = AuditLog(store, MASTER).verify()
+    assert not result.ok and "tag is invalid" in str(result.problem)
+
+
+def test_a_rolled_back_head_is_caught_by_an_exported_checkpoint(tmp_path: Path) -> None:
+    gate = open_gate(tmp_path / "s.db", MASTER)
+    with Store.open(tmp_path / "s.db") as store:
+        old_head = store.query("SELECT value FROM meta WHERE key = 'audit_head'")[0][0]
+    for i in range(5):
+        gate.decline("lobby", "Check in at the desk with an identity document", f"p{i}")
+    kept = Checkpoint.from_json(gate.audit.checkpoint().to_json())  # exported, kept elsewhere
+    assert gate.audit.verify(kept).ok
+    gate.close()
+    size_before = int(str(old_head).split(":")[0])
+    gate = tampered(
+        tmp_path / "s.db",
+        tmp_path,
+        f"DELETE FROM audit WHERE seq > {size_before}",
+        f"UPDATE meta SET value = '{old_head}' WHERE key = 'audit_head'",
+    )
+    assert gate.audit.verify().ok  # the rolled-back log is self-consistent ...
+    caught = gate.audit.verify(kept)  # ... but not against the checkpoint
+    assert not caught.ok and caught.first_bad == size_before + 1
+    assert "cut short" in str(caught.problem)
+
+
+def test_a_checkpoint_must_be_authentic(tmp_path: Path) -> None:
+    gate = open_gate(tmp_path / "s.db", MASTER)
+    real = gate.audit.checkpoint()
+    forged = Checkpoint(real.size, real.head, "00" * 32, real.at)
+    assert not gate.audit.verify(forged).ok
+    with pytest.raises(InvalidArgument):
+        Checkpoint.from_json("{}")
+
+
+def test_another_master_key_cannot_verify(original: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "c.db"
+    shutil.copy(original, copy)
+    with Store.open(copy) as store:
+        result = AuditLog(store, MasterKey.generate()).verify()
+    assert not result.ok and result.first_bad == 1
+
+
+def test_the_store_refuses_to_rewrite_or_drop_entries(original: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "c.db"
+    shutil.copy(original, copy)
+    with Store.open(copy) as store:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            store.query("UPDATE audit SET outcome = 'ok' WHERE seq = 1")
+        with pytest.raises(sqlite3.DatabaseError, match="three years"):
+            store.query("DELETE FROM audit WHERE seq = 1")
+
+
+def test_an_operation_and_its_entry_commit_together(tmp_path: Path) -> None:
+    """A refused call rolls its work back but is itself recorded; every entry chains."""
+    gate = open_gate(tmp_path / "s.db", MASTER)
+    before = len(gate.audit)
+    face = np.zeros(128, np.float32)
+    face[0] = 1
+    with pytest.raises(ConsentRequired):
+        gate.enroll("lobby", "nobody", face, PURPOSE)
+    assert len(gate.audit) == before + 1
+    last = next(iter(gate.audit.entries(before + 1)))
+    assert (last.action, last.outcome, last.rule) == ("enroll", "refused", "R8")
+    assert gate._store.query("SELECT COUNT(*) FROM templates") == [(0,)]
+    assert gate.audit.verify().ok
