@@ -154,8 +154,8 @@ def test_a_forged_head_is_caught(original: Path, tmp_path: Path) -> None:
             original,
             tmp_path,
             f"DELETE FROM audit WHERE seq > {n - 2}",
-            f"UPDATE meta SET value = '{n - 2}:' || hex(randomblob(32)) || ':' || hex(randomblob(32))"
-            " WHERE key = 'audit_head'",
+            f"UPDATE meta SET value = '{n - 2}:' || hex(randomblob(32)) || ':' "
+            "|| hex(randomblob(32)) WHERE key = 'audit_head'",
         )
     with Store.open(tmp_path / "copy.db") as store:  # ... and by verification
         result = AuditLog(store, MASTER).verify()

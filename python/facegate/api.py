@@ -39,7 +39,15 @@ from facegate.errors import (
     WrongKey,
 )
 from facegate.incidents import IncidentKind, record_incident
-from facegate.keys import DataKey, MasterKey, Rotation, open_into_gallery, seal_template
+from facegate.keys import (
+    DataKey,
+    KmsMasterKey,
+    MasterKey,
+    Rotation,
+    open_into_gallery,
+    renew_template,
+    seal_template,
+)
 from facegate.matching import NO_MATCH, Gallery
 from facegate.policy import Deployment, Mode
 from facegate.registry import Assessment, Registry
@@ -104,24 +112,28 @@ class FaceGate:
     def __init__(
         self,
         store: Store,
-        master: MasterKey,
+        master: MasterKey | KmsMasterKey,
+        secrets: MasterKey,
         encoder: Encoder,
         capabilities: frozenset[Capability],
         galleries: dict[str, tuple[Gallery, dict[int, tuple[str, datetime]]]],
     ) -> None:
         self._store, self._master, self._encoder = store, master, encoder
+        # Rotations and audit tags are derived from ``secrets``: the master key itself, or for a
+        # KMS-held master key a random root that the service wraps (KmsMasterKey.derivation_root).
+        self._secrets = secrets
         self._capabilities = capabilities
         self._galleries = galleries
         self._rotations: dict[str, Rotation] = {}
         self.registry = Registry(store)
         self.ledger = ConsentLedger(store)
-        self.audit = AuditLog(store, master)
+        self.audit = AuditLog(store, secrets)
 
     @classmethod
     def open(
         cls,
         path: str | Path,
-        key: MasterKey,
+        key: MasterKey | KmsMasterKey,
         *,
         encoder: Encoder | None = None,
         capabilities: frozenset[Capability] = ALL,
@@ -129,7 +141,12 @@ class FaceGate:
         """Opens (or creates) the store at ``path``; every deployment's gallery is rebuilt from
         its sealed templates inside Rust (no plaintext template becomes a Python object)."""
         store = Store.open(path)
-        gate = cls(store, key, encoder or FaceDetector(), frozenset(capabilities), {})
+        try:
+            secrets = key if isinstance(key, MasterKey) else _kms_root(store, key)
+        except BaseException:
+            store.close()
+            raise
+        gate = cls(store, key, secrets, encoder or FaceDetector(), frozenset(capabilities), {})
         if not gate.audit.head_authentic():
             store.close()
             raise WrongKey(
@@ -176,10 +193,57 @@ class FaceGate:
 
         return self._guarded(Capability.ADMIN, "verify_audit", None, None, None, run)
 
+    def renew(self, deployment: str) -> int:
+        """Re-keys every template of ``deployment`` to a new rotation epoch (R18 renewal, e.g.
+        after a suspected leak): each is opened, turned back, turned by the new rotation and
+        sealed again inside Rust, all in one transaction. Old copies (backups, exports) no
+        longer match anything. Returns how many templates were renewed."""
+
+        def run() -> int:
+            epoch = self._epoch(deployment) + 1
+            old = self._rotation(deployment)
+            new = Rotation.derive(self._secrets, deployment, epoch=epoch)
+            rows = self._store.query(
+                "SELECT t.id, t.subject_id, t.sealed, k.wrapped FROM templates t JOIN data_keys k "
+                "ON k.subject_id = t.subject_id WHERE t.deployment_id = ?",
+                (deployment,),
+            )
+            with self._store.transaction() as db:
+                self.registry.deployment(deployment)  # an unknown deployment is an error
+                for template_id, subject, sealed, wrapped in rows:
+                    renewed = renew_template(
+                        bytes(sealed),  # type: ignore[call-overload]
+                        self._master.unwrap(bytes(wrapped), str(subject)),  # type: ignore[call-overload]
+                        deployment=deployment,
+                        subject=str(subject),
+                        template_id=int(template_id),  # type: ignore[call-overload]
+                        old=old,
+                        new=new,
+                    )
+                    db.execute(
+                        "UPDATE templates SET sealed = ?, rotation_epoch = ? WHERE id = ?",
+                        (renewed, epoch, template_id),
+                    )
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    (f"rotation_epoch:{deployment}", str(epoch)),
+                )
+
+            def switch() -> None:
+                self._rotations[deployment] = new
+                self._load(deployment)
+
+            self._store.after_commit(switch)
+            return len(rows)
+
+        return self._guarded(Capability.ADMIN, "renew", deployment, None, None, run)
+
     def handle(self, *capabilities: Capability) -> FaceGate:
         """A handle on the same store limited to ``capabilities`` (e.g. a matching device)."""
         narrowed = frozenset(capabilities) & self._capabilities
-        return FaceGate(self._store, self._master, self._encoder, narrowed, self._galleries)
+        return FaceGate(
+            self._store, self._master, self._secrets, self._encoder, narrowed, self._galleries
+        )
 
     def close(self) -> None:
         self._store.close()
@@ -588,6 +652,11 @@ class FaceGate:
             detail=detail,
         )
 
+    def _epoch(self, deployment: str) -> int:
+        return self._store.count(
+            "SELECT value FROM meta WHERE key = ?", (f"rotation_epoch:{deployment}",)
+        )
+
     def _new_gallery(self, deployment: str) -> None:
         self._galleries.setdefault(deployment, (Gallery(), {}))
 
@@ -595,7 +664,9 @@ class FaceGate:
         """The deployment's rotation, derived once per process (deriving costs milliseconds)."""
         rotation = self._rotations.get(deployment)
         if rotation is None:
-            rotation = self._rotations[deployment] = Rotation.derive(self._master, deployment)
+            epoch = self._epoch(deployment)
+            rotation = Rotation.derive(self._secrets, deployment, epoch=epoch)
+            self._rotations[deployment] = rotation
         return rotation
 
     def _nearest(
@@ -666,12 +737,13 @@ class FaceGate:
                 )
                 db.execute(
                     "INSERT INTO templates (id, subject_id, deployment_id, sealed, "
-                    "rotation_epoch, created_at, expires_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                    "rotation_epoch, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         template_id,
                         subject,
                         policy.name,
                         sealed,
+                        self._epoch(policy.name),
                         now.isoformat(),
                         expires.isoformat(),
                     ),
@@ -738,3 +810,16 @@ class FaceGate:
             gallery,
             {int(r[0]): (str(r[3]), datetime.fromisoformat(str(r[4]))) for r in rows},  # type: ignore[call-overload]
         )
+
+
+def _kms_root(store: Store, key: KmsMasterKey) -> MasterKey:
+    """The derivation root of a store whose master key is held by a key service: created and
+    stored wrapped on first use, unwrapped by the service on every open."""
+    rows = store.query("SELECT value FROM meta WHERE key = 'kms_derivation_root'")
+    root, wrapped = key.derivation_root(bytes.fromhex(str(rows[0][0])) if rows else None)
+    if not rows:
+        with store.transaction() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('kms_derivation_root', ?)", (wrapped.hex(),)
+            )
+    return root

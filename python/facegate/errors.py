@@ -247,3 +247,11 @@ class TransferNotConsented(PolicyRefusal):
     """Face data leaving the device without the subject's separate transfer consent (R16)."""
 
     rule = "R16"
+
+
+class ResearchSeparation(PolicyRefusal):
+    """Research/training data and production face data mixed: a research store opened as a
+    production one or the reverse, a production key or sealed production templates handed to
+    research mode (R12)."""
+
+    rule = "R12"

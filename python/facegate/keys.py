@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 DEFAULT_KEY_ENV = "FACEGATE_MASTER_KEY"
+_ROOT_SUBJECT = "facegate:derivation-root"
 
 
 class DataKey:
@@ -155,6 +156,17 @@ class KmsMasterKey:
 
     def wrap(self, key: DataKey, subject: str) -> bytes:
         return bytes(self._wrap(key._inner._to_kms(), subject))
+
+    def derivation_root(self, wrapped: bytes | None) -> tuple[MasterKey, bytes]:
+        """A key for what a store derives rather than wraps (rotations, audit tags): random,
+        wrapped by the service like a data key, and kept wrapped in the store. Pass the stored
+        blob (None the first time); returns the root and the blob to store."""
+        if wrapped is None:
+            key = DataKey.generate()
+            wrapped = self.wrap(key, _ROOT_SUBJECT)
+        else:
+            key = self.unwrap(wrapped, _ROOT_SUBJECT)
+        return MasterKey(_core.MasterKey._from_data_key(key._inner)), wrapped
 
     def unwrap(self, wrapped: bytes, subject: str) -> DataKey:
         return DataKey(_core.DataKey._from_kms(bytes(self._unwrap(bytes(wrapped), subject))))

@@ -15,9 +15,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from facegate.errors import FacegateError
+from facegate.errors import FacegateError, ResearchSeparation
 
-__all__ = ["SCHEMA_VERSION", "CorruptStore", "Store"]
+__all__ = [
+    "PRODUCTION_APPLICATION_ID",
+    "RESEARCH_APPLICATION_ID",
+    "SCHEMA_VERSION",
+    "CorruptStore",
+    "Store",
+]
+
+PRODUCTION_APPLICATION_ID = 0x46475052
+"""``PRAGMA application_id`` of a production store ("FGPR")."""
+RESEARCH_APPLICATION_ID = 0x46475253
+"""``PRAGMA application_id`` of a research store ("FGRS", :mod:`facegate.research`)."""
 
 SCHEMA_VERSION = 4
 
@@ -174,6 +185,12 @@ class Store:
                 "busy_timeout = 30000",
             ):
                 db.execute(f"PRAGMA {pragma}")
+            if db.execute("PRAGMA application_id").fetchone()[0] == RESEARCH_APPLICATION_ID:
+                db.close()
+                raise ResearchSeparation(
+                    f"{path} is a research store: production never opens research data (M2)"
+                )
+            db.execute(f"PRAGMA application_id = {PRODUCTION_APPLICATION_ID}")
             store = cls(path, db)
             store._migrate()
         except sqlite3.DatabaseError as exc:

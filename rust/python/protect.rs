@@ -117,6 +117,15 @@ impl PyMasterKey {
         Ok(PyBytes::new(py, &moved))
     }
 
+    /// The KMS hook: a derivation root (rotations, audit tags) from a random key that the key
+    /// service wraps, for stores whose master key never leaves the service.
+    #[staticmethod]
+    fn _from_data_key(key: &PyDataKey) -> PyResult<Self> {
+        Ok(master(
+            MasterKey::from_bytes(key.inner.secret_bytes()).map_err(to_py)?,
+        ))
+    }
+
     fn tag<'py>(&self, py: Python<'py>, domain: &str, message: &[u8]) -> Bound<'py, PyBytes> {
         PyBytes::new(py, &self.inner.tag(domain, message))
     }

@@ -1,0 +1,104 @@
+"""Research mode (R12): encodings for training and evaluation, kept apart from production.
+
+Research and development on face data is outside the Measures (M2), so this mode has no consent
+gate; in exchange it can never touch production data. A research store is its own kind of
+SQLite file (``PRAGMA application_id`` and a ``kind`` row say so): :class:`ResearchStore`
+refuses production stores, master keys and key files, and sealed production templates or
+exports; :class:`~facegate.api.FaceGate` refuses research stores. There is no path from a
+production store to plaintext templates, so production templates cannot reach research mode.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from facegate._arrays import as_matrix
+from facegate.errors import InvalidArgument, ResearchSeparation
+from facegate.store import PRODUCTION_APPLICATION_ID, RESEARCH_APPLICATION_ID
+
+__all__ = ["PRODUCTION_APPLICATION_ID", "RESEARCH_APPLICATION_ID", "ResearchStore"]
+
+_KEY_FILE_PREFIX = b"facegate-master-key"
+
+
+def _refuse(what: str) -> ResearchSeparation:
+    return ResearchSeparation(
+        f"{what}: research mode is kept apart from production face data (M2); use "
+        "encodings collected for research with their own agreement"
+    )
+
+
+def _check_not_production(path: Path) -> None:
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as file:
+        head = file.read(100)
+    if head.startswith(_KEY_FILE_PREFIX):
+        raise _refuse(f"{path} is a production master key file")
+    if head.startswith(b"SQLite format 3\0"):
+        application_id = int.from_bytes(head[68:72], "big")
+        if application_id != RESEARCH_APPLICATION_ID:
+            raise _refuse(f"{path} is not a research store")
+
+
+class ResearchStore:
+    """Labelled 128-d encodings for research, in a SQLite file of their own."""
+
+    __slots__ = ("_db", "path")
+
+    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+        self.path, self._db = path, db
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, key: Any = None) -> ResearchStore:
+        """Opens or creates a research store. Refuses (R12) any production store or key file,
+        and any master key: research data is not protected by, or linked to, production keys."""
+        if key is not None:
+            raise _refuse("a master key was given")
+        path = Path(path)
+        _check_not_production(path)
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute(f"PRAGMA application_id = {RESEARCH_APPLICATION_ID}")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS encodings (id INTEGER PRIMARY KEY, label TEXT NOT NULL, "
+            "source TEXT NOT NULL, encoding BLOB NOT NULL)"
+        )
+        return cls(path, db)
+
+    def add(self, labels: list[str], encodings: Any, *, source: str) -> int:
+        """Adds encodings with their labels; ``source`` names the research collection and its
+        agreement. Sealed production templates and exports are refused (R12)."""
+        if isinstance(encodings, bytes | bytearray) or (
+            isinstance(encodings, list)
+            and any(isinstance(e, bytes | bytearray | dict) for e in encodings)
+        ):
+            raise _refuse("sealed production templates or an export were given")
+        rows = as_matrix(encodings, name="encodings")
+        if len(labels) != len(rows):
+            raise InvalidArgument(f"{len(labels)} labels for {len(rows)} encodings")
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(
+                "INSERT INTO encodings (label, source, encoding) VALUES (?, ?, ?)",
+                [(label, source, row.tobytes()) for label, row in zip(labels, rows, strict=True)],
+            )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        return len(rows)
+
+    def encodings(self) -> tuple[list[str], npt.NDArray[np.float32]]:
+        """Every label and encoding, in insertion order."""
+        rows = self._db.execute("SELECT label, encoding FROM encodings ORDER BY id").fetchall()
+        matrix = np.array([np.frombuffer(r[1], np.float32) for r in rows], np.float32)
+        return [str(r[0]) for r in rows], matrix.reshape(len(rows), -1)
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,151 @@
+"""R12 (research kept apart), R13 (the receipt), R15 (no images), R17 (fail closed), R18
+(unlinkable, renewable) through the FaceGate API and its store; also a KMS-held master key."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facegate.api import FaceGate
+from facegate.errors import ResearchSeparation, TamperedData, WrongKey
+from facegate.keys import KmsMasterKey, MasterKey
+from facegate.research import ResearchStore
+from facegate.synthetic import synthetic_faces
+from tests.requirements.deployments import lobby
+from tests.requirements.gate import ASSESSMENT, CONSENT, FakeEncoder, open_gate
+
+PURPOSE = "hotel_check_in"
+FACES = synthetic_faces(4, 0, seed=9).centres
+
+
+@pytest.fixture
+def master() -> MasterKey:
+    return MasterKey.generate()
+
+
+def enrolled(path: Path, master: MasterKey | KmsMasterKey) -> FaceGate:
+    gate = open_gate(path, master)  # type: ignore[arg-type]
+    for i, face in enumerate(FACES):
+        gate.grant_consent("lobby", f"g{i}", CONSENT)
+        gate.enroll("lobby", f"g{i}", face, PURPOSE)
+    return gate
+
+
+def test_r12_research_and_production_never_open_each_other(
+    tmp_path: Path, master: MasterKey
+) -> None:
+    production = enrolled(tmp_path / "prod.db", master)
+    with pytest.raises(ResearchSeparation) as caught:
+        ResearchStore.open(tmp_path / "prod.db")
+    assert caught.value.rule == "R12"
+    with pytest.raises(ResearchSeparation):
+        ResearchStore.open(tmp_path / "r.db", key=master)
+    key_file = tmp_path / "master.key"
+    MasterKey.generate(key_file)
+    with pytest.raises(ResearchSeparation, match="master key file"):
+        ResearchStore.open(key_file)
+
+    research = ResearchStore.open(tmp_path / "r.db")
+    assert research.add(["a", "b"], FACES[:2], source="lab study 2026, agreement 17") == 2
+    production.grant_consent("lobby", "g0", replace(CONSENT, transfer=True))
+    exported = production.export_sealed("lobby", ["g0"])
+    with pytest.raises(ResearchSeparation):
+        research.add(["g0"], exported, source="x")
+    sealed = production._store.query("SELECT sealed FROM templates")
+    with pytest.raises(ResearchSeparation):
+        research.add(["g0"], [bytes(sealed[0][0])], source="x")  # type: ignore[call-overload]
+    labels, encodings = research.encodings()
+    assert labels == ["a", "b"] and np.array_equal(encodings, FACES[:2])
+    research.close()
+    with pytest.raises(ResearchSeparation):
+        FaceGate.open(tmp_path / "r.db", master, encoder=FakeEncoder())
+
+
+def test_r13_the_receipt_says_what_was_destroyed(tmp_path: Path, master: MasterKey) -> None:
+    gate = enrolled(tmp_path / "s.db", master)
+    gate.register_deployment("hotel", lobby(name="spa"))
+    gate.record_assessment("spa", ASSESSMENT)
+    gate.activate("spa")
+    gate.grant_consent("spa", "g1", CONSENT)
+    gate.enroll("spa", "g1", FACES[1], PURPOSE)
+    receipt = gate.withdraw("lobby", "g1")
+    assert (receipt.templates_removed, receipt.key_destroyed) == (1, False)  # spa still holds one
+    assert gate.verify("spa", "g1", FACES[1], PURPOSE).match
+    receipt = gate.erase("g1")
+    assert receipt.subject == "g1" and receipt.templates_removed == 1 and receipt.key_destroyed
+    assert set(receipt.deployments) == {"lobby", "spa"}
+    for table, column in (("templates", "subject_id"), ("data_keys", "subject_id")):
+        assert gate._store.count(f"SELECT COUNT(*) FROM {table} WHERE {column} = 'g1'") == 0
+
+
+def test_r15_no_image_is_ever_stored(tmp_path: Path, master: MasterKey) -> None:
+    gate = enrolled(tmp_path / "s.db", master)
+    columns = {
+        (table, str(column[1]), str(column[2]).upper())
+        for (table,) in gate._store.query("SELECT name FROM sqlite_master WHERE type = 'table'")
+        for column in gate._store.query(f"PRAGMA table_info({table})")
+    }
+    blobs = {(table, name) for table, name, kind in columns if kind == "BLOB"}
+    assert blobs == {("templates", "sealed"), ("data_keys", "wrapped"), ("audit", "entry_hash")}
+    sizes = gate._store.query("SELECT DISTINCT length(sealed) FROM templates")
+    assert sizes == [(550,)]  # one sealed 128-d template each, nothing image-sized
+
+
+def test_r17_no_key_no_service_and_a_failed_tag_refuses_to_match(
+    tmp_path: Path, master: MasterKey
+) -> None:
+    enrolled(tmp_path / "s.db", master).close()
+    with pytest.raises(WrongKey):
+        FaceGate.open(tmp_path / "s.db", MasterKey.generate(), encoder=FakeEncoder())
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        (sealed,) = db.execute("SELECT sealed FROM templates WHERE id = 1").fetchone()
+        flipped = sealed[:-1] + bytes([sealed[-1] ^ 0x80])  # one bit of the tag
+        db.execute("UPDATE templates SET sealed = ? WHERE id = 1", (flipped,))
+    with pytest.raises(TamperedData):  # no plaintext fallback: nothing opens, nothing matches
+        FaceGate.open(tmp_path / "s.db", master, encoder=FakeEncoder())
+
+
+def test_r18_same_face_unlinkable_across_deployments_and_renewal(
+    tmp_path: Path, master: MasterKey
+) -> None:
+    gate = enrolled(tmp_path / "s.db", master)
+    gate.register_deployment("hotel", lobby(name="spa"))
+    spa_template = gate._rotation("spa").apply(FACES[0])
+    lobby_template = gate._rotation("lobby").apply(FACES[0])
+    assert np.linalg.norm(spa_template - lobby_template) > 1.0  # chance level for unit vectors
+    before = gate._store.query("SELECT id, sealed FROM templates ORDER BY id")
+    old_rotation = gate._rotation("lobby")
+    assert gate.renew("lobby") == len(FACES)
+    after = gate._store.query("SELECT id, sealed, rotation_epoch FROM templates ORDER BY id")
+    assert all(b[1] != a[1] and a[2] == 1 for b, a in zip(before, after, strict=True))
+    assert gate.identify("lobby", FACES[2] + 0.01, PURPOSE).subject == "g2"
+    stale = gate._galleries["lobby"][0].search(old_rotation.apply(FACES[2]), max_distance=0.6)
+    assert stale.ids[0, 0] != 2  # a probe made with the old secret no longer finds them
+    gate.close()
+    reopened = FaceGate.open(tmp_path / "s.db", master, encoder=FakeEncoder())
+    assert reopened.identify("lobby", FACES[3], PURPOSE).subject == "g3"
+
+
+def test_a_kms_held_master_key_runs_the_whole_gate(tmp_path: Path) -> None:
+    vault: dict[bytes, bytes] = {}
+
+    def wrap(key: bytes, subject: str) -> bytes:
+        handle = os.urandom(16)
+        vault[handle] = key
+        return handle
+
+    kms = KmsMasterKey(wrap, lambda handle, subject: vault[handle], key_id="kms://test")
+    gate = enrolled(tmp_path / "s.db", kms)
+    assert gate.identify("lobby", FACES[1], PURPOSE).subject == "g1"
+    gate.close()
+    reopened = FaceGate.open(tmp_path / "s.db", kms, encoder=FakeEncoder())
+    assert reopened.identify("lobby", FACES[1], PURPOSE).subject == "g1"
+    assert reopened.verify_audit().ok
+    vault.clear()  # the service lost the keys: nothing opens
+    with pytest.raises(KeyError):
+        FaceGate.open(tmp_path / "s.db", kms, encoder=FakeEncoder())

@@ -1,0 +1,303 @@
+"""facegate.reports: signage, large-print wrapping, measured assessment facts, the assessment."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from facegate.api import FaceGate
+from facegate.errors import ConsentRequired, InvalidArgument, UndeclaredPurpose, UnknownId
+from facegate.incidents import IncidentKind, record_incident
+from facegate.keys import MasterKey
+from facegate.policy import Alternative, Location
+from facegate.registry import Assessment
+from facegate.reports import (
+    ENCRYPTION,
+    TO_BE_COMPLETED,
+    TRANSFORM,
+    AssessmentFacts,
+    label_location,
+    label_purpose,
+    measure,
+    prefill_assessment,
+    render_assessment,
+    render_notice,
+    render_signage,
+)
+from facegate.synthetic import synthetic_faces
+from tests.requirements.deployments import NOTICE, lobby, notice
+from tests.requirements.gate import ASSESSMENT, CONSENT, open_gate
+
+FACES = synthetic_faces(8, 2, seed=11)
+PURPOSE = "hotel_check_in"
+DESK = NOTICE.alternatives[0].description
+
+
+@pytest.fixture
+def master() -> MasterKey:
+    return MasterKey.generate()
+
+
+@pytest.fixture
+def gate(tmp_path: Path, master: MasterKey) -> Iterator[FaceGate]:
+    gate = open_gate(tmp_path / "hotel.db", master)
+    yield gate
+    gate.close()
+
+
+def _use(gate: FaceGate) -> None:
+    """Enrols three guests, one withdraws, two calls are refused, two people use the desk."""
+    for i in range(3):
+        gate.grant_consent("lobby", f"guest-{i}", CONSENT)
+        gate.enroll("lobby", f"guest-{i}", FACES.centres[i], PURPOSE)
+    gate.withdraw("lobby", "guest-1")
+    with pytest.raises(UndeclaredPurpose):
+        gate.verify("lobby", "guest-0", FACES.centres[0], "payment")
+    with pytest.raises(ConsentRequired):
+        gate.enroll("lobby", "walk-in", FACES.centres[5], PURPOSE)
+    gate.decline("lobby", DESK)
+    gate.decline("lobby", DESK, subject="guest-1")
+
+
+# ----- labels and signage --------------------------------------------------------------------
+
+
+def test_every_purpose_and_location_has_both_labels() -> None:
+    from facegate.policy import PURPOSES
+
+    for purpose in PURPOSES:
+        assert label_purpose(purpose, "en") != purpose
+        assert label_purpose(purpose, "zh") != purpose
+    for location in Location:
+        assert label_location(location, "en") != location.value
+        assert label_location(location, "zh") != location.value
+    assert label_purpose("museum_entry", "zh") == "museum_entry"  # configured: falls back
+
+
+def test_signage_names_purpose_operator_contact_alternative_and_notice() -> None:
+    signs = {
+        render_signage(lobby(), language="en", notice_at="at the desk"): [
+            "Facial recognition in use",
+            "Hotel check-in",
+            "Full notice: at the desk",
+        ],
+        render_signage(lobby(), language="zh", notice_at="at the desk"): [
+            "此处使用人脸识别",
+            "酒店入住登记",
+            "完整告知书",
+        ],
+    }
+    for sign, expected in signs.items():
+        for fragment in [*expected, NOTICE.processor_name, NOTICE.processor_contact, DESK]:
+            assert fragment in sign, fragment
+        assert len(sign.splitlines()) <= 10  # a sign, not a notice
+    default = render_signage(lobby(), language="en")
+    assert f"ask staff here, or contact {NOTICE.processor_contact}" in default
+
+
+def test_r24_public_place_signage_shows_capture_area_and_public_security_use() -> None:
+    public = lobby(
+        location=Location.PUBLIC_PLACE,
+        public_security_basis="City regulation 12",
+        capture_area="North gate",
+        signage=True,
+    )
+    sign = render_signage(public, language="en", large_print=True)
+    assert "Capture area: North gate" in sign
+    assert "public security only" in " ".join(sign.split())
+    assert sign.startswith("FACIAL RECOGNITION IN USE\n\n")
+    assert max(len(line) for line in sign.splitlines()) <= 40
+    assert "Capture area" not in render_signage(lobby(), language="en")
+
+
+def test_large_print_keeps_an_overlong_address_whole_on_its_own_line() -> None:
+    url = "https://example.com/privacy/facial-recognition/notice-of-the-lobby"
+    deployment = lobby(notice=notice(rights_contact=f"See {url} or ask at the desk"))
+    lines = render_notice(deployment, language="en", large_print=True).splitlines()
+    assert url in lines
+    assert all(len(line) <= 40 for line in lines if line != url)
+
+
+def test_a_deployment_with_a_legal_mandate_and_no_alternative_says_so() -> None:
+    with pytest.warns(UserWarning, match="R31"):
+        mandated = lobby(notice=notice(alternatives=()), legal_mandate="Anti-terrorism Law art. 9")
+    text = render_notice(mandated, language="en")
+    assert "required here by law: Anti-terrorism Law art. 9" in text
+    assert "You may refuse. Refusing carries no penalty.\n" in text
+
+
+def test_an_inaccessible_alternative_is_not_marked_accessible() -> None:
+    with pytest.warns(UserWarning, match="R31"):
+        deployment = lobby(notice=notice(alternatives=(Alternative("Desk"),)))
+    assert "accessible" not in render_notice(deployment, language="en")
+    assert "无障碍" not in render_notice(deployment, language="zh")
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(InvalidArgument, match="language"):
+        render_notice(lobby(), language="fr")  # type: ignore[arg-type]
+
+
+# ----- measured facts ------------------------------------------------------------------------
+
+
+def test_measure_counts_what_was_done(gate: FaceGate, master: MasterKey) -> None:
+    before = measure(gate._store, "lobby")
+    _use(gate)
+    facts = measure(gate._store, "lobby")
+    assert (facts.templates, facts.subjects) == (2, 2)
+    assert (facts.consents_granted, facts.consents_withdrawn) == (2, 1)
+    assert facts.data_keys == 2 and facts.master_key_ids == (master.id,)
+    assert facts.data_keys_oldest is not None and facts.data_keys_newest is not None
+    assert facts.data_keys_oldest <= facts.data_keys_newest <= facts.measured_at
+    assert facts.retention_days == NOTICE.retention_days and facts.expired_templates == 0
+    assert dict(facts.refusals_by_rule) == {"R2": 1, "R8": 1}
+    assert facts.audit_refused == 2
+    assert facts.audit_allowed == facts.audit_entries - 2
+    # 3 grants, 3 enrolments, 1 withdrawal, 2 refusals, 2 declines.
+    assert facts.audit_entries - before.audit_entries == 11
+    assert facts.alternatives_used == 2 and dict(facts.alternatives_by_detail) == {DESK: 2}
+    assert (facts.incidents, facts.incidents_by_kind) == (0, ())
+    assert (facts.encryption, facts.transform) == (ENCRYPTION, TRANSFORM)
+
+
+def test_measure_counts_expired_templates_until_purged(gate: FaceGate) -> None:
+    _use(gate)
+    later = datetime.now(UTC) + timedelta(days=NOTICE.retention_days + 1)
+    assert measure(gate._store, "lobby", now=later).expired_templates == 2
+    assert measure(gate._store, "lobby").expired_templates == 0
+    assert gate.purge_expired(now=later) == 2
+    purged = measure(gate._store, "lobby", now=later)
+    assert (purged.expired_templates, purged.templates, purged.data_keys) == (0, 0, 0)
+    assert purged.measured_at == later
+
+
+def test_measure_counts_incidents_of_the_deployment_and_the_store(gate: FaceGate) -> None:
+    record_incident(gate._store, IncidentKind.TEMPLATE_TAG, "template 7", deployment="lobby")
+    record_incident(gate._store, IncidentKind.AUDIT_CHAIN, "entry 3")
+    record_incident(gate._store, IncidentKind.WRONG_KEY, "elsewhere", deployment="spa")
+    facts = measure(gate._store, "lobby")
+    assert facts.incidents == 2
+    assert dict(facts.incidents_by_kind) == {"template_tag": 1, "audit_chain": 1}
+
+
+def test_measure_refuses_unknown_deployments_and_naive_times(gate: FaceGate) -> None:
+    with pytest.raises(UnknownId, match="'pool'"):
+        measure(gate._store, "pool")
+    with pytest.raises(InvalidArgument, match="timezone"):
+        measure(gate._store, "lobby", now=datetime(2025, 6, 1))
+
+
+# ----- the assessment document ---------------------------------------------------------------
+
+ITEMS = (
+    "1. Legality, legitimacy and necessity of the purpose and method",
+    "2. Impact on personal rights and interests, and its mitigation",
+    "3. Risks of leaks, tampering, loss and misuse",
+    "4. Whether the protective measures are lawful, effective and proportionate",
+)
+
+
+def _section(text: str, start: str, end: str) -> str:
+    return text[text.index(start) : text.index(end)]
+
+
+def test_assessment_markdown_shows_items_declarations_and_facts(gate: FaceGate) -> None:
+    _use(gate)
+    deployment = gate.registry.deployment("lobby")
+    facts = measure(gate._store, "lobby")
+    draft = render_assessment(deployment, facts)
+    for item in ITEMS:
+        assert f"\n## {item}\n" in draft
+    assert draft.count(TO_BE_COMPLETED) == 5  # four items and the sign-off
+    first = _section(draft, ITEMS[0], ITEMS[1])
+    assert deployment.necessity in first and "- **Templates stored**: 2" in first
+    second = _section(draft, ITEMS[1], ITEMS[2])
+    assert NOTICE.impact in second and f"{DESK}: 2" in second
+    assert "- **Consents withdrawn**: 1" in second
+    third = _section(draft, ITEMS[2], ITEMS[3])
+    assert ENCRYPTION in third and TRANSFORM in third and "- **Data keys**: 2" in third
+    fourth = draft[draft.index(ITEMS[3]) :]
+    assert "R2: 1, R8: 1" in fourth and "- **Retention enforcement**: enforced" in fourth
+    signed = render_assessment(deployment, facts, ASSESSMENT)
+    assert TO_BE_COMPLETED not in signed
+    assert "### Assessment\n\nlawful\n" in signed and "- **Signed off by**: DPO" in signed
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_assessment_html_is_a_complete_escaped_document(gate: FaceGate) -> None:
+    evil = "<script>alert('x')</script>"
+    gate.register_deployment("hotel", lobby(name=evil, necessity=f"a & b {evil}"))
+    deployment = gate.registry.deployment(evil)
+    facts = measure(gate._store, evil)
+    assessment = dataclasses.replace(ASSESSMENT, risks="<b>leak</b>", signed_off_by=evil)
+    page = render_assessment(deployment, facts, assessment, fmt="html")
+    assert page.startswith('<!DOCTYPE html>\n<html lang="en">') and page.endswith("</html>\n")
+    assert "<script" not in page and "<b>" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "a &amp; b" in page
+    parser = _Text()
+    parser.feed(page)
+    assert "script" not in parser.tags and "b" not in parser.tags
+    assert {"html", "head", "title", "body", "h1", "h2", "table"} <= set(parser.tags)
+    text = "".join(parser.text)
+    assert evil in text and "<b>leak</b>" in text and all(item in text for item in ITEMS)
+
+
+def test_assessment_refuses_facts_of_another_deployment_and_unknown_formats(
+    gate: FaceGate,
+) -> None:
+    facts = measure(gate._store, "lobby")
+    other = dataclasses.replace(facts, deployment="spa")
+    with pytest.raises(InvalidArgument, match="'spa'"):
+        render_assessment(lobby(), other)
+    with pytest.raises(InvalidArgument, match="'spa'"):
+        prefill_assessment(lobby(), other)
+    with pytest.raises(InvalidArgument, match="fmt"):
+        render_assessment(lobby(), facts, fmt="pdf")  # type: ignore[arg-type]
+
+
+def test_r26_prefilled_assessment_can_be_edited_signed_and_activates(gate: FaceGate) -> None:
+    _use(gate)
+    deployment = gate.registry.deployment("lobby")
+    facts = measure(gate._store, "lobby")
+    draft = prefill_assessment(deployment, facts)
+    fields = {f.name for f in dataclasses.fields(Assessment)} - {"signed_off_by"}
+    assert set(draft) == fields
+    assert deployment.necessity in draft["legality_and_necessity"]
+    assert "2 consents currently granted" in draft["legality_and_necessity"]
+    assert DESK in draft["rights_impact"]
+    assert "2 people chose an alternative" in draft["rights_impact"]
+    assert "2 templates of 2 people under 2 data keys" in draft["risks"]
+    assert "R2: 1, R8: 1" in draft["safeguards"] and ENCRYPTION in draft["safeguards"]
+    assessment = Assessment(**draft, signed_off_by="Data protection officer")
+    gate.record_assessment("lobby", assessment)
+    gate.activate("lobby")
+    assert gate.registry.is_active("lobby")
+    signed = render_assessment(deployment, facts, assessment)
+    assert draft["risks"] in signed and "Data protection officer" in signed
+
+
+def test_facts_are_immutable_values(gate: FaceGate) -> None:
+    facts = measure(gate._store, "lobby")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        facts.templates = 9  # type: ignore[misc]
+    assert hash(facts) == hash(dataclasses.replace(facts))
+    assert isinstance(facts, AssessmentFacts)
