@@ -38,6 +38,7 @@ from facegate.errors import (
     UndeclaredPurpose,
     WrongKey,
 )
+from facegate.filing import DEFAULT_WARNING_MARGIN, FILING_THRESHOLD, check_filing
 from facegate.incidents import IncidentKind, record_incident
 from facegate.keys import (
     DataKey,
@@ -652,6 +653,23 @@ class FaceGate:
             detail=detail,
         )
 
+    def _check_filing(self, deployment: str, *, extra: int) -> None:
+        """Raises the filing events (R27) when the operator's stored individuals reach the
+        warning margin or the threshold. Counting distinct people costs a scan, so it runs only
+        once the operator's templates (an upper bound on people) could have got there."""
+        (operator,) = self._store.query(
+            "SELECT operator_id FROM deployments WHERE id = ?", (deployment,)
+        )[0]
+        held = extra + sum(
+            len(self._galleries[str(name)][0])
+            for (name,) in self._store.query(
+                "SELECT id FROM deployments WHERE operator_id = ?", (operator,)
+            )
+            if str(name) in self._galleries
+        )
+        if held >= DEFAULT_WARNING_MARGIN * FILING_THRESHOLD:
+            check_filing(self._store, str(operator), threshold=FILING_THRESHOLD)
+
     def _epoch(self, deployment: str) -> int:
         return self._store.count(
             "SELECT value FROM meta WHERE key = ?", (f"rotation_epoch:{deployment}",)
@@ -748,6 +766,7 @@ class FaceGate:
                         expires.isoformat(),
                     ),
                 )
+            self._check_filing(policy.name, extra=len(rows))
         gallery, owners = self._galleries[policy.name]
         stacked = np.stack([template for _, template in rows])
 

@@ -1,31 +1,41 @@
-"""The consent gate told as a story, on an embedded SQLite store in a temporary folder.
+"""The consent gate's whole story, on an embedded SQLite store in a temporary folder.
 
-Uses the public-domain astronaut photograph that scikit-image ships (NASA) when it is installed,
-and synthetic encodings for everyone else.
+Uses the public-domain astronaut photograph that scikit-image ships (NASA) and synthetic
+encodings for everyone else: a refused guest-room camera, a lobby deployment assessed and
+activated, enrolment refused without consent and done with it, identification of a transformed
+photograph among the guests, withdrawal proven by scanning the database files, the audit trail
+verified and a tampered copy caught, the notice, the assessment and the filing status.
 """
 
 from __future__ import annotations
 
 import io
+import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from facegate.api import FaceGate
+from facegate.audit import AuditLog, Verification
 from facegate.consent import ConsentGrant
 from facegate.errors import ConsentRequired, ProhibitedPlace
+from facegate.filing import filing_status
 from facegate.keys import MasterKey
 from facegate.policy import Alternative, Deployment, Location, Mode, Notice
 from facegate.registry import Assessment
+from facegate.reports import measure, prefill_assessment, render_assessment, render_notice
+from facegate.store import Store
 from facegate.synthetic import synthetic_faces
 
 __all__ = ["run_gate_demo"]
 
 PURPOSE = "hotel_check_in"
+T = TypeVar("T")
 
 
 def _notice() -> Notice:
@@ -53,13 +63,36 @@ def _lobby(notice: Notice, location: Location = Location.HOTEL_LOBBY) -> Deploym
     )
 
 
+def _timed(work: Callable[[], T]) -> tuple[T, float]:
+    """``work()`` and the seconds it took."""
+    start = time.perf_counter()
+    result = work()
+    return result, time.perf_counter() - start
+
+
+def _transformed_photo(astronaut: np.ndarray) -> bytes:
+    """The photograph as a guest's new capture: cropped, darker, JPEG at quality 60."""
+    from PIL import Image, ImageEnhance
+
+    image = Image.fromarray(astronaut[20:492, 10:480])
+    image = ImageEnhance.Brightness(image).enhance(0.8)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=60)
+    return out.getvalue()
+
+
 def run_gate_demo(
-    identities: int, *, seed: int = 0, say: Callable[[str], None] = print
+    identities: int,
+    *,
+    seed: int = 0,
+    say: Callable[[str], None] = print,
+    out: Path | None = None,
 ) -> dict[str, Any]:
-    """Runs the story with ``identities`` synthetic guests; returns its figures."""
-    from PIL import Image
+    """Runs the story with ``identities`` synthetic guests; returns its figures. The notice and
+    the assessment are written to ``out`` when given."""
     from skimage import data
 
+    report: dict[str, Any] = {"gate_identities": identities}
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         master = MasterKey.generate(root / "master.key")
@@ -73,19 +106,14 @@ def run_gate_demo(
             _lobby(notice, Location.HOTEL_GUEST_ROOM)
         except ProhibitedPlace as refusal:
             say(f"  a camera in room 412 is refused: {refusal}")
-        gate.register_deployment("demo-hotel", _lobby(notice))
+        lobby = _lobby(notice)
+        gate.register_deployment("demo-hotel", lobby)
+        draft = prefill_assessment(lobby, measure(gate._store, "lobby"))
         gate.record_assessment(
-            "lobby",
-            Assessment(
-                legality_and_necessity="Consented, specific purpose, desk alternative offered",
-                rights_impact="Guests choose; withdrawal deletes their data at once",
-                risks="Leak, tampering, loss or misuse of templates",
-                safeguards="Sealed templates, per-guest keys, capabilities, audit rows",
-                signed_off_by="Data protection officer",
-            ),
+            "lobby", Assessment(**draft, signed_off_by="Data protection officer")
         )
         gate.activate("lobby")
-        say("  lobby check-in deployment registered, assessed and activated")
+        say("  lobby check-in deployment registered, assessed (pre-filled, signed) and activated")
 
         astronaut = np.ascontiguousarray(data.astronaut())  # type: ignore[no-untyped-call]
         try:
@@ -98,40 +126,87 @@ def run_gate_demo(
         gate.grant_consent("lobby", "guest-astronaut", consent)
         gate.enroll("lobby", "guest-astronaut", astronaut, PURPOSE)
         say("  after separate consent, the astronaut's photograph is enrolled (sealed)")
+        (row,) = gate._store.query(
+            "SELECT sealed FROM templates WHERE subject_id = ?", ("guest-astronaut",)
+        )
+        sealed = bytes(row[0])  # type: ignore[call-overload]
 
         faces = synthetic_faces(identities, 0, seed=seed).centres
-        start = time.perf_counter()
         others = [f"guest-{i}" for i in range(identities)]
-        for name in others:
-            gate.ledger.grant(name, "lobby", consent)
-        gate.enroll_encodings("lobby", list(zip(others, faces, strict=True)), PURPOSE)
-        enrol_s = time.perf_counter() - start
-        say(f"  {identities:,} synthetic guests consented and enrolled in {enrol_s:.1f} s")
+        _, seconds = _timed(lambda: gate.grant_consents("lobby", [(n, consent) for n in others]))
+        say(f"  {identities:,} synthetic guests' consents recorded in {seconds:.1f} s")
+        people = list(zip(others, faces, strict=True))
+        _, seconds = _timed(lambda: gate.enroll_encodings("lobby", people, PURPOSE))
+        say(f"  {identities:,} guests enrolled (sealed, one transaction) in {seconds:.1f} s")
+        report["gate_enrol_seconds"] = seconds
 
-        copy = io.BytesIO()
-        Image.fromarray(astronaut).save(copy, format="JPEG", quality=60)
-        start = time.perf_counter()
-        found = gate.identify("lobby", copy.getvalue(), PURPOSE)
-        identify_ms = (time.perf_counter() - start) * 1e3
+        photo = _transformed_photo(astronaut)
+        found, seconds = _timed(lambda: gate.identify("lobby", photo, PURPOSE))
         say(
-            f"  a recompressed photo is identified among {identities + 1:,} guests as "
-            f"{found.subject!r} in {identify_ms:.0f} ms (detection and encoding included)"
+            f"  a cropped, darkened, recompressed photo is identified among {identities + 1:,} "
+            f"guests as {found.subject!r} in {seconds * 1e3:.0f} ms (detection and encoding "
+            "included)"
         )
+        report["gate_identified"], report["gate_identify_ms"] = found.subject, seconds * 1e3
+
         receipt = gate.withdraw("lobby", "guest-astronaut")
-        again = gate.identify("lobby", copy.getvalue(), PURPOSE)
+        again = gate.identify("lobby", photo, PURPOSE)
         raw = b"".join(p.read_bytes() for p in root.glob("hotel.db*"))
-        held = gate.export_subject("guest-astronaut")["templates"]
+        left = raw.count(sealed[22:80])
         say(
             f"  withdrawal: {receipt.templates_removed} template removed, key destroyed: "
-            f"{receipt.key_destroyed}; identified afterwards as {again.subject!r}; templates "
-            f"left: {len(held)}; database files: {len(raw):,} bytes"
+            f"{receipt.key_destroyed}; identified afterwards as {again.subject!r}; bytes of "
+            f"the sealed template left in the database files: {left}"
         )
+        report["gate_after_withdrawal"], report["gate_template_bytes_left"] = again.subject, left
         say(f"  every decision offers: {found.alternatives[0]}")
+
+        verified, seconds = _timed(gate.verify_audit)
+        say(f"  audit trail: {verified} ({seconds:.1f} s)")
+        report["gate_audit_ok"], report["gate_audit_entries"] = verified.ok, verified.entries
+        caught = _tampered_copy(root, master, entry=identities // 2)
+        say(f"  a copy with entry {identities // 2:,} edited in SQLite: {caught}")
+        report["gate_tamper_caught_at"] = caught.first_bad
+
+        status = filing_status(gate._store, "demo-hotel")
+        say(
+            f"  filing: {status.individuals:,} individuals stored, state {status.state}"
+            + (f"; file by {status.deadline}" if status.deadline else "")
+        )
+        report["gate_filing_state"] = str(status.state)
+        _write_documents(gate, lobby, out, say)
         gate.close()
-    return {
-        "gate_identities": identities,
-        "gate_enrol_seconds": enrol_s,
-        "gate_identified": found.subject,
-        "gate_identify_ms": identify_ms,
-        "gate_after_withdrawal": again.subject,
-    }
+    return report
+
+
+def _tampered_copy(root: Path, master: MasterKey, *, entry: int) -> Verification:
+    """Edits one audit entry of a copy of the store, as someone with the file could."""
+    copy = root / "tampered.db"
+    shutil.copy(root / "hotel.db", copy)
+    for suffix in ("-wal", "-shm"):
+        if (root / f"hotel.db{suffix}").exists():
+            shutil.copy(root / f"hotel.db{suffix}", root / f"tampered.db{suffix}")
+    with sqlite3.connect(copy) as db:
+        db.execute("DROP TRIGGER audit_append_only")
+        db.execute("UPDATE audit SET outcome = 'refused' WHERE seq = ?", (entry,))
+    with Store.open(copy) as store:
+        return AuditLog(store, master).verify()
+
+
+def _write_documents(
+    gate: FaceGate, lobby: Deployment, out: Path | None, say: Callable[[str], None]
+) -> None:
+    notice = render_notice(lobby, language="zh", large_print=True)
+    assessment = render_assessment(lobby, measure(gate._store, "lobby"), fmt="markdown")
+    if out is None:
+        say(f"  notice (large print, first lines): {' / '.join(notice.splitlines()[:3])}")
+        say(
+            f"  impact assessment: {len(assessment.splitlines())} lines of Markdown with "
+            "measured facts (pass --out DIR to keep it)"
+        )
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "notice-zh-large.txt").write_text(notice + "\n", encoding="utf-8")
+    (out / "notice-en.txt").write_text(render_notice(lobby, language="en") + "\n", "utf-8")
+    (out / "assessment.md").write_text(assessment + "\n", encoding="utf-8")
+    say(f"  notice (zh large print, en) and impact assessment written to {out}")

@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from facegate.errors import AssessmentRequired, DuplicateId, UnknownId
+from facegate.errors import AssessmentRequired, DuplicateId, InvalidArgument, UnknownId
 from facegate.incidents import latest_incident_at
 from facegate.policy import Alternative, Deployment, Notice
 from facegate.store import Store
 
-__all__ = ["Assessment", "Registry"]
+__all__ = ["Assessment", "Registry", "deployment_from_dict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +57,27 @@ def _to_json(deployment: Deployment) -> str:
 
 
 def _from_json(text: str) -> Deployment:
-    data: dict[str, Any] = json.loads(text)
-    notice = data.pop("notice")
-    notice["alternatives"] = tuple(Alternative(**a) for a in notice["alternatives"])
-    notice["purposes"] = tuple(notice["purposes"])
-    data["purposes"] = tuple(data["purposes"])
-    data["extra_purposes"] = frozenset(data["extra_purposes"])
     with warnings.catch_warnings():
         # The R31 warning was given when the deployment was registered.
         warnings.simplefilter("ignore")
-        return Deployment(**data, notice=Notice(**notice))
+        return deployment_from_dict(json.loads(text))
+
+
+def deployment_from_dict(data: dict[str, Any]) -> Deployment:
+    """A deployment from plain data (a JSON definition file, or the store's own copy): the
+    :class:`~facegate.policy.Deployment` fields, with ``notice`` a dict of
+    :class:`~facegate.policy.Notice` fields and its ``alternatives`` a list of
+    ``{"description": ..., "accessible": ...}``. Checked as any deployment is."""
+    try:
+        fields = dict(data)
+        notice = dict(fields.pop("notice"))
+        notice["alternatives"] = tuple(Alternative(**a) for a in notice.get("alternatives", ()))
+        notice["purposes"] = tuple(notice.get("purposes", ()))
+        fields["purposes"] = tuple(fields.get("purposes", ()))
+        fields["extra_purposes"] = frozenset(fields.get("extra_purposes", ()))
+        return Deployment(**fields, notice=Notice(**notice))
+    except (KeyError, TypeError) as exc:
+        raise InvalidArgument(f"not a deployment definition: {exc}") from exc
 
 
 class Registry:
