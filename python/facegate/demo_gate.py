@@ -162,7 +162,7 @@ def run_gate_demo(
         say(f"  every decision offers: {found.alternatives[0]}")
 
         verified, seconds = _timed(gate.verify_audit)
-        say(f"  audit trail: {verified} ({seconds:.1f} s)")
+        say(f"  {verified} in {seconds:.1f} s")
         report["gate_audit_ok"], report["gate_audit_entries"] = verified.ok, verified.entries
         caught = _tampered_copy(root, master, entry=identities // 2)
         say(f"  a copy with entry {identities // 2:,} edited in SQLite: {caught}")
@@ -199,7 +199,8 @@ def _write_documents(
     notice = render_notice(lobby, language="zh", large_print=True)
     assessment = render_assessment(lobby, measure(gate._store, "lobby"), fmt="markdown")
     if out is None:
-        say(f"  notice (large print, first lines): {' / '.join(notice.splitlines()[:3])}")
+        first = [line for line in notice.splitlines() if line][:3]
+        say(f"  notice (large print, first lines): {' / '.join(first)}")
         say(
             f"  impact assessment: {len(assessment.splitlines())} lines of Markdown with "
             "measured facts (pass --out DIR to keep it)"
