@@ -809,6 +809,10 @@ class FaceGate:
         return DeletionReceipt(subject, deployments, len(rows), destroy_key, datetime.now(UTC))
 
     def _load(self, deployment: str) -> None:
+        with self._store.reading(f"deployment {deployment!r}'s templates"):
+            self._load_rows(deployment)
+
+    def _load_rows(self, deployment: str) -> None:
         rows = self._store.query(
             "SELECT t.id, t.sealed, k.wrapped, t.subject_id, t.expires_at FROM templates t "
             "JOIN data_keys k ON k.subject_id = t.subject_id WHERE t.deployment_id = ?",

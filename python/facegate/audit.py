@@ -14,8 +14,8 @@ link). So:
   exported outside the database (:meth:`AuditLog.checkpoint`).
 
 Subjects appear only as keyed pseudonyms (:meth:`AuditLog.subject_ref`), so the log names no one
-to a reader without the key. Entries are kept at least three years (R21): the store refuses
-their deletion, and :data:`MIN_RETENTION_DAYS` bounds any retention setting.
+to a reader without the key. Entries are kept at least three years (R21): facegate never deletes
+them, and the store refuses their deletion (as it does an impact assessment's).
 """
 
 from __future__ import annotations
@@ -32,15 +32,11 @@ from facegate.keys import MasterKey
 from facegate.store import Store
 
 __all__ = [
-    "MIN_RETENTION_DAYS",
     "AuditEntry",
     "AuditLog",
     "Checkpoint",
     "Verification",
 ]
-
-MIN_RETENTION_DAYS = 3 * 365 + 1
-"""Three years, leap day included: the shortest time audit records are kept (R21)."""
 
 _LINK = "audit link v1"
 _HEAD = "audit head v1"
@@ -174,7 +170,8 @@ class AuditLog:
             f"SELECT {_COLUMNS} FROM audit WHERE seq >= ? ORDER BY seq", (start,)
         )
         for row in cursor:
-            yield _entry(row)
+            with self._store.reading("an audit entry"):
+                yield _entry(row)
 
     def __len__(self) -> int:
         return self._store.count("SELECT COUNT(*) FROM audit")
@@ -186,7 +183,10 @@ class AuditLog:
         links: dict[int, bytes] = {}
         rows = self._store.query_iter(f"SELECT {_COLUMNS}, entry_hash FROM audit ORDER BY seq")
         for row in rows:
-            entry, stored = _entry(row[:-1]), row[-1]
+            try:
+                entry, stored = _entry(row[:-1]), row[-1]
+            except (ValueError, TypeError):
+                return Verification(False, count, expected, "entry unreadable (damaged)")
             if entry.seq != expected:
                 return Verification(False, count, expected, "entry missing (sequence gap)")
             link = self._link(link, entry)
@@ -250,8 +250,9 @@ class AuditLog:
         rows = self._store.query("SELECT value FROM meta WHERE key = 'audit_head'")
         if not rows:
             return 0, _GENESIS
-        size, head, _ = str(rows[0][0]).split(":")
-        return int(size), bytes.fromhex(head)
+        with self._store.reading("the audit trail's head"):
+            size, head, _ = str(rows[0][0]).split(":")
+            return int(size), bytes.fromhex(head)
 
     def _set_head(self, db: sqlite3.Connection, size: int, head: bytes) -> None:
         tag = self._key.tag(_HEAD, _head_message(size, head))

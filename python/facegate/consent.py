@@ -190,7 +190,7 @@ class ConsentLedger:
             kind == "granted"
             and version == notice_version
             and (expires is None or str(expires) > moment)
-            and purpose in json.loads(str(purposes))
+            and purpose in self._purposes(purposes)
         )
 
     def transfer_allowed(self, subject: str, deployment: str) -> bool:
@@ -222,4 +222,11 @@ class ConsentLedger:
             "AND (e.expires_at IS NULL OR e.expires_at > ?)",
             (deployment, moment, notice_version, moment),
         )
-        return {str(subject) for subject, purposes in rows if purpose in json.loads(str(purposes))}
+        return {str(subject) for subject, purposes in rows if purpose in self._purposes(purposes)}
+
+    def _purposes(self, stored: object) -> list[str]:
+        with self._store.reading("a consent event"):
+            purposes = json.loads(str(stored))
+            if not isinstance(purposes, list):
+                raise TypeError("purposes are not a list")
+            return [str(p) for p in purposes]

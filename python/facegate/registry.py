@@ -138,7 +138,8 @@ class Registry:
         rows = self._store.query("SELECT definition FROM deployments WHERE id = ?", (name,))
         if not rows:
             raise UnknownId(f"deployment {name!r} is not registered")
-        return _from_json(str(rows[0][0]))
+        with self._store.reading(f"deployment {name!r}"):
+            return _from_json(str(rows[0][0]))
 
     def record_assessment(self, name: str, assessment: Assessment) -> None:
         """Records a signed assessment for the deployment's current notice version."""

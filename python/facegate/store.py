@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from facegate.errors import FacegateError, ResearchSeparation
+from facegate.errors import FacegateError, InternalError, ResearchSeparation
 
 __all__ = [
     "PRODUCTION_APPLICATION_ID",
@@ -23,6 +23,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "CorruptStore",
     "Store",
+    "StoreUnavailable",
 ]
 
 PRODUCTION_APPLICATION_ID = 0x46475052
@@ -157,6 +158,27 @@ class CorruptStore(FacegateError):
     """The database file cannot be read as a facegate store; restore it from a backup."""
 
 
+class StoreUnavailable(FacegateError):
+    """The store could not be written or read just now (disk full, an I/O error, another
+    process holding the lock past the busy timeout). Nothing was acknowledged; retry."""
+
+
+_CORRUPT = ("malformed", "not a database", "could not decode", "corrupt", "encrypted")
+
+
+def translate(error: sqlite3.Error, path: Path) -> Exception:
+    """The typed error for a SQLite failure: constraint violations stay as they are (callers
+    name what collided), damage becomes CorruptStore, I/O and locking StoreUnavailable."""
+    if isinstance(error, sqlite3.IntegrityError):
+        return error
+    text = str(error).lower()
+    if any(word in text for word in _CORRUPT):
+        return CorruptStore(f"{path} is damaged ({error}); restore it from a backup")
+    if isinstance(error, sqlite3.OperationalError | sqlite3.DatabaseError):
+        return StoreUnavailable(f"{path}: {error}; nothing was changed")
+    return InternalError(f"{path}: unexpected SQLite error ({error})")
+
+
 class Store:
     """An open facegate database. Use :meth:`open`; close with :meth:`close` or ``with``."""
 
@@ -195,6 +217,8 @@ class Store:
             store._migrate()
         except sqlite3.DatabaseError as exc:
             db.close()
+            if isinstance(translate(exc, path), StoreUnavailable):
+                raise StoreUnavailable(f"{path} cannot be opened now ({exc})") from exc
             raise CorruptStore(f"{path} is not a readable facegate store ({exc})") from exc
         return store
 
@@ -231,27 +255,52 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self._db.execute("BEGIN IMMEDIATE")
+        with self._translated():
+            self._db.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
-            yield self._db
+            with self._translated():
+                yield self._db
+                self._db.execute("COMMIT")
         except BaseException:
             self._depth, self._pending = 0, []
-            # SQLite may already have rolled back (some errors end the transaction themselves).
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-        try:
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._depth, self._pending = 0, []
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+            self._rollback()
             raise
         self._depth = 0
         pending, self._pending = self._pending, []
         for work in pending:
             work()
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back (some errors end the transaction themselves).
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the original error is the one to report; SQLite rolls back on close
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            mapped = translate(exc, self.path)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
+    @contextmanager
+    def reading(self, what: str) -> Iterator[None]:
+        """Turns a stored value that does not parse (a damaged row) into CorruptStore naming
+        ``what`` was being read, instead of a bare ValueError from deep inside."""
+        try:
+            yield
+        except FacegateError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            raise CorruptStore(
+                f"{self.path}: {what} is damaged ({type(exc).__name__}); restore from a backup"
+            ) from exc
 
     def after_commit(self, work: Callable[[], None]) -> None:
         """Runs ``work`` after the current transaction commits (at once outside one): in-memory
@@ -263,16 +312,19 @@ class Store:
 
     def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         """Rows of a read-only query."""
-        return self._db.execute(sql, params).fetchall()
+        with self._translated():
+            return self._db.execute(sql, params).fetchall()
 
     def count(self, sql: str, params: tuple[object, ...] = ()) -> int:
         """The integer a ``SELECT COUNT(...)``-style query returns (0 for NULL)."""
-        row = self._db.execute(sql, params).fetchone()
+        with self._translated():
+            row = self._db.execute(sql, params).fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
     def query_iter(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[tuple[object, ...]]:
         """Rows of a read-only query, fetched as they are consumed (for long scans)."""
-        yield from self._db.execute(sql, params)
+        with self._translated():
+            yield from self._db.execute(sql, params)
 
     def pragma(self, name: str) -> object:
         """The value of a connection setting (for checks and tests)."""
@@ -281,7 +333,8 @@ class Store:
     def checkpoint(self) -> None:
         """Moves the WAL into the database file and truncates it, so deleted rows leave no
         copy in the -wal file (R13)."""
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with self._translated():
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         self._db.close()
