@@ -53,7 +53,7 @@ def test_an_older_store_is_migrated_forward(tmp_path: Path) -> None:
     with Store.open(tmp_path / "old.db") as store, store.transaction() as db:
         db.execute("DROP TABLE assessments")  # as a version-1 store was
         db.execute("DROP TABLE audit")
-        for table in ("incidents", "filing_events"):
+        for table in ("incidents", "filing_events", "attempts"):
             db.execute(f"DROP TABLE {table}")
         db.execute("DROP INDEX templates_by_subject")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")

@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from facegate.attempts import Attempts
 from facegate.audit import AuditLog, Checkpoint, Verification
 from facegate.consent import ConsentGrant, ConsentLedger
 from facegate.detect import Face, FaceDetector
@@ -107,6 +108,16 @@ class DeletionReceipt:
     at: datetime
 
 
+@dataclass(slots=True)
+class _Shared:
+    """What every handle on one open store shares: the galleries (with each template's owner
+    and expiry), the derived rotations, and the store's data version they reflect."""
+
+    galleries: dict[str, tuple[Gallery, dict[int, tuple[str, datetime]]]]
+    rotations: dict[str, Rotation]
+    version: int
+
+
 class FaceGate:
     """An operator's store, opened with its master key. See the module docs for the gate."""
 
@@ -117,18 +128,19 @@ class FaceGate:
         secrets: MasterKey,
         encoder: Encoder,
         capabilities: frozenset[Capability],
-        galleries: dict[str, tuple[Gallery, dict[int, tuple[str, datetime]]]],
+        shared: _Shared,
     ) -> None:
         self._store, self._master, self._encoder = store, master, encoder
         # Rotations and audit tags are derived from ``secrets``: the master key itself, or for a
         # KMS-held master key a random root that the service wraps (KmsMasterKey.derivation_root).
         self._secrets = secrets
         self._capabilities = capabilities
-        self._galleries = galleries
-        self._rotations: dict[str, Rotation] = {}
+        self._shared = shared
+        self._galleries, self._rotations = shared.galleries, shared.rotations
         self.registry = Registry(store)
         self.ledger = ConsentLedger(store)
         self.audit = AuditLog(store, secrets)
+        self.attempts = Attempts(store)
 
     @classmethod
     def open(
@@ -147,7 +159,8 @@ class FaceGate:
         except BaseException:
             store.close()
             raise
-        gate = cls(store, key, secrets, encoder or FaceDetector(), frozenset(capabilities), {})
+        shared = _Shared({}, {}, store.data_version())
+        gate = cls(store, key, secrets, encoder or FaceDetector(), frozenset(capabilities), shared)
         if not gate.audit.head_authentic():
             store.close()
             raise WrongKey(
@@ -243,7 +256,7 @@ class FaceGate:
         """A handle on the same store limited to ``capabilities`` (e.g. a matching device)."""
         narrowed = frozenset(capabilities) & self._capabilities
         return FaceGate(
-            self._store, self._master, self._secrets, self._encoder, narrowed, self._galleries
+            self._store, self._master, self._secrets, self._encoder, narrowed, self._shared
         )
 
     def close(self) -> None:
@@ -495,18 +508,39 @@ class FaceGate:
 
         def run(policy: Deployment) -> Decision:
             self._require_consent(policy, subject, purpose)
-            probe = self._rotation(deployment).apply(self._encoder.encode(image))
             now = datetime.now(UTC)
-            owners = self._galleries[deployment][1]
-
-            def theirs(template: int) -> bool:
-                owner, expires = owners[template]
-                return owner == subject and expires > now
-
-            matched = self._nearest(deployment, probe, policy.threshold, theirs) is not None
+            offer = "; ".join(a.description for a in policy.alternatives) or "none"
+            self.attempts.check(subject, deployment, offer, now)
+            probe = self._rotation(deployment).apply(self._encoder.encode(image))
+            limit = policy.threshold
+            matched = self._subject_distance(deployment, subject, probe, now, limit) <= limit
+            self.attempts.record(subject, deployment, matched, now)
             return self._decision(policy, "ok", allowed=True, match=matched)
 
         return self._operate(Capability.MATCH, "verify", deployment, purpose, subject, run)
+
+    def score(self, deployment: str, subject: str, image: Any) -> float:
+        """The distance between the face in ``image`` and ``subject``'s nearest template (inf
+        if none). Administrators only (R19): public decisions carry match / no match, because a
+        continuous score lets an attacker climb towards acceptance. The value is not audited."""
+
+        def run() -> float:
+            probe = self._rotation(deployment).apply(self._encoder.encode(image))
+            now = datetime.now(UTC)
+            return self._subject_distance(deployment, subject, probe, now, float("inf"))
+
+        return self._guarded(Capability.ADMIN, "score", deployment, None, subject, run)
+
+    def reenable_verification(self, deployment: str, subject: str) -> None:
+        """Lifts an attempt lock or the switch-off after repeated failures (administrators)."""
+        self._guarded(
+            Capability.ADMIN,
+            "reenable_verification",
+            deployment,
+            None,
+            subject,
+            lambda: self.attempts.reenable(subject, deployment),
+        )
 
     def identify(self, deployment: str, image: Any, purpose: str) -> Decision:
         """1:N: the best consented match above the threshold, or no match (R3, R4, R25)."""
@@ -541,7 +575,7 @@ class FaceGate:
             best: str | None = None
             for _, encoding in faces[:1]:
                 found = self._nearest(deployment, turn.apply(encoding), policy.threshold, eligible)
-                best = owners[found][0] if found is not None else None
+                best = owners[found[0]][0] if found is not None else None
             return self._decision(policy, "ok", allowed=True, match=best is not None, subject=best)
 
         return self._operate(Capability.MATCH, "identify", deployment, purpose, None, run)
@@ -610,6 +644,7 @@ class FaceGate:
                         f"this handle may not {action}: it needs the {capability.value!r} "
                         "capability"
                     )
+                self._sync()
                 result = run()
                 decision = result if isinstance(result, Decision) else None
                 self._audit(
@@ -675,6 +710,17 @@ class FaceGate:
             "SELECT value FROM meta WHERE key = ?", (f"rotation_epoch:{deployment}",)
         )
 
+    def _sync(self) -> None:
+        """Catches up with commits by other processes (another device or worker on the same
+        store): SQLite's data_version changes only then, and the galleries are rebuilt."""
+        version = self._store.data_version()
+        if version == self._shared.version:
+            return
+        self._rotations.clear()
+        for (deployment,) in self._store.query("SELECT id FROM deployments"):
+            self._load(str(deployment))
+        self._shared.version = version
+
     def _new_gallery(self, deployment: str) -> None:
         self._galleries.setdefault(deployment, (Gallery(), {}))
 
@@ -689,21 +735,36 @@ class FaceGate:
 
     def _nearest(
         self, deployment: str, probe: Any, threshold: float, eligible: Callable[[int], bool]
-    ) -> int | None:
-        """The nearest template within ``threshold`` that ``eligible`` accepts. Looks at the 16
-        nearest first and widens only when all of them are close but ineligible."""
+    ) -> tuple[int, float] | None:
+        """The nearest template within ``threshold`` that ``eligible`` accepts, and its
+        distance. Looks at the 16 nearest first and widens only when all of them are close but
+        ineligible."""
         gallery = self._galleries[deployment][0]
         k = 16
         while True:
             found = gallery.search(probe, k=min(k, max(len(gallery), 1)), max_distance=threshold)
-            for template in found.ids[0]:
+            for template, distance in zip(found.ids[0], found.distances[0], strict=True):
                 if template == NO_MATCH:
                     return None
                 if eligible(int(template)):
-                    return int(template)
+                    return int(template), float(distance)
             if k >= len(gallery):
                 return None
             k *= 4
+
+    def _subject_distance(
+        self, deployment: str, subject: str, probe: Any, now: datetime, limit: float
+    ) -> float:
+        """The distance from ``probe`` to the subject's nearest unexpired template within
+        ``limit`` (inf when there is none)."""
+        owners = self._galleries[deployment][1]
+
+        def theirs(template: int) -> bool:
+            owner, expires = owners[template]
+            return owner == subject and expires > now
+
+        found = self._nearest(deployment, probe, limit, theirs)
+        return found[1] if found else float("inf")
 
     def _require_consent(self, policy: Deployment, subject: str, purpose: str) -> None:
         if not self.ledger.is_valid(subject, policy.name, purpose, policy.notice.version):

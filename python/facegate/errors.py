@@ -255,3 +255,11 @@ class ResearchSeparation(PolicyRefusal):
     research mode (R12)."""
 
     rule = "R12"
+
+
+class AttemptsExceeded(PolicyRefusal):
+    """Face verification of this subject is locked after repeated failures (a delay), or off
+    until an administrator re-enables it; the alternatives stay open. Access control (R19),
+    with limits in the spirit of NIST SP 800-63B."""
+
+    rule = "R19"

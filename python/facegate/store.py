@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,7 @@ PRODUCTION_APPLICATION_ID = 0x46475052
 RESEARCH_APPLICATION_ID = 0x46475253
 """``PRAGMA application_id`` of a research store ("FGRS", :mod:`facegate.research`)."""
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -151,6 +152,17 @@ _MIGRATIONS: dict[int, str] = {
     BEGIN SELECT RAISE(ABORT, 'impact assessments are kept at least three years (R21)'); END;
     CREATE INDEX templates_by_subject ON templates(subject_id);
     """,
+    5: """
+    -- Consecutive failed verifications per subject and deployment (facegate.attempts).
+    CREATE TABLE attempts (
+        subject_id TEXT NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+        deployment_id TEXT NOT NULL REFERENCES deployments(id),
+        failures INTEGER NOT NULL,
+        locked_until TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (subject_id, deployment_id)
+    );
+    """,
 }
 
 
@@ -182,12 +194,13 @@ def translate(error: sqlite3.Error, path: Path) -> Exception:
 class Store:
     """An open facegate database. Use :meth:`open`; close with :meth:`close` or ``with``."""
 
-    __slots__ = ("_db", "_depth", "_pending", "path")
+    __slots__ = ("_db", "_depth", "_lock", "_pending", "path")
 
     def __init__(self, path: Path, db: sqlite3.Connection) -> None:
         self.path, self._db = path, db
         self._depth = 0
         self._pending: list[Callable[[], None]] = []
+        self._lock = threading.RLock()
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Store:
@@ -215,6 +228,9 @@ class Store:
             db.execute(f"PRAGMA application_id = {PRODUCTION_APPLICATION_ID}")
             store = cls(path, db)
             store._migrate()
+        except UnicodeDecodeError as exc:  # SQLite reporting on a damaged schema
+            db.close()
+            raise CorruptStore(f"{path} is not a readable facegate store ({exc})") from exc
         except sqlite3.DatabaseError as exc:
             db.close()
             if isinstance(translate(exc, path), StoreUnavailable):
@@ -248,28 +264,31 @@ class Store:
         together. Work registered with :meth:`after_commit` runs once the outermost commit has
         succeeded, and is dropped on rollback.
         """
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self._db
-            finally:
-                self._depth -= 1
-            return
-        with self._translated():
-            self._db.execute("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
+        # One connection serves every thread of the process: a thread holds the lock for its
+        # whole transaction, so a transaction only ever nests within its own thread.
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._db
+                finally:
+                    self._depth -= 1
+                return
             with self._translated():
-                yield self._db
-                self._db.execute("COMMIT")
-        except BaseException:
-            self._depth, self._pending = 0, []
-            self._rollback()
-            raise
-        self._depth = 0
-        pending, self._pending = self._pending, []
-        for work in pending:
-            work()
+                self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                with self._translated():
+                    yield self._db
+                    self._db.execute("COMMIT")
+            except BaseException:
+                self._depth, self._pending = 0, []
+                self._rollback()
+                raise
+            self._depth = 0
+            pending, self._pending = self._pending, []
+            for work in pending:
+                work()
 
     def _rollback(self) -> None:
         # SQLite may already have rolled back (some errors end the transaction themselves).
@@ -283,6 +302,8 @@ class Store:
     def _translated(self) -> Iterator[None]:
         try:
             yield
+        except UnicodeDecodeError as exc:
+            raise CorruptStore(f"{self.path} is damaged ({exc}); restore it from a backup") from exc
         except sqlite3.Error as exc:
             mapped = translate(exc, self.path)
             if mapped is exc:
@@ -312,28 +333,40 @@ class Store:
 
     def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         """Rows of a read-only query."""
-        with self._translated():
+        with self._lock, self._translated():
             return self._db.execute(sql, params).fetchall()
 
     def count(self, sql: str, params: tuple[object, ...] = ()) -> int:
         """The integer a ``SELECT COUNT(...)``-style query returns (0 for NULL)."""
-        with self._translated():
+        with self._lock, self._translated():
             row = self._db.execute(sql, params).fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
     def query_iter(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[tuple[object, ...]]:
         """Rows of a read-only query, fetched as they are consumed (for long scans)."""
-        with self._translated():
-            yield from self._db.execute(sql, params)
+        with self._lock, self._translated():
+            cursor = self._db.execute(sql, params)
+        while True:
+            with self._lock, self._translated():
+                rows = cursor.fetchmany(1024)
+            if not rows:
+                return
+            yield from rows
 
     def pragma(self, name: str) -> object:
         """The value of a connection setting (for checks and tests)."""
-        return self._db.execute(f"PRAGMA {name}").fetchone()[0]
+        with self._lock, self._translated():
+            return self._db.execute(f"PRAGMA {name}").fetchone()[0]
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it changes when another connection (another process)
+        commits, and only then."""
+        return int(str(self.pragma("data_version")))
 
     def checkpoint(self) -> None:
         """Moves the WAL into the database file and truncates it, so deleted rows leave no
         copy in the -wal file (R13)."""
-        with self._translated():
+        with self._lock, self._translated():
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:

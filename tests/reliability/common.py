@@ -1,0 +1,76 @@
+"""Shared by the reliability tests: a store on disk with its key file, and the checks that a
+store is whole after whatever happened to it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from facegate.api import FaceGate
+from facegate.keys import MasterKey
+from facegate.store import Store
+from tests.requirements.gate import FakeEncoder, open_gate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def new_store(folder: Path) -> tuple[Path, Path]:
+    """A store with an active identification deployment, and its key file."""
+    key = folder / "master.key"
+    open_gate(folder / "s.db", MasterKey.generate(key)).close()
+    return folder / "s.db", key
+
+
+def worker(store: Path, key: Path, name: str, threads: int, rounds: int) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "tests.reliability.worker"]
+    return subprocess.Popen(
+        [*command, str(store), str(key), name, str(threads), str(rounds)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def acknowledged(output: str) -> dict[str, list[str]]:
+    """Subjects per acknowledged action."""
+    acks: dict[str, list[str]] = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "ack":
+            acks.setdefault(parts[1], []).append(parts[2])
+    return acks
+
+
+def whole(store_path: Path, key: Path) -> dict[str, object]:
+    """Every invariant of a store after a crash or a race, as counts (0 is good for problems)."""
+    with Store.open(store_path) as store:
+        integrity = store.query("PRAGMA integrity_check")[0][0]
+        orphans = store.count(
+            "SELECT COUNT(*) FROM templates t LEFT JOIN data_keys k USING (subject_id) "
+            "WHERE k.subject_id IS NULL"
+        )
+        # A template whose subject's latest consent event is not a grant: half a withdrawal.
+        unconsented = store.count(
+            "SELECT COUNT(*) FROM templates t WHERE (SELECT kind FROM consent_events e "
+            "WHERE e.subject_id = t.subject_id AND e.deployment_id = t.deployment_id "
+            "ORDER BY seq DESC LIMIT 1) IS NOT 'granted'"
+        )
+        keys_without_templates = store.count(
+            "SELECT COUNT(*) FROM data_keys k WHERE NOT EXISTS "
+            "(SELECT 1 FROM templates t WHERE t.subject_id = k.subject_id)"
+        )
+        held = {str(r[0]) for r in store.query("SELECT subject_id FROM templates")}
+    gate = FaceGate.open(store_path, MasterKey.from_file(key), encoder=FakeEncoder())
+    verified = gate.audit.verify()
+    gate.close()
+    return {
+        "integrity": integrity,
+        "templates_without_key": orphans,
+        "templates_without_consent": unconsented,
+        "keys_without_templates": keys_without_templates,
+        "audit_ok": verified.ok,
+        "audit_entries": verified.entries,
+        "held": held,
+    }

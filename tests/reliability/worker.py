@@ -1,0 +1,73 @@
+"""A process that uses a store the way a device would, for the crash and concurrency tests.
+
+``python -m tests.reliability.worker STORE KEY NAME THREADS OPS`` runs THREADS threads, each
+doing OPS rounds of grant, enrol, verify and (every third round) withdraw on its own subjects,
+printing ``ack <action> <subject>`` after each call returns (that is, after its commit). OPS = 0
+runs until killed. Any exception prints ``error ...`` and exits 1.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+
+import numpy as np
+
+from facegate.api import FaceGate
+from facegate.keys import MasterKey
+from tests.requirements.gate import CONSENT, FakeEncoder
+
+PURPOSE = "hotel_check_in"
+_print = threading.Lock()
+
+
+def ack(action: str, subject: str) -> None:
+    with _print:
+        print(f"ack {action} {subject}", flush=True)
+
+
+def face(subject: str) -> np.ndarray:
+    rng = np.random.default_rng(abs(hash(subject)) % 2**32)
+    vector = rng.standard_normal(128).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def work(gate: FaceGate, name: str, rounds: int) -> None:
+    for k in itertools.count() if rounds == 0 else range(rounds):
+        subject = f"{name}-{k}"
+        gate.grant_consent("lobby", subject, CONSENT)
+        ack("grant", subject)
+        gate.enroll("lobby", subject, face(subject), PURPOSE)
+        ack("enrol", subject)
+        matched = gate.verify("lobby", subject, face(subject), PURPOSE).match
+        ack("verify" if matched else "verify-miss", subject)
+        if k % 3 == 2:
+            gate.withdraw("lobby", subject)
+            ack("withdraw", subject)
+
+
+def main(store: str, key: str, name: str, threads: int, rounds: int) -> int:
+    gate = FaceGate.open(store, MasterKey.from_file(key), encoder=FakeEncoder())
+    failures: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            work(gate, f"{name}.{index}", rounds)
+        except BaseException as exc:
+            failures.append(exc)
+            with _print:
+                print(f"error {type(exc).__name__} {exc}", flush=True)
+
+    pool = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    gate.close()
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    store, key, name, threads, rounds = sys.argv[1:6]
+    sys.exit(main(store, key, name, int(threads), int(rounds)))
