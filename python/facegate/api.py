@@ -150,9 +150,12 @@ class FaceGate:
         *,
         encoder: Encoder | None = None,
         capabilities: frozenset[Capability] = ALL,
+        checkpoints: str | Path | None = None,
     ) -> FaceGate:
         """Opens (or creates) the store at ``path``; every deployment's gallery is rebuilt from
-        its sealed templates inside Rust (no plaintext template becomes a Python object)."""
+        its sealed templates inside Rust (no plaintext template becomes a Python object).
+        ``checkpoints`` names a folder, best on other storage, that receives an authenticated
+        audit checkpoint every 1,000 entries (see :class:`~facegate.audit.AuditLog`)."""
         store = Store.open(path)
         try:
             secrets = key if isinstance(key, MasterKey) else _kms_root(store, key)
@@ -161,6 +164,7 @@ class FaceGate:
             raise
         shared = _Shared({}, {}, store.data_version())
         gate = cls(store, key, secrets, encoder or FaceDetector(), frozenset(capabilities), shared)
+        gate.audit = AuditLog(store, secrets, checkpoints=checkpoints)
         if not gate.audit.head_authentic():
             store.close()
             raise WrongKey(
@@ -255,9 +259,11 @@ class FaceGate:
     def handle(self, *capabilities: Capability) -> FaceGate:
         """A handle on the same store limited to ``capabilities`` (e.g. a matching device)."""
         narrowed = frozenset(capabilities) & self._capabilities
-        return FaceGate(
+        handle = FaceGate(
             self._store, self._master, self._secrets, self._encoder, narrowed, self._shared
         )
+        handle.audit = self.audit  # one log, with its checkpoint schedule
+        return handle
 
     def close(self) -> None:
         self._store.close()

@@ -21,15 +21,17 @@ them, and the store refuses their deletion (as it does an impact assessment's).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from facegate.errors import InvalidArgument
 from facegate.keys import MasterKey
-from facegate.store import Store
+from facegate.store import CorruptStore, Store
 
 __all__ = [
     "AuditEntry",
@@ -115,10 +117,23 @@ def _head_message(size: int, head: bytes) -> bytes:
 class AuditLog:
     """The audit trail of one store, keyed by the operator's master key."""
 
-    __slots__ = ("_key", "_store")
+    __slots__ = ("_every", "_folder", "_key", "_store")
 
-    def __init__(self, store: Store, key: MasterKey) -> None:
+    def __init__(
+        self,
+        store: Store,
+        key: MasterKey,
+        *,
+        checkpoints: str | os.PathLike[str] | None = None,
+        every: int = 1000,
+    ) -> None:
+        """``checkpoints``: a folder (ideally on other storage) that receives a checkpoint
+        every ``every`` entries; :meth:`verify` then checks against the latest one."""
+        if every < 1:
+            raise InvalidArgument(f"checkpoints come every n >= 1 entries, not {every}")
         self._store, self._key = store, key
+        self._folder = Path(checkpoints) if checkpoints is not None else None
+        self._every = every
 
     def subject_ref(self, subject: str) -> str:
         """The log's name for ``subject``: a keyed hash, stable for one master key, meaningless
@@ -156,13 +171,38 @@ class AuditLog:
                 detail=detail,
             )
             link = self._link(head, entry)
-            db.execute(
-                f"INSERT INTO audit ({_COLUMNS}, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "?, ?, ?)",
-                (*_row(entry), link),
-            )
+            try:
+                self._insert(db, entry, link)
+            except sqlite3.IntegrityError as exc:
+                raise CorruptStore(
+                    f"{self._store.path}: the audit trail's entries do not match its head "
+                    f"(entry {entry.seq} exists already); verify it and restore from a backup"
+                ) from exc
             self._set_head(db, entry.seq, link)
+            if self._folder is not None and entry.seq % self._every == 0:
+                self._store.after_commit(self.save_checkpoint)
         return entry
+
+    def save_checkpoint(self) -> Path:
+        """Writes the current checkpoint into the checkpoint folder (atomically)."""
+        if self._folder is None:
+            raise InvalidArgument("this audit log has no checkpoint folder")
+        checkpoint = self.checkpoint()
+        self._folder.mkdir(parents=True, exist_ok=True)
+        target = self._folder / f"audit-{checkpoint.size:012d}.json"
+        partial = target.with_suffix(".partial")
+        partial.write_text(checkpoint.to_json() + "\n", encoding="utf-8")
+        os.replace(partial, target)
+        return target
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The newest checkpoint in the checkpoint folder, if any."""
+        if self._folder is None:
+            return None
+        saved = sorted(self._folder.glob("audit-*.json"))
+        if not saved:
+            return None
+        return Checkpoint.from_json(saved[-1].read_text(encoding="utf-8"))
 
     def entries(self, start: int = 1) -> Iterator[AuditEntry]:
         """Entries in sequence order from ``start``."""
@@ -178,7 +218,9 @@ class AuditLog:
 
     def verify(self, checkpoint: Checkpoint | None = None) -> Verification:
         """Recomputes every link and checks the authenticated head (and ``checkpoint``, an
-        earlier :meth:`checkpoint` kept elsewhere, which catches a rolled-back head)."""
+        earlier :meth:`checkpoint` kept elsewhere, which catches a rolled-back head; by default
+        the latest one in the checkpoint folder)."""
+        checkpoint = checkpoint or self.latest_checkpoint()
         expected, link, count = 1, _GENESIS, 0
         links: dict[int, bytes] = {}
         rows = self._store.query_iter(f"SELECT {_COLUMNS}, entry_hash FROM audit ORDER BY seq")
@@ -253,6 +295,14 @@ class AuditLog:
         with self._store.reading("the audit trail's head"):
             size, head, _ = str(rows[0][0]).split(":")
             return int(size), bytes.fromhex(head)
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, entry: AuditEntry, link: bytes) -> None:
+        db.execute(
+            f"INSERT INTO audit ({_COLUMNS}, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?)",
+            (*_row(entry), link),
+        )
 
     def _set_head(self, db: sqlite3.Connection, size: int, head: bytes) -> None:
         tag = self._key.tag(_HEAD, _head_message(size, head))

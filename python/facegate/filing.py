@@ -564,6 +564,7 @@ def _md_filing(filing: dict[str, Any]) -> str:
         due += " (provisional: the earliest it could be)" if e["provisional"] else ""
         what = f": {e['detail']}" if e["detail"] else ""
         lines.append(
-            f"- {e['kind']} on {e['at'][:10]} ({e['individuals']:,} individuals){due}{what}"
+            f"- {e['kind']} at {e['at'][:16].replace('T', ' ')} UTC "
+            f"({e['individuals']:,} individuals){due}{what}"
         )
     return "\n".join(lines)

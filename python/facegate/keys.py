@@ -1,6 +1,6 @@
 """Keys and template protection (R13, R15-R18, R22).
 
-Face templates are stored only sealed: XChaCha20-Poly1305 under a random per-subject
+Face templates are stored only sealed: AES-256-GCM-SIV under a random per-subject
 :class:`DataKey`, which is stored only wrapped by the :class:`MasterKey` (the key-encryption key,
 held outside the database). Destroying a subject's wrapped data key makes every template sealed
 under it unrecoverable: crypto-shredding. Before sealing, templates are turned by the

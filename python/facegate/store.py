@@ -199,7 +199,7 @@ class Store:
     def __init__(self, path: Path, db: sqlite3.Connection) -> None:
         self.path, self._db = path, db
         self._depth = 0
-        self._pending: list[Callable[[], None]] = []
+        self._pending: list[Callable[[], object]] = []
         self._lock = threading.RLock()
 
     @classmethod
@@ -323,7 +323,7 @@ class Store:
                 f"{self.path}: {what} is damaged ({type(exc).__name__}); restore from a backup"
             ) from exc
 
-    def after_commit(self, work: Callable[[], None]) -> None:
+    def after_commit(self, work: Callable[[], object]) -> None:
         """Runs ``work`` after the current transaction commits (at once outside one): in-memory
         state such as a gallery changes only once the store has durably changed."""
         if self._depth:

@@ -1,31 +1,47 @@
-"""R27 (the filing threshold and its deadline) and R28 (the dossier, change deadlines)."""
+"""R27 (the filing threshold and its deadline) and R28 (the dossier, change deadlines).
+
+Enrolling 100,000 people would take minutes, so the threshold is passed as a keyword (10, with
+the warning at half of it); the deadlines are those counted by hand in tests/test_workdays.py.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 import facegate.api
-import facegate.errors
 from facegate.api import FaceGate
+from facegate.errors import InvalidArgument, UnknownId
 from facegate.filing import (
+    DEFAULT_WARNING_MARGIN,
+    FILING_THRESHOLD,
+    FILING_WORKING_DAYS,
     FilingState,
     check_filing,
     filing_dossier,
     filing_status,
     record_change,
     render_dossier_markdown,
+    stored_individuals,
 )
 from facegate.keys import MasterKey
 from facegate.synthetic import synthetic_faces
 from facegate.workdays import add_working_days
-from tests.requirements.deployments import lobby
+from tests.requirements.deployments import NOTICE, lobby
 from tests.requirements.gate import ASSESSMENT, CONSENT, open_gate
 
 PURPOSE = "hotel_check_in"
 FACES = synthetic_faces(12, 0, seed=4).centres
+SMALL = 10
+"""The threshold in these tests (the warning comes at half of it, 5)."""
+HALF = 0.5
+NATIONAL_DAY_EVE = datetime(2025, 9, 30, 4, tzinfo=UTC)
+"""Noon in Beijing on Tue 30 Sep 2025: 30 working days later is Tue 18 Nov 2025."""
 
 
 def enrol(gate: FaceGate, deployment: str, people: range) -> None:
@@ -36,6 +52,7 @@ def enrol(gate: FaceGate, deployment: str, people: range) -> None:
 
 @pytest.fixture
 def gate(tmp_path: Path) -> FaceGate:
+    """Operator "hotel" with two active deployments, "lobby" (1:N) and "spa" (1:1)."""
     gate = open_gate(tmp_path / "s.db", MasterKey.generate())
     gate.register_deployment("hotel", lobby(name="spa"))
     gate.record_assessment("spa", ASSESSMENT)
@@ -43,32 +60,143 @@ def gate(tmp_path: Path) -> FaceGate:
     return gate
 
 
+def test_r27_the_defaults_are_those_of_the_measures() -> None:
+    assert (FILING_THRESHOLD, FILING_WORKING_DAYS, DEFAULT_WARNING_MARGIN) == (100_000, 30, 0.9)
+
+
+def test_r27_default_warning_is_at_90000(gate: FaceGate) -> None:
+    status = filing_status(gate._store, "hotel")
+    assert (status.threshold, status.warning_at, status.state) == (
+        100_000,
+        90_000,
+        FilingState.BELOW,
+    )
+
+
 def test_r27_individuals_are_counted_once_across_deployments(gate: FaceGate) -> None:
     enrol(gate, "lobby", range(4))
     enrol(gate, "spa", range(2, 6))  # p2 and p3 are in both
+    assert stored_individuals(gate._store, "hotel") == 6
     assert filing_status(gate._store, "hotel").individuals == 6
-    gate.erase("p2")
-    gate.withdraw("spa", "p3")
-    assert filing_status(gate._store, "hotel").individuals == 5  # p3 is still in the lobby
 
 
-def test_r27_warning_then_requirement_with_a_30_working_day_deadline(gate: FaceGate) -> None:
-    store, when = gate._store, datetime(2025, 9, 30, 4, tzinfo=UTC)  # noon in Beijing
+def test_r27_erased_and_withdrawn_subjects_are_no_longer_counted(gate: FaceGate) -> None:
     enrol(gate, "lobby", range(4))
-    assert check_filing(store, "hotel", threshold=10, margin=0.5, now=when) is None
-    enrol(gate, "lobby", range(4, 6))
-    warning = check_filing(store, "hotel", threshold=10, margin=0.5, now=when)
-    assert warning is not None and warning.kind == "warning" and warning.deadline is None
-    assert check_filing(store, "hotel", threshold=10, margin=0.5, now=when) is None  # once
-    enrol(gate, "spa", range(6, 10))
-    required = check_filing(store, "hotel", threshold=10, margin=0.5, now=when)
+    enrol(gate, "spa", range(2, 6))
+    gate.erase("p2")  # gone everywhere
+    gate.withdraw("spa", "p3")  # still in the lobby
+    gate.withdraw("spa", "p5")  # only ever in the spa
+    assert filing_status(gate._store, "hotel").individuals == 4  # p0, p1, p3, p4
+
+
+def test_r27_warning_at_the_margin_then_required_at_the_threshold(gate: FaceGate) -> None:
+    store = gate._store
+    enrol(gate, "lobby", range(4))
+    assert check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF) is None
+    assert filing_status(store, "hotel", threshold=SMALL, margin=HALF).state is FilingState.BELOW
+
+    enrol(gate, "lobby", range(4, 5))  # 5: exactly the margin
+    warning = check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
+    assert warning is not None and warning.kind == "warning" and warning.individuals == 5
+    assert warning.deadline is None and not warning.provisional
+    assert filing_status(store, "hotel", threshold=SMALL, margin=HALF).state is FilingState.WARNING
+
+    enrol(gate, "spa", range(5, 9))  # 9: still below
+    assert (
+        check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF) is None
+    )  # warned once
+
+    enrol(gate, "spa", range(9, 10))  # 10: the threshold
+    required = check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
     assert required is not None and required.kind == "required" and required.individuals == 10
-    assert required.deadline == "2025-11-18" and not required.provisional  # see test_workdays
-    assert check_filing(store, "hotel", threshold=10, margin=0.5, now=when) is None
-    status = filing_status(store, "hotel", threshold=10, margin=0.5)
-    assert status.state is FilingState.REQUIRED
-    assert status.deadline is not None and status.deadline.due == date(2025, 11, 18)
+    assert required.at == NATIONAL_DAY_EVE
+    assert required.deadline == date(2025, 11, 18) and not required.provisional
+
+    enrol(gate, "spa", range(10, 12))
+    assert (
+        check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF) is None
+    )  # required once
+    status = filing_status(store, "hotel", threshold=SMALL, margin=HALF)
+    assert status.state is FilingState.REQUIRED and status.required_since == NATIONAL_DAY_EVE
+    assert status.deadline == add_working_days(date(2025, 9, 30), 30)
+    assert status.deadline.due == date(2025, 11, 18)
     assert [e.kind for e in status.events] == ["warning", "required"]
+
+
+def test_r27_reaching_the_threshold_at_once_records_only_the_requirement(
+    gate: FaceGate,
+) -> None:
+    enrol(gate, "lobby", range(10))
+    event = check_filing(gate._store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
+    assert event is not None and event.kind == "required"
+    assert (
+        check_filing(gate._store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
+        is None
+    )
+    assert [
+        e.kind for e in filing_status(gate._store, "hotel", threshold=SMALL, margin=HALF).events
+    ] == ["required"]
+
+
+def test_r27_the_requirement_stands_after_erasures(gate: FaceGate) -> None:
+    enrol(gate, "lobby", range(10))
+    check_filing(gate._store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
+    for i in range(5):
+        gate.erase(f"p{i}")
+    status = filing_status(gate._store, "hotel", threshold=SMALL, margin=HALF)
+    assert status.individuals == 5 and status.state is FilingState.REQUIRED
+    assert status.deadline is not None and status.deadline.due == date(2025, 11, 18)
+
+
+def test_r27_the_deadline_counts_from_the_date_in_beijing(gate: FaceGate) -> None:
+    # 17:00 UTC on Thu 23 Jan 2025 is 01:00 on Fri 24 Jan in Beijing: 30 working days from the
+    # Friday is Thu 13 Mar (from the Thursday it would be Wed 12 Mar).
+    enrol(gate, "lobby", range(10))
+    late_evening_utc = datetime(2025, 1, 23, 17, tzinfo=UTC)
+    event = check_filing(gate._store, "hotel", now=late_evening_utc, threshold=SMALL, margin=HALF)
+    assert event is not None and event.deadline == date(2025, 3, 13)
+    assert add_working_days(date(2025, 1, 23), 30).due == date(2025, 3, 12)
+
+
+def test_r27_a_deadline_past_the_calendar_is_provisional(gate: FaceGate) -> None:
+    enrol(gate, "lobby", range(10))
+    december = datetime(2026, 12, 1, 4, tzinfo=UTC)
+    event = check_filing(gate._store, "hotel", now=december, threshold=SMALL, margin=HALF)
+    assert event is not None and event.provisional and event.deadline == date(2027, 1, 12)
+    deadline = filing_status(gate._store, "hotel", threshold=SMALL, margin=HALF).deadline
+    assert deadline is not None and deadline.provisional
+    assert "provisional" in str(deadline) and "earliest" in str(deadline)
+
+
+def test_r27_status_before_any_check_counts_the_deadline_from_now(gate: FaceGate) -> None:
+    enrol(gate, "lobby", range(10))
+    status = filing_status(gate._store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
+    assert status.state is FilingState.REQUIRED and status.required_since is None
+    assert status.events == ()
+    assert status.deadline is not None and status.deadline.due == date(2025, 11, 18)
+
+
+def test_r27_the_check_joins_the_callers_transaction(gate: FaceGate) -> None:
+    enrol(gate, "lobby", range(10))
+    store = gate._store
+
+    def enrol_then_fail() -> None:
+        with store.transaction() as db:
+            event = check_filing(store, "hotel", now=NATIONAL_DAY_EVE, db=db, threshold=SMALL)
+            assert event is not None and event.kind == "required"
+            raise RuntimeError("the enrolment failed after the check")
+
+    with pytest.raises(RuntimeError, match="enrolment failed"):
+        enrol_then_fail()
+    assert (
+        filing_status(store, "hotel", threshold=SMALL, margin=HALF).events == ()
+    )  # rolled back with it
+    with store.transaction() as db:
+        assert (
+            check_filing(store, "hotel", now=NATIONAL_DAY_EVE, db=db, threshold=SMALL, margin=HALF)
+            is not None
+        )
+    assert len(filing_status(store, "hotel", threshold=SMALL, margin=HALF).events) == 1
 
 
 def test_r27_enrolment_raises_the_event_itself(
@@ -80,39 +208,127 @@ def test_r27_enrolment_raises_the_event_itself(
     enrol(gate, "lobby", range(3, 5))
     (event,) = filing_status(gate._store, "hotel").events
     assert event.kind == "required" and event.individuals == 5
-    expected = add_working_days(datetime.now(UTC).date(), 30)
-    assert abs((date.fromisoformat(str(event.deadline)) - expected.due).days) <= 3
-    assert event.provisional == expected.provisional
+    expected = add_working_days(event.at.astimezone(ZoneInfo("Asia/Shanghai")).date(), 30)
+    assert (event.deadline, event.provisional) == (expected.due, expected.provisional)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"margin": 0.0},
+        {"margin": 1.5},
+        {"threshold": 0},
+        {"now": datetime(2025, 1, 1)},  # naive: which day it is in Beijing is unknown
+    ],
+)
+def test_r27_bad_arguments_are_refused(gate: FaceGate, bad: dict[str, object]) -> None:
+    with pytest.raises(InvalidArgument):
+        check_filing(gate._store, "hotel", **bad)  # type: ignore[arg-type]
+
+
+def test_r27_unknown_operators_are_refused(gate: FaceGate) -> None:
+    with pytest.raises(UnknownId):
+        check_filing(gate._store, "nobody")
+    with pytest.raises(UnknownId):
+        filing_status(gate._store, "nobody")
+    with pytest.raises(UnknownId):
+        filing_dossier(gate._store, "nobody")
 
 
 def test_r28_the_dossier_has_the_five_materials(gate: FaceGate) -> None:
     enrol(gate, "lobby", range(3))
-    dossier = filing_dossier(gate._store, "hotel")
+    enrol(gate, "spa", range(2, 4))  # p2 twice: 4 individuals, 5 templates
+    dossier = filing_dossier(gate._store, "hotel", now=NATIONAL_DAY_EVE)
+    assert json.loads(json.dumps(dossier)) == dossier  # JSON-ready as it is
+
     assert dossier["operator"] == {
         "id": "hotel",
         "name": "Example Hotel",
         "contact": "dpo@example.com",
     }
+
     methods = {d["deployment"]: d for d in dossier["purposes_and_methods"]}
-    assert set(methods) == {"lobby", "spa"} and methods["lobby"]["purposes"] == [PURPOSE]
-    assert dossier["stored_count_and_security"]["individuals"] == 3
-    assert "AES-256-GCM-SIV" in dossier["stored_count_and_security"]["encryption"]
+    assert set(methods) == {"lobby", "spa"}
+    assert methods["lobby"]["purposes"] == [PURPOSE] and methods["lobby"]["active"]
+    assert (methods["lobby"]["mode"], methods["spa"]["mode"]) == ("identify", "verify")
+    assert methods["lobby"]["identification_justification"] == "VIP"
+    assert methods["spa"]["location"] == "hotel_lobby"
+    assert methods["spa"]["method"] == NOTICE.method
+    assert methods["spa"]["necessity"] == lobby().necessity
+
+    security = dossier["stored_count_and_security"]
+    assert (security["individuals"], security["templates"]) == (4, 5)
+    assert "AES-256-GCM-SIV" in security["encryption"] and "master key" in security["encryption"]
+    assert "ISO/IEC 24745" in security["transform"] and "HMAC" in security["audit"]
+
     rules = {r["deployment"]: r for r in dossier["processing_rules"]}
-    assert rules["lobby"]["retention_days"] == 30 and rules["lobby"]["alternatives"]
-    assert dossier["assessment"]["lobby"]["signed_off_by"] == "DPO"
-    text = render_dossier_markdown(dossier)
+    assert rules["lobby"]["retention_days"] == NOTICE.retention_days == 30
+    assert rules["lobby"]["threshold"] == 0.6
+    assert rules["lobby"]["alternatives"] == [
+        {"description": NOTICE.alternatives[0].description, "accessible": True}
+    ]
+    assert NOTICE.version in rules["lobby"]["consent"] and "guardian" in rules["lobby"]["consent"]
+    assert "deletion receipt" in rules["lobby"]["withdrawal_and_erasure"]
+
+    assessment = dossier["assessment"]["lobby"]
+    assert assessment["content"] == asdict(ASSESSMENT) and assessment["signed_off_by"] == "DPO"
+    assert assessment["covers_current_notice"] and assessment["signed_at"]
+
+    assert dossier["filing"]["state"] == "below" and dossier["filing"]["individuals"] == 4
+    assert dossier["generated_at"] == NATIONAL_DAY_EVE.isoformat()
+
+
+def test_r28_the_dossier_renders_as_markdown(gate: FaceGate) -> None:
+    enrol(gate, "lobby", range(10))
+    check_filing(gate._store, "hotel", now=NATIONAL_DAY_EVE, threshold=10)
+    text = render_dossier_markdown(filing_dossier(gate._store, "hotel"))
     for heading in ("1. Operator", "2. Purposes", "3. Stored count", "4. Processing", "5. Impact"):
-        assert f"## {heading}" in text
+        assert f"\n## {heading}" in text
+    assert "Example Hotel" in text and NOTICE.method in text and "signed off by DPO" in text
+    assert "required at 2025-09-30 04:00 UTC (10 individuals), due 2025-11-18" in text
+
+
+def test_r28_the_dossier_carries_the_filing_deadline(gate: FaceGate) -> None:
+    enrol(gate, "lobby", range(10))
+    check_filing(gate._store, "hotel", now=NATIONAL_DAY_EVE, threshold=10)
+    filing = filing_dossier(gate._store, "hotel")["filing"]
+    # The dossier uses the default threshold, yet the recorded requirement stands.
+    assert filing["state"] == "required" and filing["due"] == "2025-11-18"
+    assert filing["required_since"] == NATIONAL_DAY_EVE.isoformat()
+    assert filing["deadline"].startswith("2025-11-18 (30 Chinese working days from 2025-09-30)")
 
 
 def test_r28_changes_and_decommissioning_get_their_own_deadlines(gate: FaceGate) -> None:
-    when = datetime(2025, 1, 24, 4, tzinfo=UTC)
-    change = record_change(gate._store, "hotel", "change", "spa added", now=when)
-    assert change.deadline == add_working_days(date(2025, 1, 24), 30).due.isoformat()
-    late = datetime(2026, 12, 1, 4, tzinfo=UTC)
-    gone = record_change(gate._store, "hotel", "decommission", "kiosks removed", now=late)
-    assert gone.provisional and gone.deadline is not None and gone.deadline > "2027-01-01"
-    with pytest.raises(facegate.errors.InvalidArgument):
-        record_change(gate._store, "hotel", "change", " ", now=when)
-    with pytest.raises(facegate.errors.UnknownId):
-        filing_status(gate._store, "nobody")
+    enrol(gate, "lobby", range(3))
+    spring = datetime(2025, 1, 24, 4, tzinfo=UTC)
+    change = record_change(gate._store, "hotel", "change", "spa added", now=spring)
+    assert (change.kind, change.individuals, change.detail) == ("change", 3, "spa added")
+    assert change.deadline == date(2025, 3, 13) and not change.provisional  # see test_workdays
+    gone = record_change(
+        gate._store, "hotel", "decommission", "kiosks removed", now=NATIONAL_DAY_EVE
+    )
+    assert gone.deadline == date(2025, 11, 18)
+    late = record_change(
+        gate._store, "hotel", "change", "new notice", now=datetime(2026, 12, 1, 4, tzinfo=UTC)
+    )
+    assert late.provisional and late.deadline == date(2027, 1, 12)
+
+    status = filing_status(gate._store, "hotel")
+    assert [(e.kind, e.deadline) for e in status.events] == [
+        ("change", date(2025, 3, 13)),
+        ("decommission", date(2025, 11, 18)),
+        ("change", date(2027, 1, 12)),
+    ]
+    assert status.state is FilingState.BELOW and status.deadline is None  # no filing duty
+    events = filing_dossier(gate._store, "hotel")["filing"]["events"]
+    assert [e["detail"] for e in events] == ["spa added", "kiosks removed", "new notice"]
+
+
+def test_r28_a_change_must_say_what_changed(gate: FaceGate) -> None:
+    with pytest.raises(InvalidArgument):
+        record_change(gate._store, "hotel", "change", " ")
+    with pytest.raises(InvalidArgument):
+        record_change(gate._store, "hotel", "rename", "x")  # type: ignore[arg-type]
+    with pytest.raises(UnknownId):
+        record_change(gate._store, "nobody", "decommission", "x")
+    assert filing_status(gate._store, "hotel").events == ()

@@ -14,6 +14,7 @@ __all__ = ["common_options", "key_path", "load_key", "open_gate", "store_path"]
 
 STORE_ENV = "FACEGATE_STORE"
 KEY_FILE_ENV = "FACEGATE_KEY_FILE"
+CHECKPOINTS_ENV = "FACEGATE_CHECKPOINTS"
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -29,6 +30,11 @@ def common_options() -> argparse.ArgumentParser:
         type=Path,
         help=f"the master key file (default ${KEY_FILE_ENV}, else ${DEFAULT_KEY_ENV} holding "
         "the key itself, else the store's name with .key)",
+    )
+    common.add_argument(
+        "--checkpoints",
+        type=Path,
+        help=f"a folder for audit checkpoints, best on other storage (default ${CHECKPOINTS_ENV})",
     )
     common.add_argument("--json", action="store_true", help="print one JSON object, not prose")
     return common
@@ -57,4 +63,5 @@ def open_gate(args: argparse.Namespace) -> FaceGate:
     path = store_path(args)
     if not path.exists():
         raise UnknownId(f"no store at {path}: run `facegate init --store {path}` first")
-    return FaceGate.open(path, load_key(args))
+    checkpoints = args.checkpoints or os.environ.get(CHECKPOINTS_ENV)
+    return FaceGate.open(path, load_key(args), checkpoints=checkpoints)

@@ -2,7 +2,7 @@
 //!
 //! - [`MasterKey`] wraps per-subject [`DataKey`]s; destroying a subject's wrapped data key makes
 //!   every template sealed under it unrecoverable (crypto-shredding).
-//! - [`seal`] / [`open`] protect one template with XChaCha20-Poly1305, binding deployment,
+//! - [`seal`] / [`open`] protect one template with AES-256-GCM-SIV, binding deployment,
 //!   subject, template id and format version as associated data.
 //! - [`Rotation`] is the per-deployment secret orthogonal transform that makes templates of the
 //!   same face unlinkable across deployments while preserving distances within one.
