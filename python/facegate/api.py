@@ -870,7 +870,7 @@ class FaceGate:
                 gallery.remove([int(template_id)])
                 owners.pop(int(template_id), None)
             # The WAL still holds the deleted pages until it is checkpointed and truncated.
-            self._store.checkpoint()
+            self._store.checkpoint_soon()
 
         self._store.after_commit(forget)
         return DeletionReceipt(subject, deployments, len(rows), destroy_key, datetime.now(UTC))

@@ -194,13 +194,14 @@ def translate(error: sqlite3.Error, path: Path) -> Exception:
 class Store:
     """An open facegate database. Use :meth:`open`; close with :meth:`close` or ``with``."""
 
-    __slots__ = ("_db", "_depth", "_lock", "_pending", "path")
+    __slots__ = ("_checkpoint_due", "_db", "_depth", "_lock", "_pending", "path")
 
     def __init__(self, path: Path, db: sqlite3.Connection) -> None:
         self.path, self._db = path, db
         self._depth = 0
         self._pending: list[Callable[[], object]] = []
         self._lock = threading.RLock()
+        self._checkpoint_due = False
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Store:
@@ -225,7 +226,8 @@ class Store:
                 raise ResearchSeparation(
                     f"{path} is a research store: production never opens research data (M2)"
                 )
-            db.execute(f"PRAGMA application_id = {PRODUCTION_APPLICATION_ID}")
+            if db.execute("PRAGMA application_id").fetchone()[0] != PRODUCTION_APPLICATION_ID:
+                db.execute(f"PRAGMA application_id = {PRODUCTION_APPLICATION_ID}")
             store = cls(path, db)
             store._migrate()
         except UnicodeDecodeError as exc:  # SQLite reporting on a damaged schema
@@ -248,6 +250,8 @@ class Store:
                     f"{self.path} has schema version {version}; this facegate reads up to "
                     f"{SCHEMA_VERSION} (upgrade facegate)"
                 )
+            if version == SCHEMA_VERSION:
+                return  # nothing to write: opening a current store changes nothing
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _statements(_MIGRATIONS[step]):
                     db.execute(statement)
@@ -289,6 +293,8 @@ class Store:
             pending, self._pending = self._pending, []
             for work in pending:
                 work()
+            if self._checkpoint_due:
+                self.checkpoint_soon()
 
     def _rollback(self) -> None:
         # SQLite may already have rolled back (some errors end the transaction themselves).
@@ -367,7 +373,17 @@ class Store:
         """Moves the WAL into the database file and truncates it, so deleted rows leave no
         copy in the -wal file (R13)."""
         with self._lock, self._translated():
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        self._checkpoint_due = bool(busy)  # a reader held the WAL: try again later
+
+    def checkpoint_soon(self) -> None:
+        """Checkpoints now if it can; if that fails (an I/O error, a reader in the way) the
+        deletion it follows is still committed, so the caller is not told it failed, and the
+        checkpoint is retried after each later commit until it succeeds."""
+        try:
+            self.checkpoint()
+        except FacegateError:
+            self._checkpoint_due = True
 
     def close(self) -> None:
         self._db.close()
