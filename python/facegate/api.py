@@ -21,6 +21,8 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from facegate._arrays import as_matrix
+from facegate._time import utc
 from facegate.attempts import Attempts
 from facegate.audit import AuditLog, Checkpoint, Verification
 from facegate.consent import ConsentGrant, ConsentLedger
@@ -33,6 +35,7 @@ from facegate.errors import (
     InactiveDeployment,
     IntegrityError,
     InvalidArgument,
+    InvalidTemplate,
     MultipleFacesRefused,
     PolicyRefusal,
     TransferNotConsented,
@@ -390,7 +393,10 @@ class FaceGate:
         another system, with each person's consent): the same gate, without detection."""
 
         def as_encoding(value: Any) -> npt.NDArray[np.float32]:
-            return np.asarray(value, dtype=np.float32).reshape(-1)
+            rows = as_matrix(value, name="an encoding", dim=128)
+            if len(rows) != 1:
+                raise InvalidTemplate(f"one encoding per person, got {len(rows)}")
+            return rows.reshape(-1)
 
         return self._enroll_batch("enroll_encodings", deployment, people, purpose, as_encoding)
 
@@ -426,7 +432,7 @@ class FaceGate:
 
     def purge_expired(self, now: datetime | None = None) -> int:
         """Deletes every template past its retention period (R14); returns how many."""
-        moment = (now or datetime.now(UTC)).isoformat()
+        moment = utc(now).isoformat()
 
         def run() -> int:
             subjects = [

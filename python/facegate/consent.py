@@ -15,12 +15,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
+from facegate._time import utc
 from facegate.errors import (
     ConsentNotSeparate,
     GuardianConsentRequired,
-    InvalidArgument,
     UnknownId,
 )
 from facegate.store import Store
@@ -69,10 +69,7 @@ class ConsentGrant:
 
 
 def _now(at: datetime | None) -> datetime:
-    moment = at or datetime.now(UTC)
-    if moment.tzinfo is None:
-        raise InvalidArgument("times must be timezone-aware (for example datetime.now(UTC))")
-    return moment.astimezone(UTC)
+    return utc(at)
 
 
 @contextmanager

@@ -7,10 +7,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from facegate._arrays import as_matrix
 from facegate.api import FaceGate
 from facegate.consent import ConsentGrant
 from facegate.detect import Box, Face
-from facegate.errors import MultipleFaces, NoFace
+from facegate.errors import FacegateError, InvalidImage, MultipleFaces, NoFace
 from facegate.keys import MasterKey
 from facegate.policy import Mode
 from facegate.registry import Assessment
@@ -22,11 +23,19 @@ CONSENT = ConsentGrant(
 )
 
 
+def _rows(image: Any) -> npt.NDArray[np.float32]:
+    """What a real detector does with something that is not an image: InvalidImage."""
+    try:
+        return as_matrix(image, name="a fake image")
+    except FacegateError as exc:
+        raise InvalidImage("not an image the fake encoder understands") from exc
+
+
 class FakeEncoder:
     """Treats a 128-vector as one face and a [n, 128] array as n faces."""
 
     def encode(self, image: Any) -> npt.NDArray[np.float32]:
-        rows = np.atleast_2d(np.asarray(image, dtype=np.float32))
+        rows = _rows(image)
         if len(rows) == 0:
             raise NoFace("no face")
         if len(rows) > 1:
@@ -34,7 +43,7 @@ class FakeEncoder:
         return rows[0]
 
     def encode_all(self, image: Any) -> list[tuple[Face, npt.NDArray[np.float32]]]:
-        rows = np.atleast_2d(np.asarray(image, dtype=np.float32))
+        rows = _rows(image)
         face = Face(Box(0, 0, 100, 100), 1.0, np.zeros((5, 2), np.int32), None)
         return [(face, row) for row in rows]
 
