@@ -11,8 +11,12 @@
 //! Byte formats are documented in `docs/FORMAT.md`. Every secret lives in memory that is wiped
 //! on drop, and no `Debug` output or error message contains secret or template bytes.
 
+use crate::CoreError;
+
 mod aead;
 mod format;
+#[doc(hidden)]
+pub mod fuzzing;
 mod kdf;
 mod keys;
 mod load;
@@ -31,3 +35,17 @@ pub use seal::{SealContext, open, seal, sealed_len};
 pub use aead::{open_raw, seal_raw};
 #[doc(hidden)]
 pub use kdf::hkdf_sha256;
+
+/// Parses the envelope of sealed-template bytes and encodes it again from the parsed fields: a
+/// fuzzing oracle (parse then encode must give back the same header bytes).
+#[doc(hidden)]
+pub fn reencode_template_header(bytes: &[u8]) -> Result<(Vec<u8>, usize), CoreError> {
+    let parsed = format::parse(bytes, format::Kind::Template)?;
+    let again = format::header(format::Kind::Template, &parsed.key_id, &parsed.nonce);
+    if again.as_slice() != parsed.header {
+        return Err(CoreError::Malformed {
+            what: format::Kind::Template.what(),
+        });
+    }
+    Ok((again, parsed.body.len()))
+}
