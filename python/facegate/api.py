@@ -12,21 +12,21 @@ returns at most the best match, as match or no match (R4).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from facegate._arrays import as_matrix
+from facegate._galleries import Shared, kms_root, load_gallery
 from facegate._time import utc
 from facegate.attempts import Attempts
 from facegate.audit import AuditLog, Checkpoint, Verification
 from facegate.consent import ConsentGrant, ConsentLedger
-from facegate.detect import Face, FaceDetector
+from facegate.decisions import ALL, Capability, Decision, DeletionReceipt, Encoder
+from facegate.detect import FaceDetector
 from facegate.errors import (
     CapabilityRequired,
     ConsentRequired,
@@ -49,7 +49,6 @@ from facegate.keys import (
     KmsMasterKey,
     MasterKey,
     Rotation,
-    open_into_gallery,
     renew_template,
     seal_template,
 )
@@ -63,64 +62,6 @@ __all__ = ["Capability", "Decision", "DeletionReceipt", "Encoder", "FaceGate"]
 T = TypeVar("T")
 
 
-class Capability(StrEnum):
-    """What a handle may do (R19)."""
-
-    MATCH = "match"
-    """verify and identify: matching devices."""
-    ENROL = "enrol"
-    """grant consent and enrol."""
-    ADMIN = "admin"
-    """register, assess, activate, erase, export."""
-
-
-ALL = frozenset(Capability)
-
-
-class Encoder(Protocol):
-    """What FaceGate needs from a face pipeline (``FaceDetector`` provides it)."""
-
-    def encode(self, image: Any) -> npt.NDArray[np.float32]: ...
-
-    def encode_all(self, image: Any) -> list[tuple[Face, npt.NDArray[np.float32]]]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The outcome of one call: allowed or not, the rule that decided, what the person may use
-    instead. ``subject`` is the matched subject for identification; ``match`` is the coarse
-    result of a comparison (no distances: R4)."""
-
-    allowed: bool
-    rule: str
-    alternatives: tuple[str, ...]
-    threshold: float | None = None
-    match: bool | None = None
-    subject: str | None = None
-    detail: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeletionReceipt:
-    """Proof of a withdrawal or erasure (R13): what was destroyed, and when."""
-
-    subject: str
-    deployments: tuple[str, ...]
-    templates_removed: int
-    key_destroyed: bool
-    at: datetime
-
-
-@dataclass(slots=True)
-class _Shared:
-    """What every handle on one open store shares: the galleries (with each template's owner
-    and expiry), the derived rotations, and the store's data version they reflect."""
-
-    galleries: dict[str, tuple[Gallery, dict[int, tuple[str, datetime]]]]
-    rotations: dict[str, Rotation]
-    version: int
-
-
 class FaceGate:
     """An operator's store, opened with its master key. See the module docs for the gate."""
 
@@ -131,7 +72,7 @@ class FaceGate:
         secrets: MasterKey,
         encoder: Encoder,
         capabilities: frozenset[Capability],
-        shared: _Shared,
+        shared: Shared,
     ) -> None:
         self._store, self._master, self._encoder = store, master, encoder
         # Rotations and audit tags are derived from ``secrets``: the master key itself, or for a
@@ -161,11 +102,11 @@ class FaceGate:
         audit checkpoint every 1,000 entries (see :class:`~facegate.audit.AuditLog`)."""
         store = Store.open(path)
         try:
-            secrets = key if isinstance(key, MasterKey) else _kms_root(store, key)
+            secrets = key if isinstance(key, MasterKey) else kms_root(store, key)
         except BaseException:
             store.close()
             raise
-        shared = _Shared({}, {}, store.data_version())
+        shared = Shared({}, {}, store.data_version())
         gate = cls(store, key, secrets, encoder or FaceDetector(), frozenset(capabilities), shared)
         gate.audit = AuditLog(store, secrets, checkpoints=checkpoints)
         if not gate.audit.head_authentic():
@@ -886,42 +827,4 @@ class FaceGate:
             self._load_rows(deployment)
 
     def _load_rows(self, deployment: str) -> None:
-        rows = self._store.query(
-            "SELECT t.id, t.sealed, k.wrapped, t.subject_id, t.expires_at FROM templates t "
-            "JOIN data_keys k ON k.subject_id = t.subject_id WHERE t.deployment_id = ?",
-            (deployment,),
-        )
-        gallery = Gallery()
-        owners: dict[int, tuple[str, datetime]] = {}
-        if rows:
-            # Columns at C speed: a 1M-template store is a million rows. A damaged row's wrong
-            # type surfaces as a TypeError, which _load reports as CorruptStore.
-            ids, sealed, wrapped, subjects, expiries = (list(c) for c in zip(*rows, strict=True))
-            open_into_gallery(
-                gallery,
-                self._master,
-                ids=ids,
-                sealed=sealed,
-                wrapped_keys=wrapped,
-                subjects=subjects,
-                deployment=deployment,
-            )
-            # Templates enrolled together share an expiry: parse each distinct one once.
-            parsed = {e: datetime.fromisoformat(str(e)) for e in set(expiries)}
-            owners = dict(
-                zip(ids, zip(subjects, map(parsed.__getitem__, expiries), strict=True), strict=True)
-            )
-        self._galleries[deployment] = (gallery, owners)
-
-
-def _kms_root(store: Store, key: KmsMasterKey) -> MasterKey:
-    """The derivation root of a store whose master key is held by a key service: created and
-    stored wrapped on first use, unwrapped by the service on every open."""
-    rows = store.query("SELECT value FROM meta WHERE key = 'kms_derivation_root'")
-    root, wrapped = key.derivation_root(bytes.fromhex(str(rows[0][0])) if rows else None)
-    if not rows:
-        with store.transaction() as db:
-            db.execute(
-                "INSERT INTO meta (key, value) VALUES ('kms_derivation_root', ?)", (wrapped.hex(),)
-            )
-    return root
+        self._galleries[deployment] = load_gallery(self._store, self._master, deployment)
