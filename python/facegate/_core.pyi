@@ -9,6 +9,7 @@ __all__ = [
     "DataKey",
     "Gallery",
     "MasterKey",
+    "ResnetEncoder",
     "Rotation",
     "distances",
     "open_into_gallery",
@@ -56,6 +57,11 @@ class Gallery:
     def quantized(self) -> bool: ...
     @property
     def simd(self) -> str: ...
+
+@final
+class ResnetEncoder:
+    def __new__(cls, path: str) -> ResnetEncoder: ...
+    def encode(self, chips: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]: ...
 
 def distances(
     a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], metric: str = "euclidean"

@@ -17,6 +17,7 @@ pyo3::import_exception!(facegate.errors, UnsupportedFormat);
 pyo3::import_exception!(facegate.errors, MalformedData);
 pyo3::import_exception!(facegate.errors, KeyFileError);
 pyo3::import_exception!(facegate.errors, InsecureKeyFile);
+pyo3::import_exception!(facegate.errors, DetectorUnavailable);
 
 /// Maps each core refusal to its exception class; the message never holds vector values.
 pub fn to_py(err: CoreError) -> PyErr {
@@ -40,6 +41,11 @@ pub fn to_py(err: CoreError) -> PyErr {
         CoreError::UnsupportedVersion { .. } => UnsupportedFormat::new_err(msg),
         CoreError::Malformed { .. } => MalformedData::new_err(msg),
         CoreError::BatchItem { .. } | CoreError::Entropy => InternalError::new_err(msg),
+        // A damaged or unreadable model leaves the encoder unavailable: the message says to
+        // reinstall the package that ships it.
+        CoreError::ModelFormat { .. } | CoreError::ModelIo { .. } => {
+            DetectorUnavailable::new_err(msg)
+        }
     }
 }
 

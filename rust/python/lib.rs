@@ -5,6 +5,7 @@
 //! the exact dtype); the Python side does the forgiving conversions.
 
 mod distance;
+mod encoder;
 mod errors;
 mod gallery;
 mod keyfile;
@@ -17,6 +18,8 @@ use pyo3::prelude::*;
 mod _core {
     #[pymodule_export]
     use crate::distance::distances;
+    #[pymodule_export]
+    use crate::encoder::PyResnetEncoder;
     #[pymodule_export]
     use crate::gallery::PyGallery;
     #[pymodule_export]

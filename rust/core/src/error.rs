@@ -45,6 +45,12 @@ pub enum CoreError {
     },
     /// The operating system's random number generator failed.
     Entropy,
+    /// The dlib face-recognition model is not the file this build reads: truncated, altered,
+    /// extended or another network. `offset` is the byte where reading stopped; `what` says what
+    /// was expected there (never the bytes found).
+    ModelFormat { offset: u64, what: String },
+    /// The dlib face-recognition model file could not be read at all.
+    ModelIo { kind: std::io::ErrorKind },
 }
 
 impl fmt::Display for CoreError {
@@ -94,6 +100,16 @@ impl fmt::Display for CoreError {
                 write!(f, "template {template}: {cause}; nothing was loaded")
             }
             Self::Entropy => f.write_str("the operating system's random number generator failed"),
+            Self::ModelFormat { offset, what } => write!(
+                f,
+                "the dlib face-recognition model is not the expected file: at byte {offset} \
+                 expected {what}; reinstall face_recognition_models"
+            ),
+            Self::ModelIo { kind } => write!(
+                f,
+                "the dlib face-recognition model file could not be read ({kind}); reinstall \
+                 face_recognition_models"
+            ),
         }
     }
 }

@@ -9,6 +9,7 @@
 //!   master key, crypto-shredding, renewable rotations, decryption straight into a gallery.
 //! - [`error`]: the one error type every fallible core call returns.
 
+pub mod encoder;
 pub mod error;
 pub mod matching;
 pub mod protect;

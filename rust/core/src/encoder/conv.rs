@@ -1,0 +1,229 @@
+//! A convolution with its affine (batch-norm) layer folded in, run as im2col + one GEMM.
+
+use super::act::Act;
+use super::matmul::matmul;
+
+/// `affine(con(x)) = gamma · (W·x + b) + beta = (gamma·W)·x + (gamma·b + beta)`, folded once at
+/// load so the forward pass does one product and one bias per convolution.
+#[derive(Clone)]
+pub struct Conv {
+    pub inputs: usize,
+    pub filters: usize,
+    pub size: usize,
+    pub stride: usize,
+    pub pad: usize,
+    /// `[filters][inputs · size · size]`, dlib's filter layout, read as one matrix.
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl Conv {
+    /// Folds `gamma` and `beta` (one each per filter) into the filters and biases.
+    ///
+    /// # Panics
+    /// If a length disagrees with the shape (the reader checked them all).
+    #[allow(clippy::too_many_arguments)]
+    pub fn folded(
+        inputs: usize,
+        filters: usize,
+        size: usize,
+        stride: usize,
+        pad: usize,
+        mut weights: Vec<f32>,
+        mut bias: Vec<f32>,
+        gamma: &[f32],
+        beta: &[f32],
+    ) -> Self {
+        let per_filter = inputs * size * size;
+        assert_eq!(weights.len(), filters * per_filter);
+        assert!(bias.len() == filters && gamma.len() == filters && beta.len() == filters);
+        for (o, row) in weights.chunks_exact_mut(per_filter).enumerate() {
+            row.iter_mut().for_each(|w| *w *= gamma[o]);
+            bias[o] = bias[o] * gamma[o] + beta[o];
+        }
+        Self {
+            inputs,
+            filters,
+            size,
+            stride,
+            pad,
+            weights,
+            bias,
+        }
+    }
+
+    /// Output side for an input side (dlib: `1 + (side + 2·pad − size) / stride`).
+    pub fn out_side(&self, side: usize) -> usize {
+        1 + (side + 2 * self.pad - self.size) / self.stride
+    }
+
+    /// `dst = conv(src)`, then `max(0, ·)` when `relu`. `cols` is scratch space.
+    pub fn forward(&self, src: &Act, dst: &mut Act, cols: &mut Vec<f32>, relu: bool) {
+        assert_eq!(src.c, self.inputs, "channel count");
+        assert!(src.h + 2 * self.pad >= self.size && src.w + 2 * self.pad >= self.size);
+        let (oh, ow) = (self.out_side(src.h), self.out_side(src.w));
+        let k = self.inputs * self.size * self.size;
+        cols.resize(k * oh * ow, 0.0);
+        im2col(src, self.size, self.stride, self.pad, oh, ow, cols);
+        dst.reshape(self.filters, oh, ow);
+        matmul(&mut dst.data, &self.weights, cols, self.filters, oh * ow, k);
+        for (row, &b) in dst.data.chunks_exact_mut(oh * ow).zip(&self.bias) {
+            if relu {
+                row.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
+            } else {
+                row.iter_mut().for_each(|v| *v += b);
+            }
+        }
+    }
+}
+
+/// The output positions `[first, end)` whose input column `o·stride + offset − pad` lies in
+/// `[0, len)`.
+fn valid_range(len: usize, out: usize, stride: usize, offset: usize, pad: usize) -> (usize, usize) {
+    let first = pad.saturating_sub(offset).div_ceil(stride).min(out);
+    let end = (len + pad).saturating_sub(offset).div_ceil(stride).min(out);
+    (first, end.max(first))
+}
+
+/// Unfolds `src` so that row `(c·size + ky)·size + kx`, column `oy·ow + ox` holds the input the
+/// filter tap (c, ky, kx) sees at output (oy, ox), zero where it falls in the padding.
+fn im2col(
+    src: &Act,
+    size: usize,
+    stride: usize,
+    pad: usize,
+    oh: usize,
+    ow: usize,
+    cols: &mut [f32],
+) {
+    let (h, w) = (src.h, src.w);
+    let mut rows = cols.chunks_exact_mut(oh * ow);
+    for c in 0..src.c {
+        let plane = &src.data[c * h * w..(c + 1) * h * w];
+        for ky in 0..size {
+            let (y0, y1) = valid_range(h, oh, stride, ky, pad);
+            for kx in 0..size {
+                let (x0, x1) = valid_range(w, ow, stride, kx, pad);
+                let Some(row) = rows.next() else { return };
+                for (oy, out) in row.chunks_exact_mut(ow).enumerate() {
+                    if oy < y0 || oy >= y1 {
+                        out.fill(0.0);
+                        continue;
+                    }
+                    let line = &plane[(oy * stride + ky - pad) * w..][..w];
+                    out[..x0].fill(0.0);
+                    out[x1..].fill(0.0);
+                    if x0 == x1 {
+                        continue;
+                    }
+                    let start = x0 * stride + kx - pad;
+                    if stride == 1 {
+                        out[x0..x1].copy_from_slice(&line[start..start + (x1 - x0)]);
+                    } else {
+                        let taps = line[start..].iter().step_by(stride);
+                        out[x0..x1].iter_mut().zip(taps).for_each(|(o, &v)| *o = v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::testutil::uniform;
+
+    /// Direct convolution as dlib defines it, the reference for im2col + GEMM.
+    fn direct(conv: &Conv, src: &Act) -> Act {
+        let (oh, ow) = (conv.out_side(src.h), conv.out_side(src.w));
+        let mut out = Act::default();
+        out.reshape(conv.filters, oh, ow);
+        let k = conv.size;
+        for o in 0..conv.filters {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut acc = 0f64;
+                    for c in 0..conv.inputs {
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let iy = (oy * conv.stride + ky) as isize - conv.pad as isize;
+                                let ix = (ox * conv.stride + kx) as isize - conv.pad as isize;
+                                if iy < 0 || ix < 0 || iy >= src.h as isize || ix >= src.w as isize
+                                {
+                                    continue;
+                                }
+                                let v = src.data[(c * src.h + iy as usize) * src.w + ix as usize];
+                                let wgt = conv.weights[((o * conv.inputs + c) * k + ky) * k + kx];
+                                acc += f64::from(v) * f64::from(wgt);
+                            }
+                        }
+                    }
+                    out.data[(o * oh + oy) * ow + ox] = (acc + f64::from(conv.bias[o])) as f32;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn im2col_gemm_equals_direct_convolution() {
+        // (inputs, filters, size, stride, side): the network's kinds of layer at small sizes,
+        // including the 4 -> 1 and 8 -> 3 stride-2 cases and the 7x7 stem.
+        let cases = [
+            (3, 4, 7, 2, 20),
+            (5, 6, 3, 1, 9),
+            (4, 3, 3, 2, 8),
+            (4, 3, 3, 2, 4),
+            (2, 2, 3, 1, 1),
+            (3, 5, 3, 2, 17),
+        ];
+        for (seed, (inputs, filters, size, stride, side)) in cases.into_iter().enumerate() {
+            let pad = if stride == 1 { size / 2 } else { 0 };
+            let n = filters * inputs * size * size;
+            let seed = seed as u32;
+            let conv = Conv::folded(
+                inputs,
+                filters,
+                size,
+                stride,
+                pad,
+                uniform(n, seed),
+                uniform(filters, seed + 100),
+                &uniform(filters, seed + 200),
+                &uniform(filters, seed + 300),
+            );
+            let mut src = Act::default();
+            src.reshape(inputs, side, side);
+            src.data = uniform(inputs * side * side, seed + 400);
+            let (mut got, mut cols) = (Act::default(), Vec::new());
+            conv.forward(&src, &mut got, &mut cols, false);
+            let want = direct(&conv, &src);
+            assert_eq!((got.c, got.h, got.w), (want.c, want.h, want.w));
+            for (a, b) in got.data.iter().zip(&want.data) {
+                assert!((a - b).abs() < 1e-5, "{a} vs {b} in case {seed}");
+            }
+            conv.forward(&src, &mut got, &mut cols, true);
+            for (a, b) in got.data.iter().zip(&want.data) {
+                assert!((a - b.max(0.0)).abs() < 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn folding_scales_filters_and_shifts_biases() {
+        let conv = Conv::folded(
+            1,
+            2,
+            1,
+            1,
+            0,
+            vec![2.0, 3.0],
+            vec![1.0, -1.0],
+            &[0.5, 2.0],
+            &[0.25, 1.0],
+        );
+        assert_eq!(conv.weights, vec![1.0, 6.0]);
+        assert_eq!(conv.bias, vec![0.75, -1.0]);
+    }
+}

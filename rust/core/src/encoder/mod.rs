@@ -1,0 +1,25 @@
+//! dlib's face-recognition ResNet (`dlib_face_recognition_resnet_model_v1.dat`) in pure Rust:
+//! a strict reader of dlib's serialization for exactly that network, and a forward pass that
+//! gives dlib's 128-d encodings (to float rounding) an order of magnitude faster.
+//!
+//! - [`Network::from_file`] / [`Network::from_bytes`]: validate every record, refuse a truncated,
+//!   altered or extended file with [`CoreError::ModelFormat`](crate::CoreError::ModelFormat), and
+//!   fold each affine (batch-norm) layer into its convolution.
+//! - [`Network::encode_batch`]: chips (150×150 RGB, H×W×C bytes) to encodings, in parallel.
+
+mod act;
+mod arch;
+mod conv;
+mod forward;
+mod matmul;
+mod model;
+mod ops;
+mod records;
+mod serial;
+
+#[cfg(test)]
+mod tests;
+
+pub use arch::{CHIP_SIZE, ENCODING_DIM};
+pub use forward::{CHIP_BYTES, Workspace};
+pub use model::Network;
