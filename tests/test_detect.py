@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from facegate.detect import FaceDetector, encode_many
-from facegate.errors import FaceTooSmall, MultipleFaces, NoFace
+from facegate.errors import FaceTooSmall, InvalidArgument, InvalidImage, MultipleFaces, NoFace
 from tests import faces
 
 THRESHOLD = 0.6
 DETECTOR = FaceDetector()
+REFERENCE = FaceDetector(encoder="dlib")
 
 
 def test_encodings_equal_direct_dlib_calls_as_face_recognition_makes_them() -> None:
@@ -75,12 +76,66 @@ def test_detections_carry_box_score_and_landmarks() -> None:
     assert DETECTOR.chip(faces.hopper_path(), face).shape == (150, 150, 3)
 
 
-def test_encode_many_keeps_order_and_reports_errors_in_place() -> None:
-    images = [faces.astronaut(), faces.no_faces()[0], faces.hopper_path()]
-    results = encode_many(images, processes=2)
-    assert isinstance(results[1], NoFace)
-    np.testing.assert_allclose(results[0], DETECTOR.encode(images[0]), atol=1e-6)  # type: ignore[arg-type]
-    np.testing.assert_allclose(results[2], DETECTOR.encode(images[2]), atol=1e-6)  # type: ignore[arg-type]
+@pytest.mark.parametrize("encoder", ["rust", "dlib"])
+def test_encode_many_keeps_order_and_reports_errors_in_place(
+    encoder: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    images = [faces.astronaut(), faces.no_faces()[0], faces.hopper_path(), b"not an image"]
+    images += list(faces.transformed(faces.astronaut()).values())
+    detector = FaceDetector(encoder=encoder)  # type: ignore[arg-type]
+    results = encode_many(images, detector=detector, threads=2, batch=3, progress=True)
+    assert isinstance(results[1], NoFace) and isinstance(results[3], InvalidImage)
+    for image, result in zip(images, results, strict=True):
+        if isinstance(result, np.ndarray):
+            # Each equals dlib's own encoder on the same face, whichever encoder ran.
+            np.testing.assert_allclose(result, REFERENCE.encode(image), atol=1e-5)
+    assert f"encoded {len(images)}/{len(images)}" in capsys.readouterr().err
+
+
+def test_the_rust_encoder_is_the_default_and_batches_faces() -> None:
+    assert FaceDetector().encoder == "rust"
+    both = faces.composite()
+    rust = [e for _, e in DETECTOR.encode_all(both)]
+    dlib = [e for _, e in REFERENCE.encode_all(both)]
+    assert len(rust) == len(dlib) == 2
+    np.testing.assert_allclose(np.stack(rust), np.stack(dlib), atol=1e-5)
+
+
+def test_test_time_augmentation_averages_four_variants() -> None:
+    tta = FaceDetector(tta=True)
+    face = DETECTOR.detect(faces.astronaut())[0]
+    chip = DETECTOR.chip(faces.astronaut(), face)
+    wide = chip.astype(np.float32)
+    variants = np.stack(
+        [
+            chip,
+            chip[:, ::-1],
+            np.clip(np.rint(wide * np.float32(0.9)), 0, 255).astype(np.uint8),
+            np.clip(np.rint(wide * np.float32(1.1)), 0, 255).astype(np.uint8),
+        ]
+    )
+    expected = DETECTOR.encode_chips(variants).mean(axis=0)
+    np.testing.assert_allclose(tta.encode(faces.astronaut()), expected, atol=1e-6)
+    assert np.linalg.norm(tta.encode(faces.astronaut()) - DETECTOR.encode(faces.astronaut())) > 0
+    with pytest.raises(InvalidArgument):
+        FaceDetector(encoder="dlib", tta=True)
+
+
+def test_what_test_time_augmentation_does_to_genuine_and_impostor_distances() -> None:
+    """The figure for benches/RESULTS.md: enrol with and without TTA, probe with the plain
+    encoder; mean distance to the person's transformed copies and to the other person."""
+    tta = FaceDetector(tta=True)
+    lines = []
+    for person, other in (("astronaut", "hopper"), ("hopper", "astronaut")):
+        pixels = getattr(faces, person)()
+        probes = [DETECTOR.encode(copy) for copy in faces.transformed(pixels).values()]
+        stranger = DETECTOR.encode(getattr(faces, other)())
+        for name, enrolment in (("plain", DETECTOR.encode(pixels)), ("tta", tta.encode(pixels))):
+            genuine = float(np.mean([np.linalg.norm(p - enrolment) for p in probes]))
+            impostor = float(np.linalg.norm(stranger - enrolment))
+            lines.append(f"{person} {name}: genuine {genuine:.3f}, impostor {impostor:.3f}")
+            assert genuine < THRESHOLD < impostor + 0.1
+    print("\n" + "\n".join(lines))
 
 
 def test_missing_models_say_which_package_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

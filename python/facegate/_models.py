@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from facegate import _core
 from facegate.errors import DetectorUnavailable
 
 __all__ = ["dlib_module", "model"]
@@ -53,19 +54,36 @@ def model_path(name: str) -> Path:
 
 
 def model(name: str) -> Any:
-    """The dlib object for ``name`` ("hog", "cnn", "landmarks5", "landmarks68", "encoder")."""
+    """The model object for ``name``: dlib's ("hog", "cnn", "landmarks5", "landmarks68",
+    "encoder") or the Rust encoder over dlib's encoder file ("resnet")."""
+    if name in _PER_THREAD:
+        # dlib's detectors release the GIL while they run and keep scratch state in the
+        # object, so two threads must not share one: each thread gets its own (cheap to load).
+        mine: dict[str, Any] = _local.__dict__
+        if name not in mine:
+            mine[name] = _load(name)
+        return mine[name]
     found = _loaded.get(name)
     if found is not None:
         return found
     with _lock:
         if name not in _loaded:
-            dlib = dlib_module()
-            if name == "hog":
-                _loaded[name] = dlib.get_frontal_face_detector()
-            elif name == "cnn":
-                _loaded[name] = dlib.cnn_face_detection_model_v1(str(model_path("cnn")))
-            elif name == "encoder":
-                _loaded[name] = dlib.face_recognition_model_v1(str(model_path("encoder")))
-            else:
-                _loaded[name] = dlib.shape_predictor(str(model_path(name)))
+            _loaded[name] = _load(name)
         return _loaded[name]
+
+
+_PER_THREAD = frozenset({"hog", "cnn"})
+_local = threading.local()
+
+
+def _load(name: str) -> Any:
+    dlib = dlib_module()
+    if name == "hog":
+        return dlib.get_frontal_face_detector()
+    if name == "cnn":
+        return dlib.cnn_face_detection_model_v1(str(model_path("cnn")))
+    if name == "encoder":
+        return dlib.face_recognition_model_v1(str(model_path("encoder")))
+    if name == "resnet":  # the same network, run by facegate's Rust core
+        return _core.ResnetEncoder(str(model_path("encoder")))
+    return dlib.shape_predictor(str(model_path(name)))
