@@ -1,7 +1,9 @@
 """Turns a pytest-benchmark JSON file into the ratio tables of benches/RESULTS.md.
 
 Usage: python benches/report.py BENCH.json
-Each figure is a median; ratios are against faiss (and numpy) measured in the same run.
+Each figure is a median; ratios are against faiss (and numpy) measured in the same run, or, for
+figures labelled with a ``comparison`` (benches/test_bench_encoder.py), against that
+comparison's anchor.
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ def main(path: str) -> None:
     table: dict[tuple[int, int], dict[str, float]] = defaultdict(dict)
     protect: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
     pipeline: list[tuple[str, str, int, float]] = []
+    compared: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run in runs:
         info = run["extra_info"]
+        if "comparison" in info:
+            compared[info["comparison"]].append({**info, "median": run["stats"]["median"]})
+            continue
         if "stage" in info:
             pipeline.append((info["stage"], info["engine"], info["n"], run["stats"]["median"]))
             continue
@@ -43,6 +49,8 @@ def main(path: str) -> None:
             cells.append(_ratio(times, "facegate", "cryptography"))
             print("| " + " | ".join(cells) + " |")
         print()
+    for comparison, rows in compared.items():
+        _comparison(comparison, rows)
     if not table:
         return
     print(
@@ -56,6 +64,38 @@ def main(path: str) -> None:
         cells += [_ratio(times, "facegate", "faiss"), _ratio(times, "facegate_int8", "facegate")]
         cells += [_ratio(times, "facegate", "numpy")]
         print("| " + " | ".join(cells) + " |")
+
+
+def _comparison(comparison: str, rows: list[dict[str, Any]]) -> None:
+    """One comparison's table: time per call and per item, and each engine's speed against the
+    anchor with the issue's target; without an anchor (the stages of one pipeline), each row's
+    share of their sum."""
+    anchor = next((row for row in rows if row["anchor"]), None)
+    unit = rows[0]["unit"]
+    total = sum(row["median"] for row in rows)
+    last = "vs anchor (target)" if anchor else "share"
+    print(f"**{comparison}** ({rows[0]['cores']} cores)")
+    print()
+    print(f"| engine | per call | {unit} | per item | {unit} per second | {last} |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for row in rows:
+        seconds, n = row["median"], row["n"]
+        cells = [row["engine"], _time({"t": seconds}, "t"), str(n), _time({"t": seconds / n}, "t")]
+        cells.append(f"{n / seconds:,.1f}")
+        if anchor is None:
+            cells.append(f"{seconds / total:.1%}")
+        elif row is anchor:
+            cells.append("1.00x (anchor)")
+        else:
+            speed = (anchor["median"] / anchor["n"]) / (seconds / n)
+            target = f" ({row['target']:g}x)" if "target" in row else ""
+            cells.append(f"{speed:.2f}x{target}")
+        print("| " + " | ".join(cells) + " |")
+    paths = next((row["simd_paths"] for row in rows if "simd_paths" in row), None)
+    if paths is not None:
+        print()
+        print(f"SIMD paths of this CPU: {', '.join(paths)}.")
+    print()
 
 
 def _time(times: dict[str, float], name: str) -> str:

@@ -119,6 +119,17 @@ def test_batch_equals_one_by_one_and_threads_agree() -> None:
         np.testing.assert_array_equal(result, whole)
 
 
+def test_explicit_thread_counts_give_the_same_encodings() -> None:
+    chips = np.concatenate([photo_chips()[:3], random_chips(2, seed=11)])
+    default = encoder().encode(chips)
+    for threads in (1, 2, 3, 8):  # 8: more threads than chips
+        np.testing.assert_array_equal(encoder().encode(chips, threads=threads), default)
+    assert encoder().encode(chips[:0], threads=2).shape == (0, 128)
+    for bad in (0, -1):
+        with pytest.raises(InvalidArgument, match="threads must be at least 1"):
+            encoder().encode(chips, threads=bad)
+
+
 def test_empty_batch_and_non_contiguous_input() -> None:
     assert encoder().encode(np.zeros((0, 150, 150, 3), np.uint8)).shape == (0, 128)
     chips = random_chips(2, seed=5)

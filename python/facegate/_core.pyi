@@ -61,7 +61,9 @@ class Gallery:
 @final
 class ResnetEncoder:
     def __new__(cls, path: str) -> ResnetEncoder: ...
-    def encode(self, chips: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]: ...
+    def encode(
+        self, chips: npt.NDArray[np.uint8], *, threads: int | None = None
+    ) -> npt.NDArray[np.float32]: ...
 
 def distances(
     a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], metric: str = "euclidean"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -269,14 +270,13 @@ def encode_many(
             results[index] = encoding
         pending.clear()
 
-    with ThreadPoolExecutor(workers) as pool:
-        for index, prepared in enumerate(pool.map(detector._prepare, items)):
-            results.append(prepared if isinstance(prepared, FacegateError) else _PLACEHOLDER)
-            if not isinstance(prepared, FacegateError):
-                pending.append((index, prepared))
-            if len(pending) >= batch:
-                flush()
-            _report(progress, index + 1, len(items))
+    for index, prepared in enumerate(_thread_pool(workers).map(detector._prepare, items)):
+        results.append(prepared if isinstance(prepared, FacegateError) else _PLACEHOLDER)
+        if not isinstance(prepared, FacegateError):
+            pending.append((index, prepared))
+        if len(pending) >= batch:
+            flush()
+        _report(progress, index + 1, len(items))
     if pending:
         flush()
     if progress:
@@ -285,6 +285,18 @@ def encode_many(
 
 
 _PLACEHOLDER = np.empty(0, np.float32)
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _thread_pool(workers: int) -> ThreadPoolExecutor:
+    """A long-lived pool per size: its threads keep their own dlib detectors (loading one costs
+    about a quarter of a second) from one call to the next."""
+    with _pools_lock:
+        pool = _pools.get(workers)
+        if pool is None:
+            pool = _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="facegate")
+        return pool
 
 
 def _report(progress: bool, done: int, total: int) -> None:
