@@ -250,16 +250,11 @@ class AuditLog:
     def head_authentic(self) -> bool:
         """Whether the recorded head (if any) authenticates under this key: a cheap check at
         open that the store belongs to this master key before anything is appended."""
-        rows = self._store.query("SELECT value FROM meta WHERE key = 'audit_head'")
-        if not rows:
-            return True
         try:
-            size, head, tag = str(rows[0][0]).split(":")
-            return self._key.check_tag(
-                _HEAD, _head_message(int(size), bytes.fromhex(head)), bytes.fromhex(tag)
-            )
+            stored = self._stored_head()
         except ValueError:
             return False
+        return stored is None or self._authentic(*stored)
 
     def checkpoint(self, *, at: datetime | None = None) -> Checkpoint:
         """The current size and head, authenticated, for keeping outside the database."""
@@ -289,12 +284,21 @@ class AuditLog:
     def _head(self) -> tuple[int, bytes]:
         """The recorded size and last link (read on the store's one connection, so inside a
         transaction it sees that transaction's appends)."""
+        with self._store.reading("the audit trail's head"):
+            stored = self._stored_head()
+        return (0, _GENESIS) if stored is None else stored[:2]
+
+    def _stored_head(self) -> tuple[int, bytes, bytes] | None:
+        """The recorded (size, last link, tag), None if nothing was ever appended; raises
+        ValueError when the record does not parse."""
         rows = self._store.query("SELECT value FROM meta WHERE key = 'audit_head'")
         if not rows:
-            return 0, _GENESIS
-        with self._store.reading("the audit trail's head"):
-            size, head, _ = str(rows[0][0]).split(":")
-            return int(size), bytes.fromhex(head)
+            return None
+        size, head, tag = str(rows[0][0]).split(":")
+        return int(size), bytes.fromhex(head), bytes.fromhex(tag)
+
+    def _authentic(self, size: int, head: bytes, tag: bytes) -> bool:
+        return self._key.check_tag(_HEAD, _head_message(size, head), tag)
 
     @staticmethod
     def _insert(db: sqlite3.Connection, entry: AuditEntry, link: bytes) -> None:
@@ -312,15 +316,14 @@ class AuditLog:
         )
 
     def _check_head(self, count: int, link: bytes) -> str | None:
-        rows = self._store.query("SELECT value FROM meta WHERE key = 'audit_head'")
-        if not rows:
-            return None if count == 0 else "the authenticated head is missing"
         try:
-            size_text, head_hex, tag_hex = str(rows[0][0]).split(":")
-            size, head, tag = int(size_text), bytes.fromhex(head_hex), bytes.fromhex(tag_hex)
+            stored = self._stored_head()
         except ValueError:
             return "the authenticated head is malformed"
-        if not self._key.check_tag(_HEAD, _head_message(size, head), tag):
+        if stored is None:
+            return None if count == 0 else "the authenticated head is missing"
+        size, head, tag = stored
+        if not self._authentic(size, head, tag):
             return "the head's tag is invalid (altered, or another master key)"
         if size > count:
             return f"entries missing at the end: the head records {size}, the log holds {count}"

@@ -68,10 +68,6 @@ class ConsentGrant:
     expires_at: datetime | None = None
 
 
-def _now(at: datetime | None) -> datetime:
-    return utc(at)
-
-
 @contextmanager
 def _known(deployment: str) -> Iterator[None]:
     """Turns a foreign-key failure into an error that names what is unknown."""
@@ -103,7 +99,7 @@ class ConsentLedger:
         at: datetime | None = None,
     ) -> int:
         """Records a grant after the R8 and R9 checks; returns its sequence number."""
-        moment = _now(at)
+        moment = utc(at)
         if not consent.face_data or consent.bundled:
             raise ConsentNotSeparate(
                 "face data needs its own consent, separate from other terms; ask for it on its own"
@@ -143,7 +139,7 @@ class ConsentLedger:
                     guardian.id or None,
                     guardian.relationship or None,
                     int(consent.transfer),
-                    _now(consent.expires_at).isoformat() if consent.expires_at else None,
+                    utc(consent.expires_at).isoformat() if consent.expires_at else None,
                     moment.isoformat(),
                 ),
             )
@@ -152,7 +148,7 @@ class ConsentLedger:
     def withdraw(self, subject: str, deployment: str, *, at: datetime | None = None) -> int:
         """Records a withdrawal, effective at once; returns its sequence number (0 when the
         subject never consented: there is nothing to withdraw, and no record is made of them)."""
-        moment = _now(at)
+        moment = utc(at)
         if not self._store.query("SELECT 1 FROM subjects WHERE id = ?", (subject,)):
             return 0
         with _known(deployment), self._store.transaction() as db:
@@ -174,7 +170,7 @@ class ConsentLedger:
         at: datetime | None = None,
     ) -> bool:
         """Whether ``subject`` may be processed for ``purpose`` under the current notice now."""
-        moment = _now(at).isoformat()
+        moment = utc(at).isoformat()
         rows = self._store.query(
             "SELECT kind, purposes, notice_version, expires_at FROM consent_events "
             "WHERE subject_id = ? AND deployment_id = ? AND at <= ? ORDER BY seq DESC LIMIT 1",
@@ -209,7 +205,7 @@ class ConsentLedger:
     ) -> set[str]:
         """Every subject whose latest event for ``deployment`` is a grant that covers
         ``purpose``, for ``notice_version``, unexpired at ``at``."""
-        moment = _now(at).isoformat()
+        moment = utc(at).isoformat()
         rows = self._store.query(
             "SELECT e.subject_id, e.purposes FROM consent_events e JOIN ("
             "  SELECT subject_id, MAX(seq) AS seq FROM consent_events"

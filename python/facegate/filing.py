@@ -19,11 +19,12 @@ import math
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from facegate._time import utc
 from facegate.consent import MINOR_AGE
 from facegate.errors import InvalidArgument, UnknownId
 from facegate.policy import Deployment, Location, Mode
@@ -373,10 +374,7 @@ def _warning_at(threshold: int, margin: float) -> int:
 
 def _moment(now: datetime | None) -> datetime:
     """``now`` (or the current time) in UTC; a naive time is refused, as its day is unknown."""
-    moment = datetime.now(UTC) if now is None else now
-    if not isinstance(moment, datetime) or moment.tzinfo is None:
-        raise InvalidArgument("times must be timezone-aware (for example datetime.now(UTC))")
-    return moment.astimezone(UTC)
+    return utc(now)
 
 
 def _local_date(moment: datetime) -> date:
