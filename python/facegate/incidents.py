@@ -8,7 +8,7 @@ new impact assessment before they can be activated again (R26).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -87,38 +87,20 @@ def record_incident(
     when None). ``description`` must hold no biometric data (ids and counts only)."""
     categories, harm, measures, individual = _NOTICE[kind]
     moment = (at or datetime.now(UTC)).isoformat()
+    incident = Incident(
+        0, moment, kind, deployment, affected, description, categories, harm, measures, individual
+    )
     with store.transaction() as db:
         cursor = db.execute(
             "INSERT INTO incidents (detected_at, kind, deployment_id, affected, description, "
             "data_categories, possible_harm, measures_taken, individual_measures) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                moment,
-                kind.value,
-                deployment,
-                affected,
-                description,
-                categories,
-                harm,
-                measures,
-                individual,
-            ),
+            astuple(incident)[1:],
         )
         db.execute(
             "UPDATE deployments SET active = 0 WHERE ? IS NULL OR id = ?", (deployment, deployment)
         )
-    return Incident(
-        int(cursor.lastrowid or 0),
-        moment,
-        kind,
-        deployment,
-        affected,
-        description,
-        categories,
-        harm,
-        measures,
-        individual,
-    )
+    return replace(incident, id=int(cursor.lastrowid or 0))
 
 
 def incidents(store: Store, deployment: str | None = None) -> list[Incident]:

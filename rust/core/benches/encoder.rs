@@ -6,26 +6,10 @@
 //! `face_recognition_models` package in the workspace's `.venv`; without it the bench skips.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use facegate_core::encoder::{CHIP_BYTES, ENCODING_DIM, Network, Workspace};
+use facegate_core::encoder::{CHIP_BYTES, ENCODING_DIM, Network, Workspace, find_model};
 use std::hint::black_box;
-use std::path::PathBuf;
 
-const MODEL_FILE: &str = "dlib_face_recognition_resnet_model_v1.dat";
 const BATCH: usize = 16;
-
-fn find_model() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("FACEGATE_DLIB_MODEL") {
-        return Some(PathBuf::from(path));
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/lib");
-    std::fs::read_dir(venv).ok()?.flatten().find_map(|python| {
-        let path = python
-            .path()
-            .join("site-packages/face_recognition_models/models")
-            .join(MODEL_FILE);
-        path.is_file().then_some(path)
-    })
-}
 
 /// Pseudo-random chips: the forward pass does the same work whatever the pixels are.
 fn chips(n: usize) -> Vec<u8> {
@@ -42,7 +26,9 @@ fn chips(n: usize) -> Vec<u8> {
 
 fn encoder(c: &mut Criterion) {
     let Some(path) = find_model().filter(|path| path.is_file()) else {
-        eprintln!("skipped: set FACEGATE_DLIB_MODEL to {MODEL_FILE} to run the encoder bench");
+        eprintln!(
+            "skipped: set FACEGATE_DLIB_MODEL to dlib_face_recognition_resnet_model_v1.dat to run the encoder bench"
+        );
         return;
     };
     let net = Network::from_file(&path).expect("the model file loads");

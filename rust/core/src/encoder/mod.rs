@@ -23,3 +23,21 @@ mod tests;
 pub use arch::{CHIP_SIZE, ENCODING_DIM};
 pub use forward::{CHIP_BYTES, Workspace};
 pub use model::Network;
+
+/// The model file for tests and benchmarks: `FACEGATE_DLIB_MODEL`, else the
+/// `face_recognition_models` package in the workspace's `.venv`; `None` when neither has it.
+#[doc(hidden)]
+pub fn find_model() -> Option<std::path::PathBuf> {
+    const MODEL_FILE: &str = "dlib_face_recognition_resnet_model_v1.dat";
+    if let Some(path) = std::env::var_os("FACEGATE_DLIB_MODEL") {
+        return Some(path.into());
+    }
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/lib");
+    std::fs::read_dir(venv).ok()?.flatten().find_map(|python| {
+        let path = python
+            .path()
+            .join("site-packages/face_recognition_models/models")
+            .join(MODEL_FILE);
+        path.is_file().then_some(path)
+    })
+}

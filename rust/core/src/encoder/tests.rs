@@ -5,27 +5,12 @@
 //! has it, these tests skip with a note, as the CI's Rust job has no Python environment.
 
 use super::arch::ENCODING_DIM;
+use super::find_model;
 use super::{CHIP_BYTES, Network};
 use crate::CoreError;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
-const MODEL_FILE: &str = "dlib_face_recognition_resnet_model_v1.dat";
 const MODEL_LEN: usize = 22_466_066;
-
-fn find_model() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("FACEGATE_DLIB_MODEL") {
-        return Some(PathBuf::from(path));
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/lib");
-    std::fs::read_dir(venv).ok()?.flatten().find_map(|python| {
-        let path = python
-            .path()
-            .join("site-packages/face_recognition_models/models")
-            .join(MODEL_FILE);
-        path.is_file().then_some(path)
-    })
-}
 
 /// The model's bytes, read once for all tests; `None` (and a note) when it is not installed.
 fn model_bytes() -> Option<&'static [u8]> {
@@ -33,7 +18,7 @@ fn model_bytes() -> Option<&'static [u8]> {
     let bytes = BYTES.get_or_init(|| {
         let found = find_model().and_then(|p| std::fs::read(p).ok());
         if found.is_none() {
-            eprintln!("skipped: set FACEGATE_DLIB_MODEL to {MODEL_FILE} to run this test");
+            eprintln!("skipped: set FACEGATE_DLIB_MODEL to dlib_face_recognition_resnet_model_v1.dat to run this test");
         }
         found
     });
