@@ -151,9 +151,7 @@ class FaceDetector:
 
     def chip(self, image: Any, face: Face, *, size: int = 150) -> npt.NDArray[np.uint8]:
         """The aligned face chip dlib's encoder sees (``size``² RGB, padding 0.25)."""
-        pixels = load_image(image, max_pixels=self.max_pixels)
-        chip = dlib_module().get_face_chip(pixels, face._shape, size=size, padding=0.25)
-        return np.asarray(chip, dtype=np.uint8)
+        return self._chip(load_image(image, max_pixels=self.max_pixels), face, size)
 
     def _enrolment_face(self, pixels: npt.NDArray[np.uint8]) -> Face:
         """The one face of an enrolment image, after the quality gates."""
@@ -182,8 +180,10 @@ class FaceDetector:
         except FacegateError as exc:
             return exc
 
-    def _chip(self, pixels: npt.NDArray[np.uint8], face: Face) -> npt.NDArray[np.uint8]:
-        chip = dlib_module().get_face_chip(pixels, face._shape, size=150, padding=0.25)
+    def _chip(
+        self, pixels: npt.NDArray[np.uint8], face: Face, size: int = 150
+    ) -> npt.NDArray[np.uint8]:
+        chip = dlib_module().get_face_chip(pixels, face._shape, size=size, padding=0.25)
         return np.asarray(chip, dtype=np.uint8)
 
     def _detect(self, pixels: npt.NDArray[np.uint8]) -> list[Face]:

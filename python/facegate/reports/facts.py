@@ -85,10 +85,6 @@ def _counts(rows: list[tuple[object, ...]]) -> Counts:
     return tuple(sorted(pairs, key=lambda pair: (-pair[1], pair[0])))
 
 
-def _count(store: Store, sql: str, params: tuple[object, ...]) -> int:
-    return int(str(store.query(sql, params)[0][0]))
-
-
 def _utc(now: datetime | None) -> datetime:
     moment = now or datetime.now(UTC)
     if moment.tzinfo is None:
@@ -106,8 +102,7 @@ def _template_facts(store: Store, deployment: str, now: datetime) -> tuple[int, 
         "SELECT COUNT(*), COUNT(DISTINCT subject_id) FROM templates WHERE deployment_id = ?",
         (deployment,),
     )[0]
-    expired = _count(
-        store,
+    expired = store.count(
         "SELECT COUNT(*) FROM templates WHERE deployment_id = ? AND expires_at <= ?",
         (deployment, now.isoformat()),
     )
