@@ -56,9 +56,12 @@ def test_an_older_store_is_migrated_forward(tmp_path: Path) -> None:
         for table in ("incidents", "filing_events", "attempts"):
             db.execute(f"DROP TABLE {table}")
         db.execute("DROP INDEX templates_by_subject")
+        db.execute("ALTER TABLE templates DROP COLUMN photos")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with Store.open(tmp_path / "old.db") as store:
         assert store.query("SELECT value FROM meta") == [(str(SCHEMA_VERSION),)]
         assert store.query("SELECT COUNT(*) FROM assessments") == [(0,)]
         assert store.query("SELECT COUNT(*) FROM audit") == [(0,)]
         assert store.query("SELECT COUNT(*) FROM incidents") == [(0,)]
+        columns = [row[1] for row in store.query("PRAGMA table_info(templates)")]
+        assert columns[-1] == "photos"  # added by migration 6

@@ -8,6 +8,7 @@ dlib face pipeline (:class:`FaceDetector`: any image in, 128-d encodings out).
 
 from __future__ import annotations
 
+from facegate.accuracy import OperatingPoint, operating_point
 from facegate.detect import Box, Face, FaceDetector, encode_many
 from facegate.errors import (
     DetectorUnavailable,
@@ -26,6 +27,7 @@ from facegate.errors import (
     MalformedData,
     MultipleFaces,
     NoFace,
+    OperatingPointRefused,
     PolicyRefusal,
     TamperedData,
     UnknownId,
@@ -77,6 +79,8 @@ __all__ = [
     "MultipleFaces",
     "NoFace",
     "Notice",
+    "OperatingPoint",
+    "OperatingPointRefused",
     "PolicyRefusal",
     "Rotation",
     "TamperedData",
@@ -89,6 +93,7 @@ __all__ = [
     "load_image",
     "open_into_gallery",
     "open_template",
+    "operating_point",
     "seal_template",
     "simd_paths",
 ]

@@ -7,6 +7,10 @@ encodes, seals or matches, and returns a :class:`Decision` listing the alternati
 Every call, allowed or refused, appends an audit entry with ids, purpose, outcome, rule and
 threshold, never biometric data (R20). Identification searches only consented templates and
 returns at most the best match, as match or no match (R4).
+
+Thresholds come from the deployment's operating point (R5): derived from its target error rate
+for the gallery's current size, re-derived as enrolments and erasures change that size, and
+stated in the audit trail whenever the size crosses a power of ten (:mod:`facegate.accuracy`).
 """
 
 from __future__ import annotations
@@ -14,14 +18,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from facegate._arrays import as_matrix
 from facegate._galleries import Shared, kms_root, load_gallery
+from facegate._photos import encode_photos, folded
 from facegate._time import utc
+from facegate.accuracy import OperatingPoint
 from facegate.attempts import Attempts
 from facegate.audit import AuditLog, Checkpoint, Verification
 from facegate.consent import ConsentGrant, ConsentLedger
@@ -40,6 +46,7 @@ from facegate.errors import (
     PolicyRefusal,
     TransferNotConsented,
     UndeclaredPurpose,
+    UnknownId,
     WrongKey,
 )
 from facegate.filing import DEFAULT_WARNING_MARGIN, FILING_THRESHOLD, check_filing
@@ -49,6 +56,7 @@ from facegate.keys import (
     KmsMasterKey,
     MasterKey,
     Rotation,
+    open_template,
     renew_template,
     seal_template,
 )
@@ -312,15 +320,47 @@ class FaceGate:
     # ----- biometric operations -------------------------------------------------------------
 
     def enroll(self, deployment: str, subject: str, image: Any, purpose: str) -> Decision:
-        """Encodes the one face in ``image`` and stores it sealed for ``subject``."""
+        """Encodes the one face in ``image`` and stores it sealed for ``subject``.
+
+        ``image`` may be a list or tuple of photographs of the person: each must pass the
+        quality gates, and the stored template is their average, which misses the person less
+        often than one photograph does (``docs/ACCURACY.md``)."""
 
         def run(policy: Deployment) -> Decision:
             self._require_consent(policy, subject, purpose)
-            template = self._rotation(deployment).apply(self._encoder.encode(image))
-            self._store_templates(policy, [(subject, template[0])])
+            mean, photos = encode_photos(image, self._encoder.encode)
+            template = self._rotation(deployment).apply(mean)
+            self._store_templates(policy, [(subject, template[0], photos)])
             return self._decision(policy, "ok", allowed=True)
 
         return self._operate(Capability.ENROL, "enroll", deployment, purpose, subject, run)
+
+    def add_photos(self, deployment: str, subject: str, image: Any, purpose: str) -> Decision:
+        """Adds one photograph (or a list of them) to ``subject``'s latest template here: it
+        becomes the average over every photograph enrolled so far. Needs the same consent as
+        enrolment and is audited as ``add_photos``."""
+
+        def run(policy: Deployment) -> Decision:
+            self._require_consent(policy, subject, purpose)
+            mean, photos = encode_photos(image, self._encoder.encode)
+            added = self._rotation(deployment).apply(mean)[0]
+            old_id, old, old_photos = self._latest_template(deployment, subject)
+            with self._store.transaction() as db:
+                db.execute("DELETE FROM templates WHERE id = ?", (old_id,))
+                combined = folded(old, old_photos, added, photos)
+                self._store_templates(
+                    policy, [(subject, combined, old_photos + photos)], replacing=1
+                )
+            gallery, owners = self._galleries[deployment]
+
+            def forget() -> None:
+                gallery.remove([old_id])
+                owners.pop(old_id, None)
+
+            self._store.after_commit(forget)
+            return self._decision(policy, "ok", allowed=True)
+
+        return self._operate(Capability.ENROL, "add_photos", deployment, purpose, subject, run)
 
     def enroll_many(self, deployment: str, people: list[tuple[str, Any]], purpose: str) -> Decision:
         """Bulk enrolment (R30): every subject needs their own valid consent, every image must
@@ -363,9 +403,9 @@ class FaceGate:
                     "enrolment needs a consent event for every subject and enrols none without"
                 )
             turn = self._rotation(deployment)
-            templates = turn.apply(np.stack([encode(item) for _, item in people]))
+            templates = turn.apply(np.stack([encode(item).reshape(-1) for _, item in people]))
             self._store_templates(
-                policy, [(s, t) for (s, _), t in zip(people, templates, strict=True)]
+                policy, [(s, t, 1) for (s, _), t in zip(people, templates, strict=True)]
             )
             return self._decision(policy, "ok", allowed=True)
 
@@ -465,7 +505,7 @@ class FaceGate:
             offer = "; ".join(a.description for a in policy.alternatives) or "none"
             self.attempts.check(subject, deployment, offer, now)
             probe = self._rotation(deployment).apply(self._encoder.encode(image))
-            limit = policy.threshold
+            limit = self._point(policy).threshold
             matched = self._subject_distance(deployment, subject, probe, now, limit) <= limit
             self.attempts.record(subject, deployment, matched, now)
             return self._decision(policy, "ok", allowed=True, match=matched)
@@ -483,6 +523,23 @@ class FaceGate:
             return self._subject_distance(deployment, subject, probe, now, float("inf"))
 
         return self._guarded(Capability.ADMIN, "score", deployment, None, subject, run)
+
+    def operating_point(self, deployment: str) -> OperatingPoint:
+        """Where ``deployment`` runs now: the threshold for its gallery's current size and the
+        error rates expected there (FPIR/FNIR for 1:N, FMR/FNMR for 1:1), with how they were
+        obtained. Administrators only: matching devices get match / no match (R4)."""
+
+        def run() -> OperatingPoint:
+            policy = self.registry.deployment(deployment)
+            # The median photograph count of the stored templates, else the declared one.
+            photos = self._store.query(
+                "SELECT photos FROM templates WHERE deployment_id = ? ORDER BY photos "
+                "LIMIT 1 OFFSET (SELECT COUNT(*) / 2 FROM templates WHERE deployment_id = ?)",
+                (deployment, deployment),
+            )
+            return self._point(policy, int(cast(int, photos[0][0])) if photos else None)
+
+        return self._guarded(Capability.ADMIN, "operating_point", deployment, None, None, run)
 
     def reenable_verification(self, deployment: str, subject: str) -> None:
         """Lifts an attempt lock or the switch-off after repeated failures (administrators)."""
@@ -526,8 +583,9 @@ class FaceGate:
                 return consent[owner]
 
             best: str | None = None
+            threshold = self._point(policy).threshold
             for _, encoding in faces[:1]:
-                found = self._nearest(deployment, turn.apply(encoding), policy.threshold, eligible)
+                found = self._nearest(deployment, turn.apply(encoding), threshold, eligible)
                 best = owners[found[0]][0] if found is not None else None
             return self._decision(policy, "ok", allowed=True, match=best is not None, subject=best)
 
@@ -728,7 +786,53 @@ class FaceGate:
 
     def _decision(self, policy: Deployment, rule: str, **fields: Any) -> Decision:
         alternatives = tuple(a.description for a in policy.alternatives)
-        return Decision(rule=rule, alternatives=alternatives, threshold=policy.threshold, **fields)
+        threshold = self._point(policy).threshold
+        return Decision(rule=rule, alternatives=alternatives, threshold=threshold, **fields)
+
+    def _point(self, policy: Deployment, photos: int | None = None) -> OperatingPoint:
+        """The deployment's operating point at its gallery's current size (cached per size)."""
+        held = self._galleries.get(policy.name)
+        return policy.operating_point(len(held[0]) if held else 0, photos)
+
+    def _restate(self, deployment: str, before: int, after: int) -> None:
+        """Audits the 1:N operating point when the gallery's size crosses a power of ten: the
+        threshold follows the size, and the record says what the deployment now runs at."""
+        if len(str(max(before, 1))) == len(str(max(after, 1))):
+            return
+        policy = self.registry.deployment(deployment)
+        if not policy.identifies:
+            return  # 1:1 rates do not depend on the gallery's size
+        point = policy.operating_point(after)
+        self.audit.append(
+            capability="gate",
+            action="operating_point",
+            deployment=deployment,
+            outcome="ok",
+            rule="R5",
+            threshold=point.threshold,
+            detail=point.describe(),
+        )
+
+    def _latest_template(
+        self, deployment: str, subject: str
+    ) -> tuple[int, npt.NDArray[np.float32], int]:
+        """The subject's latest template here, opened, with its id and photograph count."""
+        rows = self._store.query(
+            "SELECT t.id, t.sealed, t.photos, k.wrapped FROM templates t JOIN data_keys k "
+            "ON k.subject_id = t.subject_id WHERE t.subject_id = ? AND t.deployment_id = ? "
+            "ORDER BY t.id DESC LIMIT 1",
+            (subject, deployment),
+        )
+        if not rows:
+            raise UnknownId(
+                f"subject {subject!r} has no template in deployment {deployment!r}; enrol first"
+            )
+        template_id, sealed, photos, wrapped = cast(tuple[int, bytes, int, bytes], rows[0])
+        key = self._master.unwrap(bytes(wrapped), subject)
+        template = open_template(
+            bytes(sealed), key, deployment=deployment, subject=subject, template_id=template_id
+        )
+        return int(template_id), template, int(photos)
 
     def _data_key(self, db: Any, subject: str) -> DataKey:
         row = db.execute(
@@ -750,16 +854,21 @@ class FaceGate:
         return key
 
     def _store_templates(
-        self, policy: Deployment, rows: list[tuple[str, npt.NDArray[np.float32]]]
+        self,
+        policy: Deployment,
+        rows: list[tuple[str, npt.NDArray[np.float32], int]],
+        *,
+        replacing: int = 0,
     ) -> None:
-        """Seals and stores every (subject, rotated template) in one transaction, then adds them
-        to the gallery: all or nothing."""
+        """Seals and stores every (subject, rotated template, photograph count) in one
+        transaction, then adds them to the gallery: all or nothing. ``replacing``: how many
+        templates the caller removes in the same transaction."""
         now = datetime.now(UTC)
         expires = now + timedelta(days=policy.notice.retention_days)
         with self._store.transaction() as db:
             (first,) = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM templates").fetchone()
             ids = list(range(int(first), int(first) + len(rows)))
-            for template_id, (subject, template) in zip(ids, rows, strict=True):
+            for template_id, (subject, template, photos) in zip(ids, rows, strict=True):
                 sealed = seal_template(
                     template,
                     self._data_key(db, subject),
@@ -769,7 +878,8 @@ class FaceGate:
                 )
                 db.execute(
                     "INSERT INTO templates (id, subject_id, deployment_id, sealed, "
-                    "rotation_epoch, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "rotation_epoch, created_at, expires_at, photos) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         template_id,
                         subject,
@@ -778,15 +888,17 @@ class FaceGate:
                         self._epoch(policy.name),
                         now.isoformat(),
                         expires.isoformat(),
+                        photos,
                     ),
                 )
             self._check_filing(policy.name, extra=len(rows))
-        gallery, owners = self._galleries[policy.name]
-        stacked = np.stack([template for _, template in rows])
+            gallery, owners = self._galleries[policy.name]
+            self._restate(policy.name, len(gallery), len(gallery) + len(rows) - replacing)
+        stacked = np.stack([template for _, template, _ in rows])
 
         def publish() -> None:
             gallery.add(ids, stacked)
-            for template_id, (subject, _) in zip(ids, rows, strict=True):
+            for template_id, (subject, _, _) in zip(ids, rows, strict=True):
                 owners[template_id] = (subject, expires)
 
         self._store.after_commit(publish)
@@ -810,6 +922,10 @@ class FaceGate:
             if destroy_key:
                 db.execute("DELETE FROM data_keys WHERE subject_id = ?", (subject,))
             db.executemany("DELETE FROM templates WHERE id = ?", [(r[0],) for r in rows])
+            for deployment in {str(r[1]) for r in rows}:
+                held = len(self._galleries[deployment][0])
+                gone = sum(1 for r in rows if str(r[1]) == deployment)
+                self._restate(deployment, held, held - gone)
 
         def forget() -> None:
             for template_id, deployment in rows:

@@ -38,6 +38,7 @@ __all__ = [
     "MultipleFacesRefused",
     "NoAlternative",
     "NoFace",
+    "OperatingPointRefused",
     "PolicyRefusal",
     "ProhibitedPlace",
     "PublicPlaceRequirements",
@@ -167,6 +168,13 @@ class IdentificationNotEnabled(PolicyRefusal):
 
 class ThresholdTooLoose(PolicyRefusal):
     """A match threshold looser than the floor (R5)."""
+
+    rule = "R5"
+
+
+class OperatingPointRefused(PolicyRefusal):
+    """1:N identification whose expected miss rate at the target false-positive rate exceeds
+    the deployment's limit (R5): the message names the figures and the alternatives (R3)."""
 
     rule = "R5"
 

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from facegate._time import utc
+from facegate.accuracy import OperatingPoint
 from facegate.consent import MINOR_AGE
 from facegate.errors import InvalidArgument, UnknownId
 from facegate.policy import Deployment, Location, Mode
@@ -237,7 +238,7 @@ def filing_dossier(store: Store, operator: str, *, now: datetime | None = None) 
             "audit": _AUDIT,
             "storage": _STORAGE,
         },
-        "processing_rules": [_rules(d) for d, _ in deployments],
+        "processing_rules": [_rules(d, registry.operating_point(d.name)) for d, _ in deployments],
         "assessment": {d.name: _latest_assessment(store, d) for d, _ in deployments},
         "filing": _filing_json(status),
         "generated_at": moment.isoformat(),
@@ -411,13 +412,14 @@ def _purposes(deployment: Deployment, active: bool) -> dict[str, Any]:
     return part
 
 
-def _rules(deployment: Deployment) -> dict[str, Any]:
+def _rules(deployment: Deployment, point: OperatingPoint) -> dict[str, Any]:
     """Material 4 for one deployment: retention, matching, alternatives, consent, erasure."""
     notice = deployment.notice
     return {
         "deployment": deployment.name,
         "retention_days": notice.retention_days,
-        "threshold": deployment.threshold,
+        "threshold": point.threshold,
+        "operating_point": point.describe(),
         "alternatives": [
             {"description": a.description, "accessible": a.accessible}
             for a in deployment.alternatives
@@ -525,8 +527,8 @@ def _md_rules(rules: list[dict[str, Any]]) -> str:
     for rule in rules:
         alternatives = "; ".join(a["description"] for a in rule["alternatives"]) or "none"
         lines += [
-            f"- **{rule['deployment']}**: kept {rule['retention_days']} days, match threshold "
-            f"{rule['threshold']}; alternatives: {alternatives}",
+            f"- **{rule['deployment']}**: kept {rule['retention_days']} days; operating point: "
+            f"{rule['operating_point']}; alternatives: {alternatives}",
             f"  - consent: {rule['consent']}",
             f"  - withdrawal and erasure: {rule['withdrawal_and_erasure']}",
             f"  - rights: {rule['rights_contact']}",

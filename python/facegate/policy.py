@@ -6,7 +6,7 @@ rules that depend only on its declarations, and refuses with a typed
 
 - R1 at least one purpose from the closed set, and a necessity statement;
 - R3 1:N identification only with a recorded justification (1:1 verification is the default);
-- R5 a match threshold no looser than the floor;
+- R5 a match threshold no looser than the floor, explicit or derived from a target error rate;
 - R6 a complete notice; R7 its version is derived from purpose, method and retention;
 - R11 at least one reasonable non-biometric alternative, unless a legal mandate is cited;
 - R23 no private spaces; R24 public places need a public-security basis, capture area, signage;
@@ -22,10 +22,12 @@ import warnings
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from facegate.accuracy import OperatingPoint, operating_point
 from facegate.errors import (
     AccessibilityWarning,
     IdentificationNotEnabled,
     IncompleteNotice,
+    InvalidArgument,
     NoAlternative,
     ProhibitedPlace,
     PublicPlaceRequirements,
@@ -34,6 +36,9 @@ from facegate.errors import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_FNIR",
+    "DEFAULT_TARGET_FMR",
+    "DEFAULT_TARGET_FPIR",
     "DEFAULT_THRESHOLD",
     "PURPOSES",
     "THRESHOLD_FLOOR",
@@ -50,7 +55,19 @@ PURPOSES: frozenset[str] = frozenset(
 """The closed set of purposes (R1); a deployment may add to it with ``extra_purposes``."""
 
 DEFAULT_THRESHOLD = 0.6
-"""Default match threshold: Euclidean distance between dlib encodings (R5)."""
+"""The customary dlib threshold (Euclidean distance between encodings): a 1:1 operating point
+(FMR 0.64 % on LFW). facegate derives thresholds from target error rates instead; this is the
+floor below (R5)."""
+
+DEFAULT_TARGET_FPIR = 0.003
+"""1:N: the share of strangers an identification deployment may falsely match (the common
+operating point)."""
+
+DEFAULT_TARGET_FMR = 0.001
+"""1:1: the share of comparisons with someone else a verification deployment may accept."""
+
+DEFAULT_MAX_FNIR = 0.5
+"""1:N is refused at activation when it would miss more than this share of enrolled people."""
 
 THRESHOLD_FLOOR = 0.6
 """The loosest threshold accepted (R5): a larger distance would accept more false matches than
@@ -162,7 +179,15 @@ class Deployment:
         notice: the notice shown to people (its alternatives are the deployment's).
         mode: 1:1 verification (default) or 1:N identification.
         identification_justification: required for 1:N (R3).
-        threshold: match threshold, Euclidean distance, default and loosest 0.6 (R5).
+        threshold: an explicit match threshold (Euclidean distance), at most 0.6 (R5); by
+            default the threshold is derived from the target below for the gallery's size.
+        target_fpir: 1:N target false-positive identification rate (default 0.003).
+        target_fmr: 1:1 target false match rate (default 0.001).
+        max_fnir: activation of 1:N is refused when the expected false-negative
+            identification rate exceeds this (default 0.5).
+        expected_enrolments: how many people 1:N is expected to hold; activation judges the
+            operating point at this size (or the current one, if larger).
+        enrolment_photos: how many photographs each person is expected to enrol with.
         legal_mandate: a law that requires facial recognition here, which waives R11.
         public_security_basis, capture_area, signage: required in public places (R24).
         multi_face_basis: the legal basis for processing frames with several faces (R25);
@@ -177,7 +202,12 @@ class Deployment:
     notice: Notice
     mode: Mode = Mode.VERIFY
     identification_justification: str = ""
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float | None = None
+    target_fpir: float = DEFAULT_TARGET_FPIR
+    target_fmr: float = DEFAULT_TARGET_FMR
+    max_fnir: float = DEFAULT_MAX_FNIR
+    expected_enrolments: int = 0
+    enrolment_photos: int = 1
     legal_mandate: str = ""
     public_security_basis: str = ""
     capture_area: str = ""
@@ -223,10 +253,11 @@ class Deployment:
                 "1:N identification needs a recorded justification; use 1:1 verification of a "
                 "claimed identity otherwise"
             )
-        if not 0.0 < self.threshold <= THRESHOLD_FLOOR:
+        if self.threshold is not None and not 0.0 < self.threshold <= THRESHOLD_FLOOR:
             raise ThresholdTooLoose(
                 f"the threshold must be above 0 and at most {THRESHOLD_FLOOR}; got {self.threshold}"
             )
+        _check_rates(self)
         if not self.notice.alternatives and not self.legal_mandate.strip():
             raise NoAlternative(
                 "offer at least one reasonable non-biometric alternative (or cite the legal "
@@ -243,3 +274,32 @@ class Deployment:
     def alternatives(self) -> tuple[Alternative, ...]:
         """What every decision offers the person instead of facial recognition (R11)."""
         return self.notice.alternatives
+
+    @property
+    def identifies(self) -> bool:
+        return Mode(self.mode) is Mode.IDENTIFY
+
+    def operating_point(self, gallery_size: int, photos: int | None = None) -> OperatingPoint:
+        """The threshold and expected error rates with ``gallery_size`` templates enrolled (1:1
+        rates do not depend on it), each from ``photos`` photographs (default: as declared)."""
+        return operating_point(
+            identify=self.identifies,
+            gallery_size=gallery_size,
+            photos=self.enrolment_photos if photos is None else photos,
+            target=None
+            if self.threshold is not None
+            else (self.target_fpir if self.identifies else self.target_fmr),
+            threshold=self.threshold,
+        )
+
+
+def _check_rates(deployment: Deployment) -> None:
+    """The declared targets, limit and sizes are rates and counts in range."""
+    for name in ("target_fpir", "target_fmr", "max_fnir"):
+        value = getattr(deployment, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise InvalidArgument(f"{name} is a rate in (0, 1], not {value!r}")
+    for name, least in (("expected_enrolments", 0), ("enrolment_photos", 1)):
+        value = getattr(deployment, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise InvalidArgument(f"{name} is a whole number of at least {least}, not {value!r}")

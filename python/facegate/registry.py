@@ -15,7 +15,14 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from facegate.errors import AssessmentRequired, DuplicateId, InvalidArgument, UnknownId
+from facegate.errors import (
+    AssessmentRequired,
+    DuplicateId,
+    InvalidArgument,
+    OperatingPointRefused,
+    UnknownId,
+)
+from facegate.accuracy import OperatingPoint
 from facegate.incidents import latest_incident_at
 from facegate.policy import Alternative, Deployment, Notice
 from facegate.store import Store
@@ -173,8 +180,40 @@ class Registry:
                 + (" made after the integrity incident of " + since[:10] if since else "")
                 + "; record one before activating it"
             )
+        self._check_operating_point(deployment)
         with self._store.transaction() as db:
             db.execute("UPDATE deployments SET active = 1 WHERE id = ?", (name,))
+
+    def _check_operating_point(self, deployment: Deployment) -> None:
+        """Honest limits (R5): 1:N goes live only if, at its expected size (or its current one,
+        if larger), it would miss at most ``max_fnir`` of the people enrolled."""
+        if not deployment.identifies:
+            return
+        size = max(deployment.expected_enrolments, self.templates(deployment.name))
+        point = deployment.operating_point(size)
+        if point.false_non_match <= deployment.max_fnir:
+            return
+        three = deployment.operating_point(size, photos=3)
+        raise OperatingPointRefused(
+            f"1:N identification of deployment {deployment.name!r} would run at: "
+            f"{point.describe()}; that misses more than the limit of "
+            f"{deployment.max_fnir:.0%} of enrolled people. Use 1:1 verification of a claimed "
+            f"identity instead (R3), or enrol three photographs per person "
+            f"(FNIR {three.false_non_match:.1%} at the same threshold), or set a higher max_fnir "
+            "after weighing the misses"
+        )
+
+    def templates(self, name: str) -> int:
+        """How many templates the deployment holds (its 1:N gallery size)."""
+        return self._store.count("SELECT COUNT(*) FROM templates WHERE deployment_id = ?", (name,))
+
+    def operating_point(self, name: str) -> OperatingPoint:
+        """The deployment's operating point at its stored gallery size, or at the size it
+        declared it expects, whichever is larger (what activation and the documents state)."""
+        deployment = self.deployment(name)
+        return deployment.operating_point(
+            max(deployment.expected_enrolments, self.templates(name))
+        )
 
     def is_active(self, name: str) -> bool:
         rows = self._store.query("SELECT active FROM deployments WHERE id = ?", (name,))

@@ -32,7 +32,7 @@ PRODUCTION_APPLICATION_ID = 0x46475052
 RESEARCH_APPLICATION_ID = 0x46475253
 """``PRAGMA application_id`` of a research store ("FGRS", :mod:`facegate.research`)."""
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -162,6 +162,10 @@ _MIGRATIONS: dict[int, str] = {
         disabled INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (subject_id, deployment_id)
     );
+    """,
+    6: """
+    -- How many photographs each template averages (multi-image enrolment, issue 10).
+    ALTER TABLE templates ADD COLUMN photos INTEGER NOT NULL DEFAULT 1 CHECK (photos >= 1);
     """,
 }
 

@@ -47,8 +47,10 @@ def test_r03_identification_needs_a_justification() -> None:
 
 @pytest.mark.parametrize("threshold", [0.61, 1.0, 0.0, -0.1])
 def test_r05_threshold_looser_than_the_floor_is_refused(threshold: float) -> None:
-    assert lobby().threshold == 0.6
-    assert lobby(threshold=0.45).threshold == 0.45
+    # By default the threshold is derived from the target FMR 0.001, inside the floor.
+    assert lobby().threshold is None
+    assert 0.5 < lobby().operating_point(1).threshold < 0.6
+    assert lobby(threshold=0.45).operating_point(1).threshold == 0.45
     with pytest.raises(ThresholdTooLoose) as caught:
         lobby(threshold=threshold)
     assert caught.value.rule == "R5"

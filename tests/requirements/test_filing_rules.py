@@ -263,7 +263,12 @@ def test_r28_the_dossier_has_the_five_materials(gate: FaceGate) -> None:
 
     rules = {r["deployment"]: r for r in dossier["processing_rules"]}
     assert rules["lobby"]["retention_days"] == NOTICE.retention_days == 30
-    assert rules["lobby"]["threshold"] == 0.6
+    # The threshold stated is the one the 1:N lobby runs at for its 3 templates (R5).
+    point = gate.registry.operating_point("lobby")
+    assert (point.identify, point.gallery_size) == (True, 3)
+    assert rules["lobby"]["threshold"] == point.threshold < 0.6
+    assert rules["lobby"]["operating_point"] == point.describe()
+    assert "FPIR" in point.describe() and "FNIR" in point.describe()
     assert rules["lobby"]["alternatives"] == [
         {"description": NOTICE.alternatives[0].description, "accessible": True}
     ]

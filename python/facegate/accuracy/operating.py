@@ -50,9 +50,7 @@ class OperatingPoint:
     def describe(self) -> str:
         """One line for people: the mode, the threshold and both rates, and their basis."""
         fm, fnm = self.names
-        mode = (
-            f"1:N with {self.gallery_size:,} enrolled" if self.identify else "1:1 verification"
-        )
+        mode = f"1:N with {self.gallery_size:,} enrolled" if self.identify else "1:1 verification"
         photos = "photograph" if self.photos == 1 else "photographs"
         missed = "" if self.target_met else f"; target {fm} {_percent(self.target)} unreachable"
         modelled = f"; {fnm} with several photographs modelled" if self.photos > 1 else ""
