@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from facegate.accuracy import OperatingPoint
 from facegate.errors import (
     AssessmentRequired,
     DuplicateId,
@@ -22,7 +23,6 @@ from facegate.errors import (
     OperatingPointRefused,
     UnknownId,
 )
-from facegate.accuracy import OperatingPoint
 from facegate.incidents import latest_incident_at
 from facegate.policy import Alternative, Deployment, Notice
 from facegate.store import Store
@@ -211,9 +211,7 @@ class Registry:
         """The deployment's operating point at its stored gallery size, or at the size it
         declared it expects, whichever is larger (what activation and the documents state)."""
         deployment = self.deployment(name)
-        return deployment.operating_point(
-            max(deployment.expected_enrolments, self.templates(name))
-        )
+        return deployment.operating_point(max(deployment.expected_enrolments, self.templates(name)))
 
     def is_active(self, name: str) -> bool:
         rows = self._store.query("SELECT active FROM deployments WHERE id = ?", (name,))

@@ -59,6 +59,27 @@ def _mode(deployment: Deployment) -> str:
     return "1:1 verification of a claimed identity (the least intrusive mode)"
 
 
+def _targets(deployment: Deployment) -> str:
+    if deployment.identifies:
+        return (
+            f"FPIR at most {deployment.target_fpir:.2%}; 1:N refused above FNIR "
+            f"{deployment.max_fnir:.0%}; expected {deployment.expected_enrolments:,} people, "
+            f"{deployment.enrolment_photos} photograph(s) each"
+        )
+    return f"FMR at most {deployment.target_fmr:.2%}"
+
+
+def _threshold_rule(deployment: Deployment) -> str:
+    if deployment.threshold is not None:
+        return f"explicit match threshold {deployment.threshold} (floor 0.6)"
+    return "derived from the target for the gallery's current size (floor 0.6), audited"
+
+
+def _next_point(facts: AssessmentFacts) -> str:
+    point = facts.next_operating_point
+    return point.describe() if point else "1:1 rates do not depend on the gallery's size"
+
+
 def _alternatives(deployment: Deployment) -> str:
     described = [
         f"{a.description} ({'accessible' if a.accessible else 'not marked accessible'})"
@@ -119,7 +140,7 @@ def _risks_item(deployment: Deployment, facts: AssessmentFacts) -> _Item:
     declarations = (
         ("Storage", "local store on the operator's premises; images are never stored"),
         ("Mode", _mode(deployment)),
-        ("Match threshold", f"{deployment.threshold} (Euclidean distance)"),
+        ("Error-rate targets", _targets(deployment)),
     )
     measured = (
         ("Encryption at rest", facts.encryption),
@@ -130,6 +151,8 @@ def _risks_item(deployment: Deployment, facts: AssessmentFacts) -> _Item:
         ("Master keys in use", ", ".join(facts.master_key_ids) or "none"),
         ("Integrity incidents", str(facts.incidents)),
         ("Incidents by kind", _list(facts.incidents_by_kind)),
+        ("Operating point", facts.operating_point.describe()),
+        ("Operating point at the next size", _next_point(facts)),
     )
     title = "Risks of leaks, tampering, loss and misuse"
     return _Item(3, title, "risks", declarations, measured)
@@ -138,7 +161,7 @@ def _risks_item(deployment: Deployment, facts: AssessmentFacts) -> _Item:
 def _safeguards_item(deployment: Deployment, facts: AssessmentFacts) -> _Item:
     retention = "enforced" if facts.expired_templates == 0 else "NOT enforced: purge needed"
     declarations = (
-        ("Threshold governance", f"match threshold {deployment.threshold}"),
+        ("Threshold governance", _threshold_rule(deployment)),
         ("Retention", f"{deployment.notice.retention_days} days"),
         ("Signage posted", "yes" if deployment.signage else "no"),
     )
@@ -335,8 +358,8 @@ def _draft_safeguards(deployment: Deployment, facts: AssessmentFacts) -> str:
         else f"NOT enforced: {facts.expired_templates} expired templates still stored"
     )
     return (
-        f"Encryption: {facts.encryption}. Transform: {facts.transform}. Match threshold "
-        f"{deployment.threshold}. Retention {retention}. Tamper-evident audit log: "
+        f"Encryption: {facts.encryption}. Transform: {facts.transform}. Operating point: "
+        f"{facts.operating_point.describe()}. Retention {retention}. Tamper-evident audit log: "
         f"{facts.audit_entries} entries, {facts.audit_refused} refusals "
         f"({_list(facts.refusals_by_rule)}). "
         "To confirm: these measures are lawful, effective and proportionate to the risks."

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from facegate.accuracy import OperatingPoint
 from facegate.errors import InvalidArgument
 from facegate.registry import Registry
 from facegate.store import Store
@@ -53,6 +54,10 @@ class AssessmentFacts:
         alternatives_by_detail: those declines by the alternative chosen.
         incidents: integrity incidents of the deployment or of the whole store (R22).
         incidents_by_kind: those incidents by kind.
+        operating_point: the threshold and expected error rates at the gallery's size (or the
+            size the deployment expects, if larger): FPIR/FNIR for 1:N, FMR/FNMR for 1:1 (R5).
+        next_operating_point: for 1:N, the same at the next power of ten, where the gate
+            re-derives the threshold and restates it in the audit trail (None for 1:1).
         encryption, transform: the protection of templates at rest (R17, R18).
     """
 
@@ -76,6 +81,8 @@ class AssessmentFacts:
     alternatives_by_detail: Counts
     incidents: int
     incidents_by_kind: Counts
+    operating_point: OperatingPoint
+    next_operating_point: OperatingPoint | None
     encryption: str = ENCRYPTION
     transform: str = TRANSFORM
 
@@ -197,7 +204,9 @@ def measure(store: Store, deployment: str, *, now: datetime | None = None) -> As
     which decides which templates count as expired). Raises UnknownId for an unknown
     deployment. Reads only; the store is not changed."""
     moment = _utc(now)
-    declared = Registry(store).deployment(deployment)
+    registry = Registry(store)
+    declared = registry.deployment(deployment)
+    point = registry.operating_point(deployment)
     templates, subjects, expired = _template_facts(store, deployment, moment)
     granted, withdrawn = _consent_facts(store, deployment)
     keys = _key_facts(store, deployment)
@@ -225,4 +234,8 @@ def measure(store: Store, deployment: str, *, now: datetime | None = None) -> As
         alternatives_by_detail=declines,
         incidents=sum(count for _, count in incidents),
         incidents_by_kind=incidents,
+        operating_point=point,
+        next_operating_point=declared.operating_point(10 ** len(str(point.gallery_size)))
+        if point.identify
+        else None,
     )
