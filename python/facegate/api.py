@@ -345,12 +345,14 @@ class FaceGate:
             mean, photos = encode_photos(image, self._encoder.encode)
             added = self._rotation(deployment).apply(mean)[0]
             old_id, old, old_photos = self._latest_template(deployment, subject)
+            combined = folded(old, old_photos, added, photos)
             with self._store.transaction() as db:
-                db.execute("DELETE FROM templates WHERE id = ?", (old_id,))
-                combined = folded(old, old_photos, added, photos)
+                # Stored first, so the new template takes a fresh id and is published before
+                # the old one is forgotten.
                 self._store_templates(
                     policy, [(subject, combined, old_photos + photos)], replacing=1
                 )
+                db.execute("DELETE FROM templates WHERE id = ?", (old_id,))
             gallery, owners = self._galleries[deployment]
 
             def forget() -> None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from facegate.accuracy.model import Basis, at, fnir_at, fpir_curve
 from facegate.accuracy.table import calibration
+from facegate.errors import InvalidArgument
 
 __all__ = ["OperatingPoint", "operating_point"]
 
@@ -86,7 +87,11 @@ def _cached(
     identify: bool, size: int, photos: int, target: float | None, threshold: float | None
 ) -> OperatingPoint:
     if (target is None) == (threshold is None):
-        raise ValueError("give exactly one of target and threshold")
+        raise InvalidArgument("give exactly one of target and threshold")
+    if target is not None and not 0.0 < target <= 1.0:
+        raise InvalidArgument(f"a target error rate lies in (0, 1], not {target!r}")
+    if threshold is not None and not 0.0 < threshold <= _FLOOR:
+        raise InvalidArgument(f"a threshold lies in (0, {_FLOOR}], not {threshold!r}")
     curve, basis = fpir_curve(size)
     met = True
     if threshold is None:
