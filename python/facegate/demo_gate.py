@@ -15,15 +15,17 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
+from facegate.accuracy import operating_point
 from facegate.api import FaceGate
 from facegate.audit import AuditLog, Verification
 from facegate.consent import ConsentGrant
-from facegate.errors import ConsentRequired, ProhibitedPlace
+from facegate.errors import ConsentRequired, OperatingPointRefused, ProhibitedPlace
 from facegate.filing import filing_status
 from facegate.keys import MasterKey
 from facegate.policy import Alternative, Deployment, Location, Mode, Notice
@@ -51,7 +53,9 @@ def _notice() -> Notice:
     )
 
 
-def _lobby(notice: Notice, location: Location = Location.HOTEL_LOBBY) -> Deployment:
+def _lobby(
+    notice: Notice, location: Location = Location.HOTEL_LOBBY, guests: int = 0
+) -> Deployment:
     return Deployment(
         name="lobby" if location is Location.HOTEL_LOBBY else "room-412",
         location=location,
@@ -60,7 +64,28 @@ def _lobby(notice: Notice, location: Location = Location.HOTEL_LOBBY) -> Deploym
         notice=notice,
         mode=Mode.IDENTIFY,
         identification_justification="Returning-guest recognition requested by guests",
+        expected_enrolments=guests,
     )
+
+
+def _go_live(gate: FaceGate, lobby: Deployment, say: Callable[[str], None]) -> Deployment:
+    """Activation, refused by the honest limits at this size; the hotel then weighs the misses
+    (a guest who is not recognised checks in at the desk) and states a higher limit."""
+    try:
+        gate.activate("lobby")
+        return lobby
+    except OperatingPointRefused as refusal:
+        say(f"  1:N activation is refused: {refusal}")
+    verify = operating_point(identify=False, target=lobby.target_fmr)
+    say(f"  (the recommended 1:1 check against the booking would run at: {verify.describe()})")
+    weighed = replace(lobby, max_fnir=0.99)
+    gate.update_deployment(weighed)
+    gate.activate("lobby")
+    say(
+        "  the hotel weighs it (an unrecognised guest checks in at the desk), states a limit "
+        "of 99 % and activates 1:N"
+    )
+    return weighed
 
 
 def _timed(work: Callable[[], T]) -> tuple[T, float]:
@@ -106,14 +131,14 @@ def run_gate_demo(
             _lobby(notice, Location.HOTEL_GUEST_ROOM)
         except ProhibitedPlace as refusal:
             say(f"  a camera in room 412 is refused: {refusal}")
-        lobby = _lobby(notice)
+        lobby = _lobby(notice, guests=identities + 1)
         gate.register_deployment("demo-hotel", lobby)
         draft = prefill_assessment(lobby, measure(gate._store, "lobby"))
         gate.record_assessment(
             "lobby", Assessment(**draft, signed_off_by="Data protection officer")
         )
-        gate.activate("lobby")
-        say("  lobby check-in deployment registered, assessed (pre-filled, signed) and activated")
+        say("  lobby check-in deployment registered, assessed (pre-filled, signed)")
+        lobby = _go_live(gate, lobby, say)
 
         astronaut = np.ascontiguousarray(data.astronaut())  # type: ignore[no-untyped-call]
         try:
@@ -140,6 +165,13 @@ def run_gate_demo(
         say(f"  {identities:,} guests enrolled (sealed, one transaction) in {seconds:.1f} s")
         report["gate_enrol_seconds"] = seconds
 
+        point = gate.operating_point("lobby")
+        say(f"  the lobby runs at: {point.describe()}")
+        report |= {
+            "gate_threshold": point.threshold,
+            "gate_fpir": point.false_match,
+            "gate_fnir": point.false_non_match,
+        }
         photo = _transformed_photo(astronaut)
         found, seconds = _timed(lambda: gate.identify("lobby", photo, PURPOSE))
         say(
