@@ -77,6 +77,9 @@ def test_a_store_s_whole_life_cycle(tmp_path: Path, photos: dict[str, Path]) -> 
     cli("activate", "lobby")
     shown = cli.json("deployment", "show", "lobby")
     assert shown["active"] is True and shown["templates"] == 0  # type: ignore[index]
+    point = shown["operating_point"]  # type: ignore[index]
+    assert point["identify"] is True and point["gallery_size"] == 1 and point["threshold"] < 0.6
+    assert "operating point: 1:N with 1 enrolled" in cli("deployment", "show", "lobby").stdout
 
     enrol = ("enrol", "lobby", "astronaut", str(photos["astronaut"]), "--purpose", "hotel_check_in")
     assert "[R8]" in cli(*enrol, code=3).stderr
@@ -84,6 +87,10 @@ def test_a_store_s_whole_life_cycle(tmp_path: Path, photos: dict[str, Path]) -> 
     assert "[R8]" in cli(*grant, "--channel", "kiosk", code=3).stderr  # not a separate consent
     cli(*grant, "--channel", "kiosk", "--face-data")
     cli(*enrol)
+    twice = (str(photos["astronaut"]),) * 2
+    added = cli.json("enrol", "lobby", "astronaut", *twice, "--add", *enrol[-2:])
+    assert added == {"enrolled": ["astronaut"], "photos": 2, "added": True}
+    assert cli.json("deployment", "show", "lobby")["templates"] == 1  # type: ignore[index]
 
     copy, other = str(photos["astronaut-copy"]), str(photos["hopper"])
     found = cli.json("identify", "lobby", copy, "--purpose", "hotel_check_in")

@@ -75,9 +75,18 @@ def enrol(args: argparse.Namespace, out: Output) -> int:
     purpose = args.purpose[0]
     if args.manifest is None:
         if not (args.subject and args.image):
-            raise InvalidArgument("give SUBJECT and IMAGE, or --manifest FILE")
-        gate.enroll(args.deployment, args.subject, args.image, purpose)
-        out.result({"enrolled": [args.subject]}, f"{args.subject!r} enrolled in {args.deployment}")
+            raise InvalidArgument("give SUBJECT and IMAGE..., or --manifest FILE")
+        photos = list(args.image)
+        if args.add:
+            gate.add_photos(args.deployment, args.subject, photos, purpose)
+        else:
+            gate.enroll(args.deployment, args.subject, photos, purpose)
+        verb = "added to" if args.add else "enrolled in"
+        out.result(
+            {"enrolled": [args.subject], "photos": len(photos), "added": bool(args.add)},
+            f"{args.subject!r} {verb} {args.deployment} ({len(photos)} photograph"
+            f"{'s' if len(photos) > 1 else ''})",
+        )
         return 0
     rows = _manifest(args.manifest)
     images = [args.manifest.parent / row["image"] for row in rows]
@@ -194,11 +203,19 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(run=consent_withdraw)
 
     p = commands.add_parser(
-        "enrol", parents=[common, purpose], help="enrol one photograph, or a folder by manifest"
+        "enrol",
+        parents=[common, purpose],
+        help="enrol one person from one or more photographs, or a folder by manifest",
+        description="Several photographs of one person are averaged into one template, which "
+        "misses the person less often (docs/ACCURACY.md); --add folds them into the person's "
+        "existing template.",
     )
     p.add_argument("deployment")
     p.add_argument("subject", nargs="?")
-    p.add_argument("image", nargs="?", type=Path)
+    p.add_argument("image", nargs="*", type=Path, help="photographs of the person")
+    p.add_argument(
+        "--add", action="store_true", help="add the photographs to the existing template"
+    )
     p.add_argument(
         "--manifest",
         type=Path,

@@ -30,7 +30,7 @@ EXAMPLE_DEPLOYMENT: dict[str, Any] = {
     "purposes": ["hotel_check_in"],
     "necessity": "Guests are verified against their registration to issue room keys",
     "mode": "verify",
-    "threshold": 0.6,
+    "target_fmr": 0.001,
     "notice": {
         "processor_name": "Example Hotel Co., Ltd.",
         "processor_contact": "privacy@example.com",
@@ -103,17 +103,18 @@ def deployment_add(args: argparse.Namespace, out: Output) -> int:
 def deployment_show(args: argparse.Namespace, out: Output) -> int:
     gate = open_gate(args)
     deployment = gate.registry.deployment(args.name)
+    point = gate.operating_point(args.name)
     data = asdict(deployment) | {
         "active": gate.registry.is_active(args.name),
         "notice_version": deployment.notice.version,
-        "templates": gate._store.count(
-            "SELECT COUNT(*) FROM templates WHERE deployment_id = ?", (args.name,)
-        ),
+        "templates": gate.registry.templates(args.name),
+        "operating_point": asdict(point),
     }
     lines = [
         f"{deployment.name}: {deployment.location} ({'active' if data['active'] else 'inactive'})",
         f"  purposes: {', '.join(deployment.purposes)}",
-        f"  mode: {deployment.mode}; threshold {deployment.threshold}",
+        f"  mode: {deployment.mode}",
+        f"  operating point: {point.describe()}",
         f"  notice version: {deployment.notice.version[:12]}; retention "
         f"{deployment.notice.retention_days} days",
         f"  alternatives: {'; '.join(a.description for a in deployment.alternatives) or 'none'}",
