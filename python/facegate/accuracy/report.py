@@ -70,6 +70,16 @@ def _percent(rate: float) -> str:
     return f"{rate * 100:.1f} %"
 
 
+def _fpir(rate: float) -> str:
+    """A false-positive rate with three significant digits, so that one just above a target
+    does not print as the target."""
+    return f"{rate * 100:.3g} %"
+
+
+def _threshold(threshold: float, met: bool) -> str:
+    return f"{threshold:.3f}" + ("" if met else " (target not met)")
+
+
 def _table(header: Sequence[str], align: str, rows: Iterable[Sequence[str]]) -> list[str]:
     """A markdown table; ``align`` has one character per column, ``l`` or ``r``."""
     rule = ["---" if a == "l" else "---:" for a in align]
@@ -95,7 +105,7 @@ def identification_markdown(target: float = IDENTIFY_TARGET) -> str:
             [
                 f"{size:,}",
                 f"{one.threshold:.3f}",
-                _percent(one.false_match),
+                _fpir(one.false_match),
                 _percent(one.false_non_match),
                 _percent(several.false_non_match),
                 one.basis.value,
@@ -146,17 +156,21 @@ def verification_markdown(targets: Sequence[float] = VERIFY_TARGETS) -> str:
 
 def check_markdown(bounds: tuple[float, float] = CHECK_THRESHOLDS) -> str:
     """The extrapolation rule applied one step down, at the thresholds within ``bounds``, with
-    the rows where the prediction falls more than two standard errors below the measurement."""
+    the rows where the prediction is more than two standard errors below the measurement
+    (optimistic) or above it (conservative)."""
     table = calibration()
     *_, before, middle, largest = table.sizes
-    rows, low, below = [], [], 0
+    rows: list[list[str]] = []
+    low: list[str] = []
+    high: list[str] = []
+    below = 0
     for threshold, measured, predicted, error in extrapolation_check():
         if not _within(threshold, bounds):
             continue
         gap = (predicted - measured) / error
         below += predicted < measured
-        if gap < -_LIMIT:
-            low.append(f"{threshold:.2f} ({gap:+.2f})")
+        if abs(gap) > _LIMIT:
+            (low if gap < 0 else high).append(f"{threshold:.2f} ({gap:+.2f})")
         rows.append(
             [
                 f"{threshold:.2f}",
@@ -174,12 +188,23 @@ def check_markdown(bounds: tuple[float, float] = CHECK_THRESHOLDS) -> str:
         "difference (standard errors)",
     ]
     beta = growth_exponent(before, middle)
-    verdict = (
-        f"Predicted below measured by more than {_LIMIT:g} standard errors at "
-        f"{len(low)} of {len(rows)} thresholds: {', '.join(low)}."
+    limit = f"more than {_LIMIT:g} standard errors"
+    verdict = [
+        f"Predicted below measured by {limit} at {len(low)} of {len(rows)} thresholds: "
+        f"{', '.join(low)}."
         if low
-        else f"The prediction is never below the measurement by more than {_LIMIT:g} standard "
-        "errors."
+        else f"The prediction is never below the measurement by {limit}.",
+        f"It is below the measurement at {below} of {len(rows)} thresholds.",
+    ]
+    if high:
+        verdict.append(
+            f"It is above the measurement (conservative) by {limit} at {len(high)}: "
+            f"{', '.join(high)}."
+        )
+    verdict.append(
+        "The sampling error is that of the measured rate alone (one gallery of "
+        f"{largest}, {STRANGER_PROBES:,} stranger probes); rows are cumulative and so not "
+        "independent."
     )
     return "\n".join(
         [
@@ -190,10 +215,7 @@ def check_markdown(bounds: tuple[float, float] = CHECK_THRESHOLDS) -> str:
             "",
             *_table(header, "rrrrr", rows),
             "",
-            f"{verdict} The prediction is below the measurement at {below} of {len(rows)} "
-            "thresholds. The sampling error is that of the measured rate alone (one gallery of "
-            f"{largest}, {STRANGER_PROBES:,} stranger probes); rows are cumulative and so not "
-            "independent.",
+            " ".join(verdict),
         ]
     )
 
@@ -248,8 +270,8 @@ def _loosest(curve: Curve, target: float, floor: float = 0.6) -> tuple[float, bo
 
 
 def sensitivity_markdown(target: float = IDENTIFY_TARGET) -> str:
-    """The extrapolated 1:N operating points with the fitted exponent and with the exponent
-    fitted only on the thresholds where those operating points lie."""
+    """The extrapolated 1:N operating points as facegate states them, and as they would be with
+    the exponent fitted only on the thresholds where those operating points lie."""
     table = calibration()
     *_, before, middle, largest = table.sizes
     fitted = growth_exponent()
@@ -258,18 +280,25 @@ def sensitivity_markdown(target: float = IDENTIFY_TARGET) -> str:
     grid = table.thresholds
     rows = []
     for size in (n for n in GALLERY_SIZES if n > largest):
-        cells = [f"{size:,}"]
-        for beta in (fitted, local):
-            fpir, fnir = _extrapolated(size, beta)
-            threshold, met = _loosest(fpir, target)
-            several = float(np.interp(threshold / genuine_scale(MAX_PHOTOS), grid, fnir))
-            cells += [
-                f"{threshold:.3f}" + ("" if met else " (target not met)"),
-                _percent(float(np.interp(threshold, grid, fpir))),
+        one = operating_point(identify=True, gallery_size=size, photos=1, target=target)
+        several = operating_point(
+            identify=True, gallery_size=size, photos=MAX_PHOTOS, target=target
+        )
+        fpir, fnir = _extrapolated(size, local)
+        threshold, met = _loosest(fpir, target)
+        rows.append(
+            [
+                f"{size:,}",
+                _threshold(one.threshold, one.target_met),
+                _fpir(one.false_match),
+                _percent(one.false_non_match),
+                _percent(several.false_non_match),
+                _threshold(threshold, met),
+                _fpir(float(np.interp(threshold, grid, fpir))),
                 _percent(float(np.interp(threshold, grid, fnir))),
-                _percent(several),
+                _percent(float(np.interp(threshold / genuine_scale(MAX_PHOTOS), grid, fnir))),
             ]
-        rows.append(cells)
+        )
     header = ["enrolled"]
     for beta in (fitted, local):
         header += [
@@ -283,9 +312,9 @@ def sensitivity_markdown(target: float = IDENTIFY_TARGET) -> str:
         [
             f"### Sensitivity of the extrapolated figures to β (target FPIR {_percent(target)})",
             "",
-            f"β fitted on {middle} → {largest} over all usable thresholds: {fitted:.3f}; "
-            f"only on thresholds {low:.2f} to {high:.2f}, where the operating points beyond "
-            f"{largest} lie: {local:.3f} ({local_before:.3f} on {before} → {middle}).",
+            f"β as facegate fits it on {middle} → {largest}: {fitted:.3f}; fitted only on "
+            f"thresholds {low:.2f} to {high:.2f}, where the operating points beyond {largest} "
+            f"lie: {local:.3f} ({local_before:.3f} on {before} → {middle}).",
             "",
             *_table(header, "r" * len(header), rows),
         ]
