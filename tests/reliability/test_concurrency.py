@@ -17,7 +17,7 @@ PROCESSES, THREADS, ROUNDS = 3, 2, 9
 
 def test_processes_and_threads_on_one_store(tmp_path: Path) -> None:
     store, key = new_store(tmp_path)
-    before = whole(store, key)["audit_entries"]
+    before = whole(store, key)["calls_audited"]
     running = [worker(store, key, f"w{i}", THREADS, ROUNDS) for i in range(PROCESSES)]
     outputs = [p.communicate(timeout=600) for p in running]
     for process, (out, err) in zip(running, outputs, strict=True):
@@ -34,7 +34,7 @@ def test_processes_and_threads_on_one_store(tmp_path: Path) -> None:
     for problem in ("templates_without_key", "templates_without_consent", "keys_without_templates"):
         assert state[problem] == 0, problem
     calls = sum(len(subjects) for subjects in acks.values())
-    assert state["audit_entries"] == before + calls  # one entry per call: no gaps, no forks
+    assert state["calls_audited"] == before + calls  # one entry per call: no gaps, no forks
 
 
 def test_a_device_sees_enrolments_made_elsewhere(tmp_path: Path) -> None:

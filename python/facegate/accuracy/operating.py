@@ -65,7 +65,8 @@ class OperatingPoint:
 def _percent(rate: float | None) -> str:
     if rate is None:
         return "-"
-    return f"{rate * 100:.2g} %" if rate < 0.01 else f"{rate * 100:.1f} %"
+    # Three significant figures below 1 %, so a rate just over a target never reads as equal.
+    return f"{rate * 100:.3g} %" if rate < 0.01 else f"{rate * 100:.1f} %"
 
 
 def operating_point(
