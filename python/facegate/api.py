@@ -366,8 +366,13 @@ class FaceGate:
 
     def enroll_many(self, deployment: str, people: list[tuple[str, Any]], purpose: str) -> Decision:
         """Bulk enrolment (R30): every subject needs their own valid consent, every image must
-        pass the quality gates, and then all are stored in one transaction; otherwise none is."""
-        return self._enroll_batch("enroll_many", deployment, people, purpose, self._encoder.encode)
+        pass the quality gates, and then all are stored in one transaction; otherwise none is.
+        A person's image may be a list of photographs, averaged as in :meth:`enroll`."""
+
+        def encode(image: Any) -> tuple[npt.NDArray[np.float32], int]:
+            return encode_photos(image, self._encoder.encode)
+
+        return self._enroll_batch("enroll_many", deployment, people, purpose, encode)
 
     def enroll_encodings(
         self, deployment: str, people: list[tuple[str, Any]], purpose: str
@@ -375,11 +380,11 @@ class FaceGate:
         """Like :meth:`enroll_many` for 128-d encodings computed elsewhere (a migration from
         another system, with each person's consent): the same gate, without detection."""
 
-        def as_encoding(value: Any) -> npt.NDArray[np.float32]:
+        def as_encoding(value: Any) -> tuple[npt.NDArray[np.float32], int]:
             rows = as_matrix(value, name="an encoding", dim=128)
             if len(rows) != 1:
                 raise InvalidTemplate(f"one encoding per person, got {len(rows)}")
-            return rows.reshape(-1)
+            return rows.reshape(-1), 1
 
         return self._enroll_batch("enroll_encodings", deployment, people, purpose, as_encoding)
 
@@ -389,7 +394,7 @@ class FaceGate:
         deployment: str,
         people: list[tuple[str, Any]],
         purpose: str,
-        encode: Callable[[Any], npt.NDArray[np.float32]],
+        encode: Callable[[Any], tuple[npt.NDArray[np.float32], int]],
     ) -> Decision:
         def run(policy: Deployment) -> Decision:
             lacking = sorted(
@@ -405,10 +410,10 @@ class FaceGate:
                     "enrolment needs a consent event for every subject and enrols none without"
                 )
             turn = self._rotation(deployment)
-            templates = turn.apply(np.stack([encode(item).reshape(-1) for _, item in people]))
-            self._store_templates(
-                policy, [(s, t, 1) for (s, _), t in zip(people, templates, strict=True)]
-            )
+            encoded = [encode(item) for _, item in people]
+            templates = turn.apply(np.stack([encoding for encoding, _ in encoded]))
+            rows = zip(people, templates, encoded, strict=True)
+            self._store_templates(policy, [(s, t, n) for (s, _), t, (_, n) in rows])
             return self._decision(policy, "ok", allowed=True)
 
         return self._operate(Capability.ENROL, action, deployment, purpose, None, run)

@@ -150,6 +150,17 @@ def test_several_photographs_make_one_averaged_template(gate: FaceGate) -> None:
     assert gate.score("lobby", "ana", mean) < 1e-5
 
 
+def test_bulk_enrolment_averages_each_person_s_photographs(gate: FaceGate) -> None:
+    faces = synthetic_faces(2, 4, seed=8)
+    for subject in ("ana", "bob"):
+        gate.grant_consent("lobby", subject, CONSENT)
+    ana = [faces.probes[0], faces.probes[1], faces.probes[2]]
+    gate.enroll_many("lobby", [("ana", ana), ("bob", faces.probes[3])], PURPOSE)
+    rows = gate._store.query("SELECT subject_id, photos FROM templates ORDER BY subject_id")
+    assert rows == [("ana", 3), ("bob", 1)]
+    assert gate.score("lobby", "ana", np.mean(ana, axis=0)) < 1e-5
+
+
 def test_adding_photographs_later_needs_consent_and_is_audited(gate: FaceGate) -> None:
     faces = synthetic_faces(1, 4, seed=6)
     gate.grant_consent("lobby", "ana", CONSENT)
