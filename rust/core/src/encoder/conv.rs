@@ -1,6 +1,7 @@
 //! A convolution with its affine (batch-norm) layer folded in, run as im2col + one GEMM.
 
 use super::act::Act;
+use super::im2col::im2col;
 use super::matmul::{View, matmul};
 
 /// `affine(con(x)) = gamma · (W·x + b) + beta = (gamma·W)·x + (gamma·b + beta)`, folded once at
@@ -18,14 +19,19 @@ pub struct Conv {
     filter_major: bool,
 }
 
+/// f32 lanes of gemm's widest kernel (AVX-512).
+const VECTOR: usize = 16;
+
 /// Filters per run of tap-major weights: gemm's AVX-512 kernel height (4 registers of 16).
 pub const TILE: usize = 64;
 
-/// Scratch space for [`Conv::forward`]: the unfolded input and a filter-major product.
+/// Scratch space for [`Conv::forward`]: the unfolded input, a product and a strided input's
+/// phases.
 #[derive(Default)]
 pub struct Scratch {
     cols: Vec<f32>,
     out: Vec<f32>,
+    phases: Vec<f32>,
 }
 
 impl Conv {
@@ -104,15 +110,27 @@ impl Conv {
         let (n, k, f) = (oh * ow, self.taps(), self.filters);
         dst.reshape(f, oh, ow);
         if !self.filter_major {
-            self.unfold(src, oh, ow, &mut scratch.cols);
-            for (row, &b) in dst.data.chunks_exact_mut(n).zip(&self.bias) {
+            // Positions padded to whole vectors: gemm then reads the unfolded input in place
+            // instead of first copying it into whole vectors itself.
+            let ld = n.next_multiple_of(VECTOR);
+            self.unfold(src, oh, ow, ld, scratch);
+            scratch.out.resize(f * ld, 0.0);
+            for (row, &b) in scratch.out.chunks_exact_mut(ld).zip(&self.bias) {
                 row.fill(b);
             }
             let lhs = View::row_major(&self.weights, f, k);
-            let rhs = View::row_major(&scratch.cols, k, n);
-            matmul(&mut dst.data, n, 1, lhs, rhs, true);
-            if relu {
-                dst.data.iter_mut().for_each(|v| *v = v.max(0.0));
+            let rhs = View::row_major(&scratch.cols, k, ld);
+            matmul(&mut scratch.out, ld, 1, lhs, rhs, true);
+            for (d, row) in dst
+                .data
+                .chunks_exact_mut(n)
+                .zip(scratch.out.chunks_exact(ld))
+            {
+                if relu {
+                    d.iter_mut().zip(row).for_each(|(d, &v)| *d = v.max(0.0));
+                } else {
+                    d.copy_from_slice(&row[..n]);
+                }
             }
             return;
         }
@@ -121,7 +139,7 @@ impl Conv {
         scratch.out.resize(f * n, 0.0);
         let single = src.plane() == 1 && self.stride == 1 && self.pad == self.size / 2;
         if !single {
-            self.unfold(src, oh, ow, &mut scratch.cols);
+            self.unfold(src, oh, ow, n, scratch);
         }
         let taps = self.size * self.size;
         for (t, tile) in self.weights.chunks_exact(TILE * k).enumerate() {
@@ -157,62 +175,21 @@ impl Conv {
         }
     }
 
-    /// `cols` = the unfolded input, `taps` rows of `oh·ow`.
-    fn unfold(&self, src: &Act, oh: usize, ow: usize, cols: &mut Vec<f32>) {
-        cols.resize(self.taps() * oh * ow, 0.0);
-        im2col(src, self.size, self.stride, self.pad, oh, ow, cols);
-    }
-}
-
-/// The output positions `[first, end)` whose input column `o·stride + offset − pad` lies in
-/// `[0, len)`.
-fn valid_range(len: usize, out: usize, stride: usize, offset: usize, pad: usize) -> (usize, usize) {
-    let first = pad.saturating_sub(offset).div_ceil(stride).min(out);
-    let end = (len + pad).saturating_sub(offset).div_ceil(stride).min(out);
-    (first, end.max(first))
-}
-
-/// Unfolds `src` so that row `(c·size + ky)·size + kx`, column `oy·ow + ox` holds the input the
-/// filter tap (c, ky, kx) sees at output (oy, ox), zero where it falls in the padding.
-fn im2col(
-    src: &Act,
-    size: usize,
-    stride: usize,
-    pad: usize,
-    oh: usize,
-    ow: usize,
-    cols: &mut [f32],
-) {
-    let (h, w) = (src.h, src.w);
-    let mut rows = cols.chunks_exact_mut(oh * ow);
-    for c in 0..src.c {
-        let plane = &src.data[c * h * w..(c + 1) * h * w];
-        for ky in 0..size {
-            let (y0, y1) = valid_range(h, oh, stride, ky, pad);
-            for kx in 0..size {
-                let (x0, x1) = valid_range(w, ow, stride, kx, pad);
-                let Some(row) = rows.next() else { return };
-                for (oy, out) in row.chunks_exact_mut(ow).enumerate() {
-                    if oy < y0 || oy >= y1 {
-                        out.fill(0.0);
-                        continue;
-                    }
-                    let line = &plane[(oy * stride + ky - pad) * w..][..w];
-                    out[..x0].fill(0.0);
-                    out[x1..].fill(0.0);
-                    if x0 == x1 {
-                        continue;
-                    }
-                    let start = x0 * stride + kx - pad;
-                    if stride == 1 {
-                        out[x0..x1].copy_from_slice(&line[start..start + (x1 - x0)]);
-                    } else {
-                        let taps = line[start..].iter().step_by(stride);
-                        out[x0..x1].iter_mut().zip(taps).for_each(|(o, &v)| *o = v);
-                    }
-                }
-            }
-        }
+    /// `cols` = the unfolded input, `taps` rows of `oh·ow` values, `ld` apart.
+    fn unfold(&self, src: &Act, oh: usize, ow: usize, ld: usize, scratch: &mut Scratch) {
+        scratch.cols.resize(self.taps() * ld, 0.0);
+        let (cols, phases) = (&mut scratch.cols, &mut scratch.phases);
+        im2col(
+            src,
+            self.size,
+            self.stride,
+            self.pad,
+            oh,
+            ow,
+            ld,
+            cols,
+            phases,
+        );
     }
 }
 

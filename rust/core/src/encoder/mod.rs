@@ -11,6 +11,7 @@ mod act;
 mod arch;
 mod conv;
 mod forward;
+mod im2col;
 mod matmul;
 mod model;
 mod ops;
