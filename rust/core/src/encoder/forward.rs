@@ -47,7 +47,8 @@ impl Network {
         } = ws;
         self.input(chip, x);
         self.stem.forward(x, t, scratch, true);
-        max_pool(t, x, 3, 2);
+        // `features` is free until the end: it lends the pool its row buffer.
+        max_pool(t, x, 3, 2, features);
         for block in &self.blocks {
             block.first.forward(x, t, scratch, true);
             block.second.forward(t, u, scratch, false);
