@@ -93,9 +93,36 @@ pub fn matmul(dst: &mut [f32], rs: usize, cs: usize, lhs: View, rhs: View, accum
     }
 }
 
+/// The kernel family gemm runs in this build on this CPU, by gemm 0.19's own rule
+/// (`init_gemm_fn` in gemm-common): AVX-512 when compiled in and present, else AVX2/FMA when it
+/// can detect them, else portable. gemm does not report its choice, so this repeats the rule.
+pub fn simd_path() -> &'static str {
+    #[cfg(all(feature = "simd", any(target_arch = "x86", target_arch = "x86_64")))]
+    {
+        if cfg!(feature = "avx512") && std::arch::is_x86_feature_detected!("avx512f") {
+            return "avx512";
+        }
+        if std::arch::is_x86_feature_detected!("fma") {
+            return "avx2-fma";
+        }
+    }
+    "portable"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Names the path the encoder's tests ran on; with `FACEGATE_EXPECT_SIMD` set (as CI sets
+    /// it for each feature set) it fails when another one ran.
+    #[test]
+    fn reports_the_simd_path() {
+        let path = simd_path();
+        eprintln!("gemm kernels: {path}");
+        if let Ok(want) = std::env::var("FACEGATE_EXPECT_SIMD") {
+            assert_eq!(path, want, "the tests ran on another SIMD path");
+        }
+    }
 
     #[test]
     fn matches_the_schoolbook_product() {

@@ -23,6 +23,7 @@ mod tests;
 
 pub use arch::{CHIP_SIZE, ENCODING_DIM};
 pub use forward::{CHIP_BYTES, Workspace};
+pub use matmul::simd_path;
 pub use model::Network;
 
 /// The model file for tests and benchmarks: `FACEGATE_DLIB_MODEL`, else the
