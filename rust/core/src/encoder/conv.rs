@@ -1,7 +1,8 @@
 //! A convolution with its affine (batch-norm) layer folded in, run as im2col + one GEMM.
 
 use super::act::Act;
-use super::matmul::matmul;
+use super::im2col::im2col;
+use super::matmul::{View, matmul};
 
 /// `affine(con(x)) = gamma · (W·x + b) + beta = (gamma·W)·x + (gamma·b + beta)`, folded once at
 /// load so the forward pass does one product and one bias per convolution.
@@ -12,9 +13,25 @@ pub struct Conv {
     pub size: usize,
     pub stride: usize,
     pub pad: usize,
-    /// `[filters][inputs · size · size]`, dlib's filter layout, read as one matrix.
+    /// `[filters][inputs · size · size]` (dlib's layout) or, when `filter_major`, its transpose.
     weights: Vec<f32>,
     bias: Vec<f32>,
+    filter_major: bool,
+}
+
+/// f32 lanes of gemm's widest kernel (AVX-512).
+const VECTOR: usize = 16;
+
+/// Filters per run of tap-major weights: gemm's AVX-512 kernel height (4 registers of 16).
+pub const TILE: usize = 64;
+
+/// Scratch space for [`Conv::forward`]: the unfolded input, a product and a strided input's
+/// phases.
+#[derive(Default)]
+pub struct Scratch {
+    cols: Vec<f32>,
+    out: Vec<f32>,
+    phases: Vec<f32>,
 }
 
 impl Conv {
@@ -49,7 +66,35 @@ impl Conv {
             pad,
             weights,
             bias,
+            filter_major: false,
         }
+    }
+
+    /// The same convolution with its filters stored for layers with many filters and few
+    /// output positions, where streaming the weights is most of the cost: gemm then runs along
+    /// the filters, and each run of [`TILE`] filters is stored tap-major (`[taps][TILE]`, the
+    /// order gemm's kernel reads them in), so the weights are read in place, in one sequential
+    /// pass. Other layers keep dlib's layout and run along the output positions.
+    ///
+    /// # Panics
+    /// If the filter count is not a multiple of [`TILE`].
+    pub fn filter_major(mut self) -> Self {
+        assert!(self.filters.is_multiple_of(TILE), "whole tiles of filters");
+        if !self.filter_major {
+            let k = self.taps();
+            let mut tiled = Vec::with_capacity(self.weights.len());
+            for tile in self.weights.chunks_exact(TILE * k) {
+                tiled.extend((0..k * TILE).map(|i| tile[(i % TILE) * k + i / TILE]));
+            }
+            self.weights = tiled;
+            self.filter_major = true;
+        }
+        self
+    }
+
+    /// Rows of the unfolded input: one per filter tap.
+    fn taps(&self) -> usize {
+        self.inputs * self.size * self.size
     }
 
     /// Output side for an input side (dlib: `1 + (side + 2·pad − size) / stride`).
@@ -57,75 +102,94 @@ impl Conv {
         1 + (side + 2 * self.pad - self.size) / self.stride
     }
 
-    /// `dst = conv(src)`, then `max(0, ·)` when `relu`. `cols` is scratch space.
-    pub fn forward(&self, src: &Act, dst: &mut Act, cols: &mut Vec<f32>, relu: bool) {
+    /// `dst = conv(src)`, then `max(0, ·)` when `relu`.
+    pub fn forward(&self, src: &Act, dst: &mut Act, scratch: &mut Scratch, relu: bool) {
         assert_eq!(src.c, self.inputs, "channel count");
         assert!(src.h + 2 * self.pad >= self.size && src.w + 2 * self.pad >= self.size);
         let (oh, ow) = (self.out_side(src.h), self.out_side(src.w));
-        let k = self.inputs * self.size * self.size;
-        cols.resize(k * oh * ow, 0.0);
-        im2col(src, self.size, self.stride, self.pad, oh, ow, cols);
-        dst.reshape(self.filters, oh, ow);
-        matmul(&mut dst.data, &self.weights, cols, self.filters, oh * ow, k);
-        for (row, &b) in dst.data.chunks_exact_mut(oh * ow).zip(&self.bias) {
-            if relu {
-                row.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
+        let (n, k, f) = (oh * ow, self.taps(), self.filters);
+        dst.reshape(f, oh, ow);
+        if !self.filter_major {
+            // Positions padded to whole vectors: gemm then reads the unfolded input in place
+            // instead of first copying it into whole vectors itself.
+            let ld = n.next_multiple_of(VECTOR);
+            self.unfold(src, oh, ow, ld, scratch);
+            scratch.out.resize(f * ld, 0.0);
+            for (row, &b) in scratch.out.chunks_exact_mut(ld).zip(&self.bias) {
+                row.fill(b);
+            }
+            let lhs = View::row_major(&self.weights, f, k);
+            let rhs = View::row_major(&scratch.cols, k, ld);
+            matmul(&mut scratch.out, ld, 1, lhs, rhs, true);
+            for (d, row) in dst
+                .data
+                .chunks_exact_mut(n)
+                .zip(scratch.out.chunks_exact(ld))
+            {
+                if relu {
+                    d.iter_mut().zip(row).for_each(|(d, &v)| *d = v.max(0.0));
+                } else {
+                    d.copy_from_slice(&row[..n]);
+                }
+            }
+            return;
+        }
+        // The product is filter-major (position s, filter o at s·f + o); the bias, relu and the
+        // transpose back to channel-major happen in one pass over it.
+        scratch.out.resize(f * n, 0.0);
+        let single = src.plane() == 1 && self.stride == 1 && self.pad == self.size / 2;
+        if !single {
+            self.unfold(src, oh, ow, n, scratch);
+        }
+        let taps = self.size * self.size;
+        for (t, tile) in self.weights.chunks_exact(TILE * k).enumerate() {
+            let out = &mut scratch.out[t * TILE..];
+            if single {
+                // A single input position: every tap but the centre one reads padding.
+                let centre = self.pad * self.size + self.pad;
+                let lhs = View {
+                    data: &tile[centre * TILE..],
+                    rows: TILE,
+                    cols: self.inputs,
+                    rs: 1,
+                    cs: taps * TILE,
+                };
+                let rhs = View::row_major(&src.data, self.inputs, 1);
+                matmul(out, 1, f, lhs, rhs, false);
             } else {
-                row.iter_mut().for_each(|v| *v += b);
+                let lhs = View {
+                    data: tile,
+                    rows: TILE,
+                    cols: k,
+                    rs: 1,
+                    cs: TILE,
+                };
+                matmul(out, 1, f, lhs, View::row_major(&scratch.cols, k, n), false);
+            }
+        }
+        for (o, (row, &b)) in dst.data.chunks_exact_mut(n).zip(&self.bias).enumerate() {
+            for (s, v) in row.iter_mut().enumerate() {
+                let x = scratch.out[s * f + o] + b;
+                *v = if relu { x.max(0.0) } else { x };
             }
         }
     }
-}
 
-/// The output positions `[first, end)` whose input column `o·stride + offset − pad` lies in
-/// `[0, len)`.
-fn valid_range(len: usize, out: usize, stride: usize, offset: usize, pad: usize) -> (usize, usize) {
-    let first = pad.saturating_sub(offset).div_ceil(stride).min(out);
-    let end = (len + pad).saturating_sub(offset).div_ceil(stride).min(out);
-    (first, end.max(first))
-}
-
-/// Unfolds `src` so that row `(c·size + ky)·size + kx`, column `oy·ow + ox` holds the input the
-/// filter tap (c, ky, kx) sees at output (oy, ox), zero where it falls in the padding.
-fn im2col(
-    src: &Act,
-    size: usize,
-    stride: usize,
-    pad: usize,
-    oh: usize,
-    ow: usize,
-    cols: &mut [f32],
-) {
-    let (h, w) = (src.h, src.w);
-    let mut rows = cols.chunks_exact_mut(oh * ow);
-    for c in 0..src.c {
-        let plane = &src.data[c * h * w..(c + 1) * h * w];
-        for ky in 0..size {
-            let (y0, y1) = valid_range(h, oh, stride, ky, pad);
-            for kx in 0..size {
-                let (x0, x1) = valid_range(w, ow, stride, kx, pad);
-                let Some(row) = rows.next() else { return };
-                for (oy, out) in row.chunks_exact_mut(ow).enumerate() {
-                    if oy < y0 || oy >= y1 {
-                        out.fill(0.0);
-                        continue;
-                    }
-                    let line = &plane[(oy * stride + ky - pad) * w..][..w];
-                    out[..x0].fill(0.0);
-                    out[x1..].fill(0.0);
-                    if x0 == x1 {
-                        continue;
-                    }
-                    let start = x0 * stride + kx - pad;
-                    if stride == 1 {
-                        out[x0..x1].copy_from_slice(&line[start..start + (x1 - x0)]);
-                    } else {
-                        let taps = line[start..].iter().step_by(stride);
-                        out[x0..x1].iter_mut().zip(taps).for_each(|(o, &v)| *o = v);
-                    }
-                }
-            }
-        }
+    /// `cols` = the unfolded input, `taps` rows of `oh·ow` values, `ld` apart.
+    fn unfold(&self, src: &Act, oh: usize, ow: usize, ld: usize, scratch: &mut Scratch) {
+        scratch.cols.resize(self.taps() * ld, 0.0);
+        let (cols, phases) = (&mut scratch.cols, &mut scratch.phases);
+        im2col(
+            src,
+            self.size,
+            self.stride,
+            self.pad,
+            oh,
+            ow,
+            ld,
+            cols,
+            phases,
+        );
     }
 }
 
@@ -176,6 +240,9 @@ mod tests {
             (4, 3, 3, 2, 8),
             (4, 3, 3, 2, 4),
             (2, 2, 3, 1, 1),
+            (3, 64, 3, 1, 1),
+            (4, 64, 3, 2, 5),
+            (5, 128, 3, 1, 4),
             (3, 5, 3, 2, 17),
         ];
         for (seed, (inputs, filters, size, stride, side)) in cases.into_iter().enumerate() {
@@ -196,14 +263,19 @@ mod tests {
             let mut src = Act::default();
             src.reshape(inputs, side, side);
             src.data = uniform(inputs * side * side, seed + 400);
-            let (mut got, mut cols) = (Act::default(), Vec::new());
-            conv.forward(&src, &mut got, &mut cols, false);
             let want = direct(&conv, &src);
+            let conv = if filters % TILE == 0 {
+                conv.filter_major()
+            } else {
+                conv
+            };
+            let (mut got, mut scratch) = (Act::default(), Scratch::default());
+            conv.forward(&src, &mut got, &mut scratch, false);
             assert_eq!((got.c, got.h, got.w), (want.c, want.h, want.w));
             for (a, b) in got.data.iter().zip(&want.data) {
                 assert!((a - b).abs() < 1e-5, "{a} vs {b} in case {seed}");
             }
-            conv.forward(&src, &mut got, &mut cols, true);
+            conv.forward(&src, &mut got, &mut scratch, true);
             for (a, b) in got.data.iter().zip(&want.data) {
                 assert!((a - b.max(0.0)).abs() < 1e-5);
             }

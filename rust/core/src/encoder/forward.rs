@@ -2,6 +2,7 @@
 
 use super::act::Act;
 use super::arch::{CHIP_SIZE, ENCODING_DIM, FEATURES};
+use super::conv::Scratch;
 use super::model::Network;
 use super::ops::{add_relu, add_relu_padded, avg_pool_2x2, global_mean, max_pool};
 use crate::CoreError;
@@ -19,7 +20,7 @@ pub struct Workspace {
     t: Act,
     u: Act,
     s: Act,
-    cols: Vec<f32>,
+    scratch: Scratch,
     features: Vec<f32>,
 }
 
@@ -41,15 +42,16 @@ impl Network {
             t,
             u,
             s,
-            cols,
+            scratch,
             features,
         } = ws;
         self.input(chip, x);
-        self.stem.forward(x, t, cols, true);
-        max_pool(t, x, 3, 2);
+        self.stem.forward(x, t, scratch, true);
+        // `features` is free until the end: it lends the pool its row buffer.
+        max_pool(t, x, 3, 2, features);
         for block in &self.blocks {
-            block.first.forward(x, t, cols, true);
-            block.second.forward(t, u, cols, false);
+            block.first.forward(x, t, scratch, true);
+            block.second.forward(t, u, scratch, false);
             if block.down {
                 avg_pool_2x2(x, s);
                 add_relu_padded(u, s, x);

@@ -11,6 +11,7 @@ mod act;
 mod arch;
 mod conv;
 mod forward;
+mod im2col;
 mod matmul;
 mod model;
 mod ops;
@@ -22,6 +23,7 @@ mod tests;
 
 pub use arch::{CHIP_SIZE, ENCODING_DIM};
 pub use forward::{CHIP_BYTES, Workspace};
+pub use matmul::simd_path;
 pub use model::Network;
 
 /// The model file for tests and benchmarks: `FACEGATE_DLIB_MODEL`, else the

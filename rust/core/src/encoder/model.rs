@@ -7,7 +7,7 @@
 //! that must be there; then it checks that nothing follows the last one.
 
 use super::arch::{self, BlockSpec, ENCODING_DIM, FEATURES, Layer};
-use super::conv::Conv;
+use super::conv::{Conv, TILE};
 use super::records::{self, Params};
 use super::serial::Reader;
 use crate::CoreError;
@@ -126,10 +126,16 @@ fn assemble(means: [f32; 3], params: Vec<(Layer, Params)>) -> Network {
     let stem = next();
     let blocks = arch::blocks()
         .into_iter()
-        .map(|BlockSpec { down, .. }| Block {
-            first: next(),
-            second: next(),
-            down,
+        .map(|BlockSpec { down, filters, .. }| {
+            // From 64 filters on, outputs are 17×17 or smaller: fewer positions than weights.
+            let order = |c: Conv| {
+                if filters >= TILE { c.filter_major() } else { c }
+            };
+            Block {
+                first: order(next()),
+                second: order(next()),
+                down,
+            }
         })
         .collect();
     debug_assert_eq!(fc.len(), FEATURES * ENCODING_DIM);

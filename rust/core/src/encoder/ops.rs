@@ -3,23 +3,29 @@
 use super::act::Act;
 
 /// Max pooling, `size`×`size` windows `stride` apart, no padding (dlib pads only stride-1
-/// pools). Every window of this network lies inside the input.
-pub fn max_pool(src: &Act, dst: &mut Act, size: usize, stride: usize) {
+/// pools). Every window of this network lies inside the input. Each output row first takes the
+/// maximum down its window's rows (a vectorisable pass) into `column`, then across each window.
+pub fn max_pool(src: &Act, dst: &mut Act, size: usize, stride: usize, column: &mut Vec<f32>) {
     let (oh, ow) = (1 + (src.h - size) / stride, 1 + (src.w - size) / stride);
     dst.reshape(src.c, oh, ow);
+    column.resize(src.w, 0.0);
     for (plane, out) in src
         .data
         .chunks_exact(src.plane())
         .zip(dst.data.chunks_exact_mut(oh * ow))
     {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let mut best = f32::NEG_INFINITY;
-                for ky in 0..size {
-                    let line = &plane[(oy * stride + ky) * src.w + ox * stride..][..size];
-                    best = line.iter().fold(best, |m, &v| m.max(v));
-                }
-                out[oy * ow + ox] = best;
+        for (oy, out) in out.chunks_exact_mut(ow).enumerate() {
+            let mut lines = plane[oy * stride * src.w..].chunks_exact(src.w).take(size);
+            column.copy_from_slice(lines.next().expect("size >= 1"));
+            for line in lines {
+                column
+                    .iter_mut()
+                    .zip(line)
+                    .for_each(|(m, &v)| *m = m.max(v));
+            }
+            for (ox, o) in out.iter_mut().enumerate() {
+                let window = &column[ox * stride..ox * stride + size];
+                *o = window.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
             }
         }
     }
@@ -109,7 +115,7 @@ mod tests {
     fn pools_match_their_definitions() {
         let src = act(1, 4, 4, (0..16).map(|v| v as f32).collect());
         let (mut max, mut avg) = (Act::default(), Act::default());
-        max_pool(&src, &mut max, 3, 2);
+        max_pool(&src, &mut max, 3, 2, &mut Vec::new());
         assert_eq!((max.h, max.w, max.data.clone()), (1, 1, vec![10.0]));
         avg_pool_2x2(&src, &mut avg);
         assert_eq!(avg.data, vec![2.5, 4.5, 10.5, 12.5]);
