@@ -154,3 +154,63 @@ fn refusals_name_the_offset_and_what_was_expected() {
     let message = CoreError::ModelFormat { offset, what }.to_string();
     assert!(message.contains("byte 2"), "{message}");
 }
+
+/// A chip by the rules of `scripts/dlib-reference` (which wrote dlib's encodings of them).
+fn reference_chip(kind: &str, seed: u64) -> Vec<u8> {
+    const SIDE: usize = 150;
+    let mut chip = Vec::with_capacity(CHIP_BYTES);
+    if kind == "noise" {
+        let mut s = seed;
+        for _ in 0..CHIP_BYTES {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            chip.push((s >> 56) as u8);
+        }
+        return chip;
+    }
+    for y in 0..SIDE {
+        for x in 0..SIDE {
+            let shift = seed as usize;
+            let pixel: [usize; 3] = match kind {
+                "black" => [0; 3],
+                "white" => [255; 3],
+                "checker" => [(x + y) % 2 * 255; 3],
+                "plane" => std::array::from_fn(|c| if c == shift { 255 } else { 0 }),
+                "gradient" => [
+                    (x * 255 / (SIDE - 1) + shift) % 256,
+                    (y * 255 / (SIDE - 1) + shift) % 256,
+                    ((x + y) * 255 / (2 * (SIDE - 1)) + shift) % 256,
+                ],
+                other => panic!("unknown reference chip {other}"),
+            };
+            chip.extend(pixel.map(|v| v as u8));
+        }
+    }
+    chip
+}
+
+/// Parity with dlib on whichever gemm kernels this build runs (CI runs it once per SIMD path:
+/// see `simd_path`): every encoding within 1e-5 of dlib's `compute_face_descriptor`.
+#[test]
+fn matches_dlib_on_this_simd_path() {
+    let Some(bytes) = model_bytes() else { return };
+    let net = Network::from_bytes(bytes).unwrap();
+    let text = include_str!("../../tests/data/dlib-encodings.json");
+    let reference: serde_json::Value = serde_json::from_str(text).unwrap();
+    let chips = reference["chips"].as_array().unwrap();
+    assert_eq!(chips.len(), 12);
+    let mut worst = 0f32;
+    for entry in chips {
+        let kind = entry["kind"].as_str().unwrap();
+        let chip = reference_chip(kind, entry["seed"].as_u64().unwrap());
+        let got = net.encode_batch(&chip).unwrap();
+        let want = entry["encoding"].as_array().unwrap();
+        assert_eq!(want.len(), ENCODING_DIM);
+        for (g, w) in got.iter().zip(want) {
+            worst = worst.max((g - w.as_f64().unwrap() as f32).abs());
+        }
+    }
+    eprintln!("max |rust - dlib| on {}: {worst:e}", super::simd_path());
+    assert!(worst <= 1e-5, "max abs difference {worst}");
+}
