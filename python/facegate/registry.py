@@ -129,9 +129,14 @@ class Registry:
     def update_deployment(self, deployment: Deployment) -> bool:
         """Replaces a deployment's declarations. A change of purpose, method or retention makes a
         new notice version (R7): the deployment goes inactive until a new assessment is recorded
-        and it is activated again (R26). Returns whether the notice version changed."""
+        and it is activated again (R26); a live deployment's new declarations must pass the
+        operating-point limits of activation (R5). Returns whether the notice version changed."""
         old = self.deployment(deployment.name)
         changed = old.notice.version != deployment.notice.version
+        if not changed and self.is_active(deployment.name):
+            # A live deployment stays live, so its new declarations must pass activation's
+            # honest limits too (a larger expected gallery, a lower limit).
+            self._check_operating_point(deployment)
         with self._store.transaction() as db:
             db.execute(
                 "UPDATE deployments SET definition = ?, notice_version = ?, "

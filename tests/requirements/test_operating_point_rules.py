@@ -5,6 +5,7 @@ audit trail and the assessment, several photographs per enrolment."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +125,16 @@ def test_r05_more_photographs_or_a_stated_limit_let_identification_go_live(
     _register(gate, "weighed", expected_enrolments=832, max_fnir=0.7, **IDENTIFY)
     gate.activate("weighed")
     assert gate.registry.is_active("three") and gate.registry.is_active("weighed")
+
+
+def test_r05_a_live_deployment_cannot_be_redeclared_past_its_limits(gate: FaceGate) -> None:
+    live = lobby(**IDENTIFY)
+    assert gate.registry.is_active("lobby")
+    with pytest.raises(OperatingPointRefused):
+        gate.update_deployment(replace(live, expected_enrolments=100_000))
+    assert gate.registry.deployment("lobby").expected_enrolments == 0  # nothing written
+    gate.update_deployment(replace(live, expected_enrolments=100_000, max_fnir=1.0))
+    assert gate.registry.deployment("lobby").expected_enrolments == 100_000
 
 
 def test_r26_the_assessment_states_the_operating_point(gate: FaceGate) -> None:
