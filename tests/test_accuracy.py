@@ -129,5 +129,14 @@ def test_bad_requests_get_typed_errors() -> None:
     for target in (0.0, 1.5, float("nan")):
         with pytest.raises(InvalidArgument, match="target"):
             operating_point(identify=True, gallery_size=10, target=target)
-    with pytest.raises(InvalidArgument, match="threshold"):
-        operating_point(identify=False, threshold=0.7)
+    for threshold in (0.7, 0.2):
+        with pytest.raises(InvalidArgument, match="threshold"):
+            operating_point(identify=False, threshold=threshold)
+    for bad in ("0.01", [0.01], True):
+        with pytest.raises(InvalidArgument, match="target"):
+            operating_point(identify=True, gallery_size=10, target=bad)  # type: ignore[arg-type]
+    for size in (float("nan"), float("inf"), -1, None, 2.5):
+        with pytest.raises(InvalidArgument, match="gallery_size"):
+            operating_point(identify=True, gallery_size=size, target=0.01)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="photos"):
+        operating_point(identify=True, photos=None, target=0.01)  # type: ignore[arg-type]

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from facegate.keys import MasterKey
+from facegate.registry import Registry
 from facegate.store import SCHEMA_VERSION, CorruptStore, Store
 
 
@@ -65,3 +67,27 @@ def test_an_older_store_is_migrated_forward(tmp_path: Path) -> None:
         assert store.query("SELECT COUNT(*) FROM incidents") == [(0,)]
         columns = [row[1] for row in store.query("PRAGMA table_info(templates)")]
         assert columns[-1] == "photos"  # added by migration 6
+
+
+def test_migration_6_forgets_the_old_default_threshold(tmp_path: Path) -> None:
+    from tests.requirements.gate import open_gate
+
+    path = tmp_path / "old.db"
+    open_gate(path, MasterKey.generate()).close()
+    with Store.open(path) as store, store.transaction() as db:
+        # As a version-5 store held it: every deployment with the then default 0.6 written out,
+        # and one with a threshold somebody chose.
+        db.execute("UPDATE deployments SET definition = json_set(definition, '$.threshold', 0.6)")
+        chosen = db.execute("SELECT definition FROM deployments").fetchone()[0]
+        db.execute(
+            "INSERT INTO deployments SELECT 'chosen', operator_id, "
+            "json_set(json_set(?, '$.threshold', 0.5), '$.name', 'chosen'), notice_version, "
+            "active, created_at FROM deployments WHERE id = 'lobby'",
+            (chosen,),
+        )
+        db.execute("ALTER TABLE templates DROP COLUMN photos")
+        db.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    with Store.open(path) as store:
+        registry = Registry(store)
+        assert registry.deployment("lobby").threshold is None  # now derived from the target
+        assert registry.deployment("chosen").threshold == 0.5

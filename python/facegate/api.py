@@ -43,6 +43,7 @@ from facegate.errors import (
     InvalidArgument,
     InvalidTemplate,
     MultipleFacesRefused,
+    OperatingPointRefused,
     PolicyRefusal,
     TransferNotConsented,
     UndeclaredPurpose,
@@ -62,7 +63,7 @@ from facegate.keys import (
 )
 from facegate.matching import NO_MATCH, Gallery
 from facegate.policy import Deployment, Mode
-from facegate.registry import Assessment, Registry
+from facegate.registry import Assessment, Registry, limit_message
 from facegate.store import Store
 
 __all__ = ["Capability", "Decision", "DeletionReceipt", "Encoder", "FaceGate"]
@@ -344,13 +345,14 @@ class FaceGate:
             self._require_consent(policy, subject, purpose)
             mean, photos = encode_photos(image, self._encoder.encode)
             added = self._rotation(deployment).apply(mean)[0]
-            old_id, old, old_photos = self._latest_template(deployment, subject)
+            old_id, old, old_photos, expires = self._latest_template(deployment, subject)
             combined = folded(old, old_photos, added, photos)
             with self._store.transaction() as db:
                 # Stored first, so the new template takes a fresh id and is published before
-                # the old one is forgotten.
+                # the old one is forgotten. It keeps the old expiry: the first photograph's
+                # retention period does not start again.
                 self._store_templates(
-                    policy, [(subject, combined, old_photos + photos)], replacing=1
+                    policy, [(subject, combined, old_photos + photos)], replacing=1, expires=expires
                 )
                 db.execute("DELETE FROM templates WHERE id = ?", (old_id,))
             gallery, owners = self._galleries[deployment]
@@ -801,19 +803,22 @@ class FaceGate:
         held = self._galleries.get(policy.name)
         return policy.operating_point(len(held[0]) if held else 0, photos)
 
-    def _restate(self, deployment: str, before: int, after: int) -> None:
-        """Audits the 1:N operating point when the gallery's size crosses a power of ten: the
-        threshold follows the size, and the record says what the deployment now runs at."""
-        if len(str(max(before, 1))) == len(str(max(after, 1))):
-            return
-        policy = self.registry.deployment(deployment)
-        if not policy.identifies:
+    def _resized(self, policy: Deployment, before: int, after: int) -> None:
+        """When a change in this transaction takes a 1:N gallery from ``before`` to ``after``
+        templates: refuses growth past the deployment's honest limit (R5), and audits the
+        operating point when the size crosses a power of ten (the threshold follows the size;
+        the record says what the deployment now runs at)."""
+        if not policy.identifies or before == after:
             return  # 1:1 rates do not depend on the gallery's size
         point = policy.operating_point(after)
+        if after > before and point.false_non_match > policy.max_fnir:
+            raise OperatingPointRefused(limit_message(policy, point, "enrolment"))
+        if len(str(max(before, 1))) == len(str(max(after, 1))):
+            return
         self.audit.append(
             capability="gate",
             action="operating_point",
-            deployment=deployment,
+            deployment=policy.name,
             outcome="ok",
             rule="R5",
             threshold=point.threshold,
@@ -822,24 +827,28 @@ class FaceGate:
 
     def _latest_template(
         self, deployment: str, subject: str
-    ) -> tuple[int, npt.NDArray[np.float32], int]:
-        """The subject's latest template here, opened, with its id and photograph count."""
+    ) -> tuple[int, npt.NDArray[np.float32], int, datetime]:
+        """The subject's latest unexpired template here, opened, with its id, photograph count
+        and expiry."""
         rows = self._store.query(
-            "SELECT t.id, t.sealed, t.photos, k.wrapped FROM templates t JOIN data_keys k "
-            "ON k.subject_id = t.subject_id WHERE t.subject_id = ? AND t.deployment_id = ? "
-            "ORDER BY t.id DESC LIMIT 1",
-            (subject, deployment),
+            "SELECT t.id, t.sealed, t.photos, k.wrapped, t.expires_at FROM templates t "
+            "JOIN data_keys k ON k.subject_id = t.subject_id WHERE t.subject_id = ? AND "
+            "t.deployment_id = ? AND t.expires_at > ? ORDER BY t.id DESC LIMIT 1",
+            (subject, deployment, datetime.now(UTC).isoformat()),
         )
         if not rows:
             raise UnknownId(
-                f"subject {subject!r} has no template in deployment {deployment!r}; enrol first"
+                f"subject {subject!r} has no unexpired template in deployment {deployment!r}; "
+                "enrol first"
             )
-        template_id, sealed, photos, wrapped = cast(tuple[int, bytes, int, bytes], rows[0])
+        template_id, sealed, photos, wrapped, expires = cast(
+            tuple[int, bytes, int, bytes, str], rows[0]
+        )
         key = self._master.unwrap(bytes(wrapped), subject)
         template = open_template(
             bytes(sealed), key, deployment=deployment, subject=subject, template_id=template_id
         )
-        return int(template_id), template, int(photos)
+        return int(template_id), template, int(photos), datetime.fromisoformat(expires)
 
     def _data_key(self, db: Any, subject: str) -> DataKey:
         row = db.execute(
@@ -866,12 +875,14 @@ class FaceGate:
         rows: list[tuple[str, npt.NDArray[np.float32], int]],
         *,
         replacing: int = 0,
+        expires: datetime | None = None,
     ) -> None:
         """Seals and stores every (subject, rotated template, photograph count) in one
         transaction, then adds them to the gallery: all or nothing. ``replacing``: how many
-        templates the caller removes in the same transaction."""
+        templates the caller removes in the same transaction; ``expires``: their expiry (by
+        default the retention period from now)."""
         now = datetime.now(UTC)
-        expires = now + timedelta(days=policy.notice.retention_days)
+        expires = expires or now + timedelta(days=policy.notice.retention_days)
         with self._store.transaction() as db:
             (first,) = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM templates").fetchone()
             ids = list(range(int(first), int(first) + len(rows)))
@@ -899,8 +910,9 @@ class FaceGate:
                     ),
                 )
             self._check_filing(policy.name, extra=len(rows))
+            # Enrolment stores once per transaction, so the gallery in memory is the size before.
             gallery, owners = self._galleries[policy.name]
-            self._restate(policy.name, len(gallery), len(gallery) + len(rows) - replacing)
+            self._resized(policy, len(gallery), len(gallery) + len(rows) - replacing)
         stacked = np.stack([template for _, template, _ in rows])
 
         def publish() -> None:
@@ -929,10 +941,13 @@ class FaceGate:
             if destroy_key:
                 db.execute("DELETE FROM data_keys WHERE subject_id = ?", (subject,))
             db.executemany("DELETE FROM templates WHERE id = ?", [(r[0],) for r in rows])
-            for deployment in {str(r[1]) for r in rows}:
-                held = len(self._galleries[deployment][0])
+            for deployment in sorted({str(r[1]) for r in rows}):
+                # Counted in the store: a purge erases several subjects in one transaction.
+                (after,) = db.execute(
+                    "SELECT COUNT(*) FROM templates WHERE deployment_id = ?", (deployment,)
+                ).fetchone()
                 gone = sum(1 for r in rows if str(r[1]) == deployment)
-                self._restate(deployment, held, held - gone)
+                self._resized(self.registry.deployment(deployment), after + gone, after)
 
         def forget() -> None:
             for template_id, deployment in rows:

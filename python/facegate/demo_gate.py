@@ -78,12 +78,13 @@ def _go_live(gate: FaceGate, lobby: Deployment, say: Callable[[str], None]) -> D
         say(f"  1:N activation is refused: {refusal}")
     verify = operating_point(identify=False, target=lobby.target_fmr)
     say(f"  (the recommended 1:1 check against the booking would run at: {verify.describe()})")
-    weighed = replace(lobby, max_fnir=0.99)
+    # The misses stated in the refusal are accepted as they are: no limit is made up here.
+    weighed = replace(lobby, max_fnir=1.0)
     gate.update_deployment(weighed)
     gate.activate("lobby")
     say(
-        "  the hotel weighs it (an unrecognised guest checks in at the desk), states a limit "
-        "of 99 % and activates 1:N"
+        "  the hotel weighs it (an unrecognised guest checks in at the desk as before), accepts "
+        "the misses (max_fnir 1.0) and activates 1:N"
     )
     return weighed
 

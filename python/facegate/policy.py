@@ -74,6 +74,10 @@ THRESHOLD_FLOOR = 0.6
 the documented 1:1 operating point (FMR 0.64 % at 0.6 on LFW; see the calibration data)."""
 
 
+THRESHOLD_CALIBRATED = 0.3
+"""The strictest threshold with measured error rates (``facegate.accuracy``)."""
+
+
 class Location(StrEnum):
     """Where a deployment is. The first five are private spaces, always refused (R23)."""
 
@@ -256,6 +260,11 @@ class Deployment:
         if self.threshold is not None and not 0.0 < self.threshold <= THRESHOLD_FLOOR:
             raise ThresholdTooLoose(
                 f"the threshold must be above 0 and at most {THRESHOLD_FLOOR}; got {self.threshold}"
+            )
+        if self.threshold is not None and self.threshold < THRESHOLD_CALIBRATED:
+            raise InvalidArgument(
+                f"threshold {self.threshold} is below {THRESHOLD_CALIBRATED}, where no error rate "
+                "was measured; facegate states the error rates of every threshold it runs at"
             )
         _check_rates(self)
         if not self.notice.alternatives and not self.legal_mandate.strip():

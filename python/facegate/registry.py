@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from facegate.accuracy import OperatingPoint
+from facegate.accuracy import MAX_PHOTOS, OperatingPoint
 from facegate.errors import (
     AssessmentRequired,
     DuplicateId,
@@ -27,7 +27,7 @@ from facegate.incidents import latest_incident_at
 from facegate.policy import Alternative, Deployment, Notice
 from facegate.store import Store
 
-__all__ = ["Assessment", "Registry", "deployment_from_dict"]
+__all__ = ["Assessment", "Registry", "deployment_from_dict", "limit_message"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,24 @@ def deployment_from_dict(data: dict[str, Any]) -> Deployment:
         return Deployment(**fields, notice=Notice(**notice))
     except (KeyError, TypeError) as exc:
         raise InvalidArgument(f"not a deployment definition: {exc}") from exc
+
+
+def limit_message(deployment: Deployment, point: OperatingPoint, what: str) -> str:
+    """Why ``what`` (activation, enrolment) is refused by the honest limits, with the figures
+    and the ways out."""
+    ways = ["Use 1:1 verification of a claimed identity instead (R3)"]
+    if point.photos < MAX_PHOTOS:
+        more = deployment.operating_point(point.gallery_size, photos=MAX_PHOTOS)
+        ways.append(
+            f"enrol {MAX_PHOTOS} photographs per person (FNIR {more.false_non_match:.1%} at the "
+            "same threshold)"
+        )
+    ways.append("or set a higher max_fnir after weighing the misses")
+    return (
+        f"{what} refused: 1:N identification of deployment {deployment.name!r} would run at: "
+        f"{point.describe()}; that misses more than the limit of {deployment.max_fnir:.0%} of "
+        f"enrolled people. {'; '.join(ways)}"
+    )
 
 
 class Registry:
@@ -196,17 +214,8 @@ class Registry:
             return
         size = max(deployment.expected_enrolments, self.templates(deployment.name))
         point = deployment.operating_point(size)
-        if point.false_non_match <= deployment.max_fnir:
-            return
-        three = deployment.operating_point(size, photos=3)
-        raise OperatingPointRefused(
-            f"1:N identification of deployment {deployment.name!r} would run at: "
-            f"{point.describe()}; that misses more than the limit of "
-            f"{deployment.max_fnir:.0%} of enrolled people. Use 1:1 verification of a claimed "
-            f"identity instead (R3), or enrol three photographs per person "
-            f"(FNIR {three.false_non_match:.1%} at the same threshold), or set a higher max_fnir "
-            "after weighing the misses"
-        )
+        if point.false_non_match > deployment.max_fnir:
+            raise OperatingPointRefused(limit_message(deployment, point, "activation"))
 
     def templates(self, name: str) -> int:
         """How many templates the deployment holds (its 1:N gallery size)."""

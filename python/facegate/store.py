@@ -166,6 +166,10 @@ _MIGRATIONS: dict[int, str] = {
     6: """
     -- How many photographs each template averages (multi-image enrolment, issue 10).
     ALTER TABLE templates ADD COLUMN photos INTEGER NOT NULL DEFAULT 1 CHECK (photos >= 1);
+    -- Before version 6 every stored deployment carried the old default threshold 0.6, which
+    -- nobody chose; it now means "derive the threshold from the target error rate" (R5).
+    UPDATE deployments SET definition = json_set(definition, '$.threshold', NULL)
+        WHERE json_extract(definition, '$.threshold') = 0.6;
     """,
 }
 

@@ -48,11 +48,13 @@ class FakeEncoder:
         return [(face, row) for row in rows]
 
 
-def open_gate(path: Any, master: MasterKey, *, identify: bool = True) -> FaceGate:
+def open_gate(path: Any, master: MasterKey, *, identify: bool = True, **declared: Any) -> FaceGate:
+    """A gate with an active ``lobby`` (1:N unless ``identify`` is false) declared with
+    ``declared`` on top of the test deployment."""
     gate = FaceGate.open(path, master, encoder=FakeEncoder())
     gate.register_operator("hotel", name="Example Hotel", contact="dpo@example.com")
     mode = {"mode": Mode.IDENTIFY, "identification_justification": "VIP"} if identify else {}
-    gate.register_deployment("hotel", lobby(**mode))
+    gate.register_deployment("hotel", lobby(**mode, **declared))
     gate.record_assessment("lobby", ASSESSMENT)
     gate.activate("lobby")
     return gate

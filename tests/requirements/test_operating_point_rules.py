@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from facegate.reports import render_assessment
 from facegate.reports.facts import measure
 from facegate.synthetic import synthetic_faces
 from tests.requirements.deployments import lobby
-from tests.requirements.gate import ASSESSMENT, CONSENT, open_gate
+from tests.requirements.gate import ASSESSMENT, CONSENT, FakeEncoder, open_gate
 
 PURPOSE = "hotel_check_in"
 IDENTIFY = {"mode": Mode.IDENTIFY, "identification_justification": "VIP recognition"}
@@ -49,6 +50,8 @@ def _register(gate: FaceGate, name: str, **declared: object) -> None:
 
 
 def test_r05_the_threshold_follows_the_gallery_size(gate: FaceGate) -> None:
+    # 300 people would pass the default 50 % miss limit: this lobby has weighed the misses.
+    gate.update_deployment(lobby(**IDENTIFY, max_fnir=1.0))
     probe = synthetic_faces(1, 1, seed=99).probes[0]
     thresholds, size = [], 0
     for count in (5, 45, 250):
@@ -107,10 +110,51 @@ def test_r05_identification_that_would_miss_most_people_is_not_activated(gate: F
     message = str(refused.value)
     assert refused.value.rule == "R5"
     assert "100,000 enrolled" in message and "FNIR" in message and "FPIR" in message
-    assert "1:1 verification" in message and "three photographs" in message
+    assert "1:1 verification" in message and "3 photographs per person" in message
     assert not gate.registry.is_active("city")
     rows = gate._store.query("SELECT outcome, rule FROM audit WHERE action = 'activate'")
     assert rows[-1] == ("refused", "R5")
+
+
+def test_r05_enrolment_stops_at_the_honest_limit(gate: FaceGate) -> None:
+    # Declared for no particular size, the lobby went live; growth past the size where it would
+    # miss more than half of the people enrolled is refused, with the figures, all or nothing.
+    _enrol(gate, 0, 100)
+    with pytest.raises(OperatingPointRefused) as refused:
+        _enrol(gate, 100, 100)
+    assert "enrolment refused" in str(refused.value) and "1:N with 200 enrolled" in str(
+        refused.value
+    )
+    assert gate.operating_point("lobby").gallery_size == 100
+    assert gate._store.query("SELECT COUNT(*) FROM templates") == [(100,)]
+    gate.erase("guest-0")  # shrinking is always allowed
+    assert gate.operating_point("lobby").gallery_size == 99
+
+
+def test_r05_the_demo_story_goes_live_at_100_000(tmp_path: Path) -> None:
+    from facegate.demo_gate import _go_live, _lobby, _notice
+
+    gate = FaceGate.open(tmp_path / "demo.db", MasterKey.generate(), encoder=FakeEncoder())
+    gate.register_operator("hotel", name="Example Hotel", contact="dpo@example.com")
+    story = _lobby(_notice(), guests=100_001)
+    gate.register_deployment("hotel", story)
+    gate.record_assessment(story.name, ASSESSMENT)
+    said: list[str] = []
+    live = _go_live(gate, story, said.append)
+    assert gate.registry.is_active(story.name) and live.max_fnir == 1.0
+    assert "refused" in said[0] and "100,001 enrolled" in said[0]
+    gate.close()
+
+
+def test_r05_a_purge_restates_the_size_it_leaves(tmp_path: Path) -> None:
+    gate = open_gate(tmp_path / "p.db", MasterKey.generate())
+    _enrol(gate, 0, 12)
+    later = datetime.now(UTC) + timedelta(days=31)
+    # One transaction erases the twelve one by one: the step from 10 to 9 is restated, once.
+    assert gate.purge_expired(now=later) == 12
+    rows = gate._store.query("SELECT detail FROM audit WHERE action = 'operating_point'")
+    assert [r[0].split(",")[0] for r in rows] == ["1:N with 12 enrolled", "1:N with 9 enrolled"]
+    gate.close()
 
 
 def test_r05_more_photographs_or_a_stated_limit_let_identification_go_live(

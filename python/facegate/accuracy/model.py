@@ -10,10 +10,13 @@ How a figure is obtained (its :class:`Basis`):
   the gallery size, ``H(t, N) = H(t, M) · (N / M)^β``, with one exponent ``β`` fitted on the two
   largest measured sizes and checked by predicting the largest from the next two
   (:func:`extrapolation_check`). It is capped by the independence bound
-  ``1 - (1 - FMR(t))^N``, which Jensen's inequality makes an upper bound whatever the
-  correlation between one stranger's comparisons. FNIR beyond ``M`` grows by at most the
-  added false-positive rate: a probe of an enrolled person can newly be missed only when a newly
-  enrolled stranger comes within the threshold.
+  ``1 - (1 - FMR(t))^N``: if each stranger's chance of matching one enrolled person averages to
+  the table's FMR, Jensen's inequality makes that an upper bound whatever the correlation
+  between one stranger's comparisons. (At thresholds 0.30 to 0.34 the table's single false
+  positive at 832 people exceeds the bound, which points to a person present under two names in
+  the data; the extrapolation never goes below the rate measured at 832.) FNIR beyond ``M``
+  grows by at most the added false-positive rate: a probe of an enrolled person can newly be
+  missed only when a newly enrolled stranger comes within the threshold.
 
 Several enrolment photographs (averaged into one template) shrink the distances between a
 person's captures and their template; :func:`genuine_scale` models that as one factor per photo
@@ -90,9 +93,10 @@ def _bracket(sizes: tuple[int, ...], n: int) -> tuple[int, int, float]:
 @cache
 def growth_exponent(lower: int | None = None, upper: int | None = None) -> float:
     """``β``: how the false-positive hazard grows with the gallery size between two measured
-    sizes (default: the two largest), averaged over the thresholds whose rates are well
-    measured (at least 10 false positives at the smaller size, below 99 % at the larger),
-    each weighted by its false positives at the larger size."""
+    sizes (default: the two largest), averaged over the thresholds where operating points lie
+    and rates are well measured (at least 10 false positives at the smaller size, FPIR at most
+    ``_OPERATING_FPIR`` at the larger), each weighted by its false positives at the larger
+    size."""
     table = calibration()
     sizes = table.sizes
     i = sizes.index(lower) if lower else len(sizes) - 2

@@ -79,8 +79,26 @@ def operating_point(
 ) -> OperatingPoint:
     """The operating point for a target false-match rate (FPIR for ``identify``, else FMR), or
     for an explicit ``threshold``. 1:1 rates do not depend on the gallery size."""
-    size = max(int(gallery_size), 1) if identify else 1
-    return _cached(identify, size, max(int(photos), 1), target, threshold)
+    size = _count(gallery_size, "gallery_size", 0) if identify else 1
+    return _cached(
+        bool(identify),
+        max(size, 1),
+        _count(photos, "photos", 1),
+        None if target is None else _rate(target, "target"),
+        None if threshold is None else _rate(threshold, "threshold"),
+    )
+
+
+def _count(value: object, name: str, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise InvalidArgument(f"{name} is a whole number of at least {least}, not {value!r}")
+    return int(value)
+
+
+def _rate(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        raise InvalidArgument(f"{name} is a number, not {value!r}")
+    return float(value)
 
 
 @lru_cache(maxsize=4096)
@@ -91,8 +109,12 @@ def _cached(
         raise InvalidArgument("give exactly one of target and threshold")
     if target is not None and not 0.0 < target <= 1.0:
         raise InvalidArgument(f"a target error rate lies in (0, 1], not {target!r}")
-    if threshold is not None and not 0.0 < threshold <= _FLOOR:
-        raise InvalidArgument(f"a threshold lies in (0, {_FLOOR}], not {threshold!r}")
+    lowest = float(calibration().thresholds[0])
+    if threshold is not None and not lowest <= threshold <= _FLOOR:
+        raise InvalidArgument(
+            f"a threshold with stated error rates lies in [{lowest}, {_FLOOR}] (the calibrated "
+            f"range and the R5 floor), not {threshold!r}"
+        )
     curve, basis = fpir_curve(size)
     met = True
     if threshold is None:
