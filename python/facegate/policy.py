@@ -67,7 +67,8 @@ DEFAULT_TARGET_FMR = 0.001
 """1:1: the share of comparisons with someone else a verification deployment may accept."""
 
 DEFAULT_MAX_FNIR = 0.5
-"""1:N is refused at activation when it would miss more than this share of enrolled people."""
+"""1:N is refused at activation, and its gallery stops growing, where it would miss more than
+this share of enrolled people."""
 
 THRESHOLD_FLOOR = 0.6
 """The loosest threshold accepted (R5): a larger distance would accept more false matches than
@@ -187,8 +188,8 @@ class Deployment:
             default the threshold is derived from the target below for the gallery's size.
         target_fpir: 1:N target false-positive identification rate (default 0.003).
         target_fmr: 1:1 target false match rate (default 0.001).
-        max_fnir: activation of 1:N is refused when the expected false-negative
-            identification rate exceeds this (default 0.5).
+        max_fnir: activation of 1:N, and enrolment that grows its gallery, are refused when
+            the expected false-negative identification rate exceeds this (default 0.5).
         expected_enrolments: how many people 1:N is expected to hold; activation judges the
             operating point at this size (or the current one, if larger).
         enrolment_photos: how many photographs each person is expected to enrol with.
