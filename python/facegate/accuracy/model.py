@@ -66,12 +66,13 @@ class Basis(StrEnum):
     EXTRAPOLATED = "extrapolated"
 
 
-def _hazard(rate: Curve) -> Curve:
+def hazard(rate: Curve) -> Curve:
+    """The cumulative hazard ``-ln(1 - rate)``, finite at a rate of 1."""
     return -np.log1p(-np.minimum(rate, 1.0 - 1e-12))
 
 
-def _rate(hazard: Curve) -> Curve:
-    return -np.expm1(-hazard)
+def _rate(cumulative: Curve) -> Curve:
+    return -np.expm1(-cumulative)
 
 
 def _columns(table: Calibration) -> tuple[tuple[int, ...], Curve, Curve]:
@@ -105,7 +106,7 @@ def growth_exponent(lower: int | None = None, upper: int | None = None) -> float
     usable = (events[i] >= 10) & (table.fpir[j] <= _OPERATING_FPIR)
     if not usable.any():
         raise ValueError("too few false positives in the table to fit a growth exponent")
-    ratio = _hazard(table.fpir[j][usable]) / _hazard(table.fpir[i][usable])
+    ratio = hazard(table.fpir[j][usable]) / hazard(table.fpir[i][usable])
     slopes = np.log(ratio) / np.log(sizes[j] / sizes[i])
     return float(np.clip(np.average(slopes, weights=events[j][usable]), 0.0, 1.0))
 
@@ -119,26 +120,39 @@ def fpir_curve(size: int) -> tuple[Curve, Basis]:
         return fpir[sizes.index(n)], Basis.MEASURED
     if n < sizes[-1]:
         lower, upper, w = _bracket(sizes, n)
-        hazard = (1 - w) * _hazard(fpir[lower]) + w * _hazard(fpir[upper])
-        return _rate(hazard), Basis.INTERPOLATED
-    grown = _rate(_hazard(fpir[-1]) * (n / sizes[-1]) ** growth_exponent())
-    independent = -np.expm1(n * np.log1p(-table.fmr))
-    return np.maximum(np.minimum(grown, independent), fpir[-1]), Basis.EXTRAPOLATED
+        between = (1 - w) * hazard(fpir[lower]) + w * hazard(fpir[upper])
+        return _rate(between), Basis.INTERPOLATED
+    return grown(fpir[-1], sizes[-1], n, growth_exponent()), Basis.EXTRAPOLATED
+
+
+def grown(fpir: Curve, start: int, size: int, beta: float) -> Curve:
+    """The extrapolation rule: FPIR measured with ``start`` enrolled (``fpir``) carried to
+    ``size`` with exponent ``beta``, capped by the independence bound, never below ``fpir``."""
+    rate = _rate(hazard(fpir) * (size / start) ** beta)
+    independent: Curve = -np.expm1(size * np.log1p(-calibration().fmr))
+    capped: Curve = np.maximum(np.minimum(rate, independent), fpir)
+    return capped
+
+
+def extrapolated(size: int, beta: float) -> tuple[Curve, Curve]:
+    """FPIR and one-photo FNIR with ``size`` enrolled beyond the largest measured size, by the
+    rule with exponent ``beta`` (:func:`fpir_curve` and :func:`fnir_curve` use the fitted one)."""
+    sizes, fpir, fnir = _columns(calibration())
+    rate = grown(fpir[-1], sizes[-1], size, beta)
+    return rate, np.minimum(fnir[-1] + (rate - fpir[-1]), 1.0)
 
 
 def fnir_curve(size: int) -> tuple[Curve, Basis]:
     """FNIR at each of the table's thresholds with ``size`` people enrolled (one photograph
     each), and its basis."""
-    table = calibration()
-    sizes, fpir, fnir = _columns(table)
+    sizes, _, fnir = _columns(calibration())
     n = max(int(size), 1)
     if n in sizes:
         return fnir[sizes.index(n)], Basis.MEASURED
     if n < sizes[-1]:
         lower, upper, w = _bracket(sizes, n)
         return (1 - w) * fnir[lower] + w * fnir[upper], Basis.INTERPOLATED
-    added = fpir_curve(n)[0] - fpir[-1]
-    return np.minimum(fnir[-1] + added, 1.0), Basis.EXTRAPOLATED
+    return extrapolated(n, growth_exponent())[1], Basis.EXTRAPOLATED
 
 
 def at(curve: Curve, threshold: float) -> float:
@@ -180,9 +194,7 @@ def extrapolation_check() -> list[tuple[float, float, float, float]]:
     *_, before, middle, largest = table.sizes
     beta = growth_exponent(before, middle)
     i, j = table.sizes.index(middle), table.sizes.index(largest)
-    predicted = _rate(_hazard(table.fpir[i]) * (largest / middle) ** beta)
-    independent = -np.expm1(largest * np.log1p(-table.fmr))
-    predicted = np.maximum(np.minimum(predicted, independent), table.fpir[i])
+    predicted = grown(table.fpir[i], middle, largest, beta)
     return [
         (float(t), float(m), float(p), table.standard_error(largest, float(m)))
         for t, m, p in zip(table.thresholds, table.fpir[j], predicted, strict=True)

@@ -18,7 +18,7 @@ from facegate.accuracy.model import Basis, at, fnir_at, fpir_curve
 from facegate.accuracy.table import calibration
 from facegate.errors import InvalidArgument
 
-__all__ = ["OperatingPoint", "operating_point"]
+__all__ = ["OperatingPoint", "loosest_threshold", "operating_point"]
 
 _FLOOR = 0.6  # policy.THRESHOLD_FLOOR; repeated here to keep this package free of policy
 
@@ -119,7 +119,7 @@ def _cached(
     met = True
     if threshold is None:
         assert target is not None
-        threshold, met = _loosest(curve, target)
+        threshold, met = loosest_threshold(curve, target)
     rate = at(curve, threshold)
     return OperatingPoint(
         identify=identify,
@@ -134,11 +134,14 @@ def _cached(
     )
 
 
-def _loosest(curve: np.ndarray, target: float) -> tuple[float, bool]:
-    """The largest threshold in the table, at most the floor, whose false-match rate (linear
-    between the table's thresholds) is at most ``target``; the smallest threshold when none is."""
+def loosest_threshold(
+    curve: np.ndarray, target: float, floor: float = _FLOOR
+) -> tuple[float, bool]:
+    """The largest threshold in the table, at most ``floor``, whose false-match rate (linear
+    between the table's thresholds) is at most ``target``, and whether there is one (else the
+    smallest threshold)."""
     grid = calibration().thresholds
-    within = grid <= _FLOOR + 1e-9
+    within = grid <= floor + 1e-9
     grid, curve = grid[within], curve[within]
     below = np.flatnonzero(curve <= target)
     if below.size == 0:

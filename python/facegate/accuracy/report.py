@@ -16,11 +16,13 @@ import numpy.typing as npt
 
 from facegate.accuracy.model import (
     MAX_PHOTOS,
+    extrapolated,
     extrapolation_check,
     genuine_scale,
     growth_exponent,
+    hazard,
 )
-from facegate.accuracy.operating import operating_point
+from facegate.accuracy.operating import loosest_threshold, operating_point
 from facegate.accuracy.table import STRANGER_PROBES, calibration
 
 __all__ = [
@@ -233,40 +235,9 @@ def local_growth_exponent(
     if not keep.any():
         raise ValueError("no usable threshold within the bounds")
     events = table.fpir[j][keep] * STRANGER_PROBES * table.galleries(upper)
-    hazards = _hazard(table.fpir[j][keep]) / _hazard(table.fpir[i][keep])
+    hazards = hazard(table.fpir[j][keep]) / hazard(table.fpir[i][keep])
     slopes = np.log(hazards) / math.log(upper / lower)
     return float(np.average(slopes, weights=events))
-
-
-def _hazard(rate: Curve) -> Curve:
-    return -np.log1p(-np.minimum(rate, 1.0 - 1e-12))
-
-
-def _extrapolated(size: int, beta: float) -> tuple[Curve, Curve]:
-    """FPIR and one-photo FNIR beyond the largest measured size by the rule of
-    :mod:`facegate.accuracy.model`, with exponent ``beta``."""
-    table = calibration()
-    fpir, fnir, largest = table.fpir[-1], table.fnir[-1], table.sizes[-1]
-    grown = -np.expm1(-_hazard(fpir) * (size / largest) ** beta)
-    independent = -np.expm1(size * np.log1p(-table.fmr))
-    rate = np.maximum(np.minimum(grown, independent), fpir)
-    return rate, np.minimum(fnir + (rate - fpir), 1.0)
-
-
-def _loosest(curve: Curve, target: float, floor: float = 0.6) -> tuple[float, bool]:
-    """The largest threshold up to ``floor`` whose rate (linear between the table's thresholds)
-    is at most ``target``, rounded down to 1e-4; the smallest threshold when none is."""
-    grid = calibration().thresholds
-    within = grid <= floor + 1e-9
-    grid, curve = grid[within], curve[within]
-    below = np.flatnonzero(curve <= target)
-    if below.size == 0:
-        return float(grid[0]), False
-    i = int(below[-1])
-    if i == len(grid) - 1 or curve[i + 1] <= curve[i]:
-        return float(grid[i]), True
-    step = (target - curve[i]) / (curve[i + 1] - curve[i])
-    return math.floor((grid[i] + step * (grid[i + 1] - grid[i])) * 1e4) / 1e4, True
 
 
 def sensitivity_markdown(target: float = IDENTIFY_TARGET) -> str:
@@ -284,8 +255,8 @@ def sensitivity_markdown(target: float = IDENTIFY_TARGET) -> str:
         several = operating_point(
             identify=True, gallery_size=size, photos=MAX_PHOTOS, target=target
         )
-        fpir, fnir = _extrapolated(size, local)
-        threshold, met = _loosest(fpir, target)
+        fpir, fnir = extrapolated(size, local)
+        threshold, met = loosest_threshold(fpir, target)
         rows.append(
             [
                 f"{size:,}",
