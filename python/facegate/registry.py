@@ -212,8 +212,7 @@ class Registry:
         if larger), it would miss at most ``max_fnir`` of the people enrolled."""
         if not deployment.identifies:
             return
-        size = max(deployment.expected_enrolments, self.templates(deployment.name))
-        point = deployment.operating_point(size)
+        point = self._expected_point(deployment)
         if point.false_non_match > deployment.max_fnir:
             raise OperatingPointRefused(limit_message(deployment, point, "activation"))
 
@@ -224,8 +223,11 @@ class Registry:
     def operating_point(self, name: str) -> OperatingPoint:
         """The deployment's operating point at its stored gallery size, or at the size it
         declared it expects, whichever is larger (what activation and the documents state)."""
-        deployment = self.deployment(name)
-        return deployment.operating_point(max(deployment.expected_enrolments, self.templates(name)))
+        return self._expected_point(self.deployment(name))
+
+    def _expected_point(self, deployment: Deployment) -> OperatingPoint:
+        size = max(deployment.expected_enrolments, self.templates(deployment.name))
+        return deployment.operating_point(size)
 
     def is_active(self, name: str) -> bool:
         rows = self._store.query("SELECT active FROM deployments WHERE id = ?", (name,))

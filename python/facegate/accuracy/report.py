@@ -9,7 +9,7 @@ disagree; only the sensitivity table recomputes the extrapolation, with another 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,7 @@ from facegate.accuracy.model import (
     growth_exponent,
     hazard,
 )
-from facegate.accuracy.operating import loosest_threshold, operating_point
+from facegate.accuracy.operating import OperatingPoint, loosest_threshold, operating_point
 from facegate.accuracy.table import STRANGER_PROBES, calibration
 
 __all__ = [
@@ -103,17 +103,7 @@ def identification_markdown(target: float = IDENTIFY_TARGET) -> str:
         several = operating_point(
             identify=True, gallery_size=size, photos=MAX_PHOTOS, target=target
         )
-        rows.append(
-            [
-                f"{size:,}",
-                f"{one.threshold:.3f}",
-                _fpir(one.false_match),
-                _percent(one.false_non_match),
-                _percent(several.false_non_match),
-                one.basis.value,
-                "yes" if one.target_met else "**no**",
-            ]
-        )
+        rows.append(_row(f"{size:,}", one, several, _fpir))
     header = [
         "enrolled",
         "threshold",
@@ -133,17 +123,7 @@ def verification_markdown(targets: Sequence[float] = VERIFY_TARGETS) -> str:
     for target in targets:
         one = operating_point(identify=False, photos=1, target=target)
         several = operating_point(identify=False, photos=MAX_PHOTOS, target=target)
-        rows.append(
-            [
-                _percent(target),
-                f"{one.threshold:.3f}",
-                _percent(one.false_match),
-                _percent(one.false_non_match),
-                _percent(several.false_non_match),
-                one.basis.value,
-                "yes" if one.target_met else "**no**",
-            ]
-        )
+        rows.append(_row(_percent(target), one, several, _percent))
     header = [
         "target FMR",
         "threshold",
@@ -154,6 +134,22 @@ def verification_markdown(targets: Sequence[float] = VERIFY_TARGETS) -> str:
         "target met",
     ]
     return "\n".join(["### 1:1 verification", "", *_table(header, "rrrrrll", rows)])
+
+
+def _row(
+    label: str, one: OperatingPoint, several: OperatingPoint, rate: Callable[[float], str]
+) -> list[str]:
+    """One operating point's row: threshold, false-match rate (formatted by ``rate``), the
+    miss rate with one photograph and with several, basis, and whether the target is met."""
+    return [
+        label,
+        f"{one.threshold:.3f}",
+        rate(one.false_match),
+        _percent(one.false_non_match),
+        _percent(several.false_non_match),
+        one.basis.value,
+        "yes" if one.target_met else "**no**",
+    ]
 
 
 def check_markdown(bounds: tuple[float, float] = CHECK_THRESHOLDS) -> str:
