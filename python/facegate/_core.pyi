@@ -18,9 +18,7 @@ __all__ = [
     "renew_template",
     "seal_template",
     "sealed_len",
-    "simd_path",
     "simd_paths",
-    "wrapped_len",
 ]
 
 @final
@@ -69,7 +67,6 @@ def distances(
     a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], metric: str = "euclidean"
 ) -> npt.NDArray[np.float32]: ...
 def simd_paths() -> list[str]: ...
-def simd_path() -> str: ...
 
 @final
 class MasterKey:
@@ -113,7 +110,6 @@ class Rotation:
     def apply_inverse(self, rows: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
 
 def sealed_len(dim: int) -> int: ...
-def wrapped_len() -> int: ...
 def seal_template(
     template: npt.NDArray[np.float32], key: DataKey, deployment: str, subject: str, template_id: int
 ) -> bytes: ...

@@ -1,6 +1,6 @@
 //! `facegate._core.Gallery`.
 
-use crate::errors::{InvalidArgument, poisoned, to_py};
+use crate::errors::{Error, Result, poisoned};
 use facegate_core::matching::{Gallery, Isa, MatrixRef, Metric, SearchParams};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
@@ -29,20 +29,12 @@ pub fn copy_matrix(a: &PyReadonlyArray2<'_, f32>) -> (Zeroizing<Vec<f32>>, usize
     (Zeroizing::new(values), cols)
 }
 
-pub fn parse_metric(name: &str) -> PyResult<Metric> {
-    Metric::from_name(name).ok_or_else(|| {
-        InvalidArgument::new_err(format!(
-            "metric must be 'euclidean' or 'cosine', got {name:?}"
-        ))
-    })
-}
-
 impl PyGallery {
-    pub(crate) fn read(&self) -> PyResult<RwLockReadGuard<'_, Gallery>> {
+    pub(crate) fn read(&self) -> Result<RwLockReadGuard<'_, Gallery>> {
         self.inner.read().map_err(|_| poisoned())
     }
 
-    pub(crate) fn write(&self) -> PyResult<RwLockWriteGuard<'_, Gallery>> {
+    pub(crate) fn write(&self) -> Result<RwLockWriteGuard<'_, Gallery>> {
         self.inner.write().map_err(|_| poisoned())
     }
 }
@@ -51,15 +43,10 @@ impl PyGallery {
 impl PyGallery {
     #[new]
     #[pyo3(signature = (dim = 128, *, metric = "euclidean", quantized = false, simd = None))]
-    fn new(dim: usize, metric: &str, quantized: bool, simd: Option<&str>) -> PyResult<Self> {
-        let mut gallery = Gallery::new(dim, parse_metric(metric)?, quantized).map_err(to_py)?;
+    fn new(dim: usize, metric: &str, quantized: bool, simd: Option<&str>) -> Result<Self> {
+        let mut gallery = Gallery::new(dim, Metric::parse(metric)?, quantized)?;
         if let Some(name) = simd {
-            let isa = Isa::from_name(name).ok_or_else(|| {
-                InvalidArgument::new_err(format!(
-                    "simd must be one of 'portable', 'avx2', 'avx512', got {name:?}"
-                ))
-            })?;
-            gallery = gallery.with_isa(isa).map_err(to_py)?;
+            gallery = gallery.with_isa(Isa::parse(name)?)?;
         }
         Ok(Self {
             inner: RwLock::new(gallery),
@@ -71,23 +58,18 @@ impl PyGallery {
         py: Python<'_>,
         ids: PyReadonlyArray1<'_, u64>,
         vectors: PyReadonlyArray2<'_, f32>,
-    ) -> PyResult<()> {
+    ) -> Result<()> {
         let ids = ids.as_array().to_vec();
         let (values, cols) = copy_matrix(&vectors);
-        py.detach(|| {
-            let mut gallery = self.write()?;
-            gallery
-                .add(&ids, MatrixRef::new(&values, cols).map_err(to_py)?)
-                .map_err(to_py)
-        })
+        py.detach(|| Ok(self.write()?.add(&ids, MatrixRef::new(&values, cols)?)?))
     }
 
-    fn remove(&self, py: Python<'_>, ids: PyReadonlyArray1<'_, u64>) -> PyResult<()> {
+    fn remove(&self, py: Python<'_>, ids: PyReadonlyArray1<'_, u64>) -> Result<()> {
         let ids = ids.as_array().to_vec();
-        py.detach(|| self.write()?.remove(&ids).map_err(to_py))
+        py.detach(|| Ok(self.write()?.remove(&ids)?))
     }
 
-    fn clear(&self, py: Python<'_>) -> PyResult<()> {
+    fn clear(&self, py: Python<'_>) -> Result<()> {
         py.detach(|| {
             self.write()?.clear();
             Ok(())
@@ -104,7 +86,7 @@ impl PyGallery {
         max_distance: Option<f32>,
         rerank: Option<usize>,
         exact: bool,
-    ) -> PyResult<(Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f32>>)> {
+    ) -> Result<(Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f32>>)> {
         let (values, cols) = copy_matrix(&queries);
         let params = SearchParams {
             k,
@@ -113,10 +95,10 @@ impl PyGallery {
             exact,
         };
         let found = py.detach(|| {
-            let gallery = self.read()?;
-            gallery
-                .search(MatrixRef::new(&values, cols).map_err(to_py)?, &params)
-                .map_err(to_py)
+            Ok::<_, Error>(
+                self.read()?
+                    .search(MatrixRef::new(&values, cols)?, &params)?,
+            )
         })?;
         let shape = (values.len() / cols.max(1), k);
         let ids = Array2::from_shape_vec(shape, found.ids).expect("m × k ids");
@@ -124,40 +106,40 @@ impl PyGallery {
         Ok((ids.into_pyarray(py), distances.into_pyarray(py)))
     }
 
-    fn ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<u64>>> {
+    fn ids<'py>(&self, py: Python<'py>) -> Result<Bound<'py, PyArray1<u64>>> {
         Ok(self.read()?.ids().to_vec().into_pyarray(py))
     }
 
-    fn __len__(&self) -> PyResult<usize> {
+    fn __len__(&self) -> Result<usize> {
         Ok(self.read()?.len())
     }
 
-    fn __contains__(&self, id: u64) -> PyResult<bool> {
+    fn __contains__(&self, id: u64) -> Result<bool> {
         Ok(self.read()?.contains(id))
     }
 
     #[getter]
-    fn nbytes(&self) -> PyResult<usize> {
+    fn nbytes(&self) -> Result<usize> {
         Ok(self.read()?.nbytes())
     }
 
     #[getter]
-    fn dim(&self) -> PyResult<usize> {
+    fn dim(&self) -> Result<usize> {
         Ok(self.read()?.dim())
     }
 
     #[getter]
-    fn metric(&self) -> PyResult<&'static str> {
+    fn metric(&self) -> Result<&'static str> {
         Ok(self.read()?.metric().name())
     }
 
     #[getter]
-    fn quantized(&self) -> PyResult<bool> {
+    fn quantized(&self) -> Result<bool> {
         Ok(self.read()?.is_quantized())
     }
 
     #[getter]
-    fn simd(&self) -> PyResult<&'static str> {
+    fn simd(&self) -> Result<&'static str> {
         Ok(self.read()?.isa().name())
     }
 }

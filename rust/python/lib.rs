@@ -8,7 +8,6 @@ mod distance;
 mod encoder;
 mod errors;
 mod gallery;
-mod keyfile;
 mod protect;
 mod simd;
 
@@ -25,8 +24,8 @@ mod _core {
     #[pymodule_export]
     use crate::protect::{
         PyDataKey, PyMasterKey, PyRotation, open_into_gallery, open_keys_into_gallery,
-        open_template, renew_template, seal_template, sealed_len, wrapped_len,
+        open_template, renew_template, seal_template, sealed_len,
     };
     #[pymodule_export]
-    use crate::simd::{simd_path, simd_paths};
+    use crate::simd::simd_paths;
 }

@@ -3,11 +3,11 @@
 //! Key objects are opaque handles to Rust memory: Python code can wrap, unwrap and seal with
 //! them but never read their bytes (the KMS hook is the one, documented, exception).
 
-use crate::errors::{InvalidArgument, to_py};
+use crate::errors::Result;
 use crate::gallery::PyGallery;
-use crate::keyfile;
+use facegate_core::CoreError;
 use facegate_core::protect::{
-    self, DataKey, MasterKey, Rotation, SealContext, SealedItem, WrappedItem,
+    self, DataKey, MasterKey, Rotation, SealContext, SealedItem, WrappedItem, hex_id,
     open_wrapped_into_gallery,
 };
 use numpy::ndarray::Array2;
@@ -17,12 +17,6 @@ use pyo3::types::{PyBytes, PyString};
 use std::path::PathBuf;
 use std::sync::Arc;
 use zeroize::Zeroizing;
-
-use facegate_core::protect::WRAPPED_KEY_LEN as WRAPPED_LEN;
-
-fn hex_id(id: [u8; 8]) -> String {
-    hex::encode(id)
-}
 
 /// The key-encryption key.
 #[pyclass(frozen, name = "MasterKey", module = "facegate._core")]
@@ -51,33 +45,33 @@ fn master(key: MasterKey) -> PyMasterKey {
 #[pymethods]
 impl PyMasterKey {
     #[staticmethod]
-    fn generate() -> PyResult<Self> {
-        Ok(master(MasterKey::generate().map_err(to_py)?))
+    fn generate() -> Result<Self> {
+        Ok(master(MasterKey::generate()?))
     }
 
     #[staticmethod]
-    fn create_file(path: PathBuf) -> PyResult<Self> {
-        Ok(master(keyfile::create(&path)?))
+    fn create_file(path: PathBuf) -> Result<Self> {
+        Ok(master(protect::create_key_file(&path)?))
     }
 
     #[staticmethod]
-    fn from_file(path: PathBuf) -> PyResult<Self> {
-        Ok(master(keyfile::load(&path)?))
+    fn from_file(path: PathBuf) -> Result<Self> {
+        Ok(master(protect::read_key_file(&path)?))
     }
 
     #[staticmethod]
-    fn from_env(name: &str) -> PyResult<Self> {
-        Ok(master(keyfile::from_env(name)?))
+    fn from_env(name: &str) -> Result<Self> {
+        Ok(master(protect::key_from_env(name)?))
     }
 
     #[staticmethod]
-    fn from_bytes(data: &[u8]) -> PyResult<Self> {
-        Ok(master(MasterKey::from_bytes(data).map_err(to_py)?))
+    fn from_bytes(data: &[u8]) -> Result<Self> {
+        Ok(master(MasterKey::from_bytes(data)?))
     }
 
     #[getter]
     fn id(&self) -> String {
-        hex_id(self.inner.id())
+        hex_id(&self.inner.id())
     }
 
     fn wrap<'py>(
@@ -85,19 +79,13 @@ impl PyMasterKey {
         py: Python<'py>,
         key: &PyDataKey,
         subject: &str,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let wrapped = self
-            .inner
-            .wrap(&key.inner, subject.as_bytes())
-            .map_err(to_py)?;
+    ) -> Result<Bound<'py, PyBytes>> {
+        let wrapped = self.inner.wrap(&key.inner, subject.as_bytes())?;
         Ok(PyBytes::new(py, &wrapped))
     }
 
-    fn unwrap(&self, wrapped: &[u8], subject: &str) -> PyResult<PyDataKey> {
-        let key = self
-            .inner
-            .unwrap(wrapped, subject.as_bytes())
-            .map_err(to_py)?;
+    fn unwrap(&self, wrapped: &[u8], subject: &str) -> Result<PyDataKey> {
+        let key = self.inner.unwrap(wrapped, subject.as_bytes())?;
         Ok(PyDataKey {
             inner: Arc::new(key),
         })
@@ -109,21 +97,16 @@ impl PyMasterKey {
         wrapped: &[u8],
         subject: &str,
         new: &PyMasterKey,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let moved = self
-            .inner
-            .rewrap(wrapped, subject.as_bytes(), &new.inner)
-            .map_err(to_py)?;
+    ) -> Result<Bound<'py, PyBytes>> {
+        let moved = self.inner.rewrap(wrapped, subject.as_bytes(), &new.inner)?;
         Ok(PyBytes::new(py, &moved))
     }
 
     /// The KMS hook: a derivation root (rotations, audit tags) from a random key that the key
     /// service wraps, for stores whose master key never leaves the service.
     #[staticmethod]
-    fn _from_data_key(key: &PyDataKey) -> PyResult<Self> {
-        Ok(master(
-            MasterKey::from_bytes(key.inner.secret_bytes()).map_err(to_py)?,
-        ))
+    fn _from_data_key(key: &PyDataKey) -> Result<Self> {
+        Ok(master(MasterKey::from_bytes(key.inner.secret_bytes())?))
     }
 
     fn tag<'py>(&self, py: Python<'py>, domain: &str, message: &[u8]) -> Bound<'py, PyBytes> {
@@ -142,17 +125,17 @@ impl PyMasterKey {
 #[pymethods]
 impl PyDataKey {
     #[staticmethod]
-    fn generate() -> PyResult<Self> {
+    fn generate() -> Result<Self> {
         Ok(Self {
-            inner: Arc::new(DataKey::generate().map_err(to_py)?),
+            inner: Arc::new(DataKey::generate()?),
         })
     }
 
     /// The KMS hook: a data key that a key service returned.
     #[staticmethod]
-    fn _from_kms(data: &[u8]) -> PyResult<Self> {
+    fn _from_kms(data: &[u8]) -> Result<Self> {
         Ok(Self {
-            inner: Arc::new(DataKey::from_bytes(data).map_err(to_py)?),
+            inner: Arc::new(DataKey::from_bytes(data)?),
         })
     }
 
@@ -163,7 +146,7 @@ impl PyDataKey {
 
     #[getter]
     fn id(&self) -> String {
-        hex_id(self.inner.id())
+        hex_id(&self.inner.id())
     }
 
     fn __repr__(&self) -> String {
@@ -181,11 +164,9 @@ impl PyRotation {
         deployment: &str,
         epoch: u32,
         dim: usize,
-    ) -> PyResult<Self> {
+    ) -> Result<Self> {
         let key = Arc::clone(&master.inner);
-        let inner = py
-            .detach(|| Rotation::derive(&key, deployment.as_bytes(), epoch, dim))
-            .map_err(to_py)?;
+        let inner = py.detach(|| Rotation::derive(&key, deployment.as_bytes(), epoch, dim))?;
         Ok(Self { inner })
     }
 
@@ -198,7 +179,7 @@ impl PyRotation {
         &self,
         py: Python<'py>,
         rows: PyReadonlyArray2<'py, f32>,
-    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    ) -> Result<Bound<'py, PyArray2<f32>>> {
         self.turn(py, rows, false)
     }
 
@@ -206,7 +187,7 @@ impl PyRotation {
         &self,
         py: Python<'py>,
         rows: PyReadonlyArray2<'py, f32>,
-    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    ) -> Result<Bound<'py, PyArray2<f32>>> {
         self.turn(py, rows, true)
     }
 
@@ -221,23 +202,21 @@ impl PyRotation {
         py: Python<'py>,
         rows: PyReadonlyArray2<'py, f32>,
         inverse: bool,
-    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    ) -> Result<Bound<'py, PyArray2<f32>>> {
         let (values, cols) = crate::gallery::copy_matrix(&rows);
-        let out = py
-            .detach(|| {
-                if cols != self.inner.dim() {
-                    return Err(facegate_core::CoreError::DimensionMismatch {
-                        expected: self.inner.dim(),
-                        got: cols,
-                    });
-                }
-                if inverse {
-                    self.inner.apply_inverse(&values)
-                } else {
-                    self.inner.apply(&values)
-                }
-            })
-            .map_err(to_py)?;
+        let out = py.detach(|| {
+            if cols != self.inner.dim() {
+                return Err(CoreError::DimensionMismatch {
+                    expected: self.inner.dim(),
+                    got: cols,
+                });
+            }
+            if inverse {
+                self.inner.apply_inverse(&values)
+            } else {
+                self.inner.apply(&values)
+            }
+        })?;
         let shape = (values.len() / cols.max(1), cols);
         Ok(Array2::from_shape_vec(shape, out.to_vec())
             .expect("rows × dim")
@@ -257,14 +236,13 @@ pub fn renew_template<'py>(
     template_id: u64,
     old: &PyRotation,
     new: &PyRotation,
-) -> PyResult<Bound<'py, PyBytes>> {
+) -> Result<Bound<'py, PyBytes>> {
     let ctx = SealContext {
         deployment: deployment.as_bytes(),
         subject: subject.as_bytes(),
         template: template_id,
     };
-    let renewed =
-        protect::renew(sealed, &key.inner, &ctx, &old.inner, &new.inner).map_err(to_py)?;
+    let renewed = protect::renew(sealed, &key.inner, &ctx, &old.inner, &new.inner)?;
     Ok(PyBytes::new(py, &renewed))
 }
 
@@ -272,12 +250,6 @@ pub fn renew_template<'py>(
 #[pyfunction]
 pub fn sealed_len(dim: usize) -> usize {
     protect::sealed_len(dim)
-}
-
-/// Bytes of a wrapped data key.
-#[pyfunction]
-pub fn wrapped_len() -> usize {
-    WRAPPED_LEN
 }
 
 /// Seals one template.
@@ -289,14 +261,14 @@ pub fn seal_template<'py>(
     deployment: &str,
     subject: &str,
     template_id: u64,
-) -> PyResult<Bound<'py, PyBytes>> {
+) -> Result<Bound<'py, PyBytes>> {
     let values = Zeroizing::new(template.as_array().to_vec());
     let ctx = SealContext {
         deployment: deployment.as_bytes(),
         subject: subject.as_bytes(),
         template: template_id,
     };
-    let sealed = protect::seal(&values, &key.inner, &ctx).map_err(to_py)?;
+    let sealed = protect::seal(&values, &key.inner, &ctx)?;
     Ok(PyBytes::new(py, &sealed))
 }
 
@@ -309,19 +281,19 @@ pub fn open_template<'py>(
     deployment: &str,
     subject: &str,
     template_id: u64,
-) -> PyResult<Bound<'py, PyArray1<f32>>> {
+) -> Result<Bound<'py, PyArray1<f32>>> {
     let ctx = SealContext {
         deployment: deployment.as_bytes(),
         subject: subject.as_bytes(),
         template: template_id,
     };
-    let values = protect::open(sealed, &key.inner, &ctx).map_err(to_py)?;
+    let values = protect::open(sealed, &key.inner, &ctx)?;
     Ok(values.to_vec().into_pyarray(py))
 }
 
-/// Borrows the bytes of each object and the text of each string, checking every length,
-/// so the GIL can be released without copying: `bytes` and `str` are immutable and `rows`
-/// keeps them alive for the call.
+/// Borrows the bytes of each object and the text of each string, so the GIL can be released
+/// without copying: `bytes` and `str` are immutable and `rows` keeps them alive for the call.
+/// What the bytes hold (their lengths included) is the core's to judge.
 struct Rows<'a> {
     sealed: Vec<&'a [u8]>,
     subjects: Vec<&'a str>,
@@ -338,28 +310,22 @@ impl Rows<'_> {
     }
 }
 
+/// `LengthMismatch` unless every column has as many rows as there are ids.
+fn same_length(ids: usize, columns: &[usize]) -> Result<()> {
+    match columns.iter().find(|&&rows| rows != ids) {
+        Some(&rows) => Err(CoreError::LengthMismatch { ids, rows }.into()),
+        None => Ok(()),
+    }
+}
+
 fn borrow_rows<'a, 'py>(
-    gallery: &PyGallery,
     ids: &PyReadonlyArray1<'_, u64>,
     sealed: &'a [Bound<'py, PyBytes>],
     subjects: &'a [Bound<'py, PyString>],
-) -> PyResult<(Vec<u64>, Rows<'a>)> {
+) -> Result<(Vec<u64>, Rows<'a>)> {
     let ids = ids.as_array().to_vec();
-    let (n, record) = (ids.len(), protect::sealed_len(gallery.read()?.dim()));
-    if sealed.len() != n || subjects.len() != n {
-        return Err(InvalidArgument::new_err(format!(
-            "{n} ids need {n} sealed templates and {n} subjects; got {} and {}",
-            sealed.len(),
-            subjects.len()
-        )));
-    }
+    same_length(ids.len(), &[sealed.len(), subjects.len()])?;
     let sealed: Vec<&[u8]> = sealed.iter().map(|b| b.as_bytes()).collect();
-    if let Some(at) = sealed.iter().position(|s| s.len() != record) {
-        return Err(InvalidArgument::new_err(format!(
-            "sealed template at position {at} has {} bytes, expected {record}",
-            sealed[at].len()
-        )));
-    }
     let subjects = subjects
         .iter()
         .map(|s| s.to_str())
@@ -380,15 +346,10 @@ pub fn open_into_gallery(
     wrapped: Vec<Bound<'_, PyBytes>>,
     subjects: Vec<Bound<'_, PyString>>,
     deployment: &str,
-) -> PyResult<()> {
-    let (ids, rows) = borrow_rows(gallery, &ids, &sealed, &subjects)?;
+) -> Result<()> {
+    let (ids, rows) = borrow_rows(&ids, &sealed, &subjects)?;
     let wrapped: Vec<&[u8]> = wrapped.iter().map(|b| b.as_bytes()).collect();
-    if wrapped.len() != ids.len() || wrapped.iter().any(|w| w.len() != WRAPPED_LEN) {
-        return Err(InvalidArgument::new_err(format!(
-            "{} ids need as many wrapped keys of {WRAPPED_LEN} bytes",
-            ids.len()
-        )));
-    }
+    same_length(ids.len(), &[wrapped.len()])?;
     let key = Arc::clone(&master.inner);
     py.detach(|| {
         let items: Vec<WrappedItem<'_>> = (0..ids.len())
@@ -400,7 +361,7 @@ pub fn open_into_gallery(
             })
             .collect();
         let mut target = gallery.write()?;
-        open_wrapped_into_gallery(&mut target, &key, &items).map_err(to_py)
+        Ok(open_wrapped_into_gallery(&mut target, &key, &items)?)
     })
 }
 
@@ -415,14 +376,9 @@ pub fn open_keys_into_gallery(
     sealed: Vec<Bound<'_, PyBytes>>,
     subjects: Vec<Bound<'_, PyString>>,
     deployment: &str,
-) -> PyResult<()> {
-    let (ids, rows) = borrow_rows(gallery, &ids, &sealed, &subjects)?;
-    if keys.len() != ids.len() {
-        return Err(InvalidArgument::new_err(format!(
-            "{} ids need as many keys",
-            ids.len()
-        )));
-    }
+) -> Result<()> {
+    let (ids, rows) = borrow_rows(&ids, &sealed, &subjects)?;
+    same_length(ids.len(), &[keys.len()])?;
     let keys: Vec<Arc<DataKey>> = keys.iter().map(|k| Arc::clone(&k.inner)).collect();
     py.detach(|| {
         let items: Vec<SealedItem<'_>> = (0..ids.len())
@@ -434,6 +390,6 @@ pub fn open_keys_into_gallery(
             })
             .collect();
         let mut target = gallery.write()?;
-        protect::open_into_gallery(&mut target, &items).map_err(to_py)
+        Ok(protect::open_into_gallery(&mut target, &items)?)
     })
 }

@@ -8,9 +8,3 @@ use pyo3::prelude::*;
 pub fn simd_paths() -> Vec<&'static str> {
     Isa::supported().into_iter().map(Isa::name).collect()
 }
-
-/// The path galleries use by default (the fastest, capped by `FACEGATE_SIMD`).
-#[pyfunction]
-pub fn simd_path() -> &'static str {
-    Isa::best().name()
-}

@@ -51,6 +51,11 @@ pub enum CoreError {
     ModelFormat { offset: u64, what: String },
     /// The dlib face-recognition model file could not be read at all.
     ModelIo { kind: std::io::ErrorKind },
+    /// A master key could not be read or written: `message` says which file or variable and
+    /// why (never the key).
+    KeyFile { message: String },
+    /// A key file that group or others may access (`mode` is its permission bits).
+    InsecureKeyFile { path: String, mode: u32 },
 }
 
 impl fmt::Display for CoreError {
@@ -109,6 +114,12 @@ impl fmt::Display for CoreError {
                 f,
                 "the dlib face-recognition model file could not be read ({kind}); reinstall \
                  face_recognition_models"
+            ),
+            Self::KeyFile { message } => f.write_str(message),
+            Self::InsecureKeyFile { path, mode } => write!(
+                f,
+                "key file {path} has mode {mode:04o}; group and others must have no access \
+                 (run: chmod 600 {path})"
             ),
         }
     }

@@ -5,7 +5,8 @@
 //! - [`Network::from_file`] / [`Network::from_bytes`]: validate every record, refuse a truncated,
 //!   altered or extended file with [`CoreError::ModelFormat`](crate::CoreError::ModelFormat), and
 //!   fold each affine (batch-norm) layer into its convolution.
-//! - [`Network::encode_batch`]: chips (150×150 RGB, H×W×C bytes) to encodings, in parallel.
+//! - [`Network::encode_batch`]: chips (150×150 RGB, H×W×C bytes) to encodings, in parallel;
+//!   [`Encoder::encode`] the same on an exact number of threads.
 
 mod act;
 mod arch;
@@ -17,6 +18,7 @@ mod model;
 mod ops;
 mod records;
 mod serial;
+mod threads;
 
 #[cfg(test)]
 mod tests;
@@ -25,6 +27,7 @@ pub use arch::{CHIP_SIZE, ENCODING_DIM};
 pub use forward::{CHIP_BYTES, Workspace};
 pub use matmul::simd_path;
 pub use model::Network;
+pub use threads::Encoder;
 
 /// The model file for tests and benchmarks: `FACEGATE_DLIB_MODEL`, else the
 /// `face_recognition_models` package in the workspace's `.venv`; `None` when neither has it.

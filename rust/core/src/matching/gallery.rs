@@ -39,6 +39,15 @@ impl Metric {
             .into_iter()
             .find(|m| m.name() == name)
     }
+
+    /// Parses a name given by a caller; `InvalidArgument` names the choices.
+    pub fn parse(name: &str) -> Result<Metric, CoreError> {
+        Self::from_name(name).ok_or_else(|| {
+            CoreError::InvalidArgument(format!(
+                "metric must be 'euclidean' or 'cosine', got {name:?}"
+            ))
+        })
+    }
 }
 
 /// Templates with u64 ids, searched by exact f32 scan, or by int8 scan plus exact re-rank when

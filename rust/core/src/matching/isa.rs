@@ -5,6 +5,7 @@
 //! variable `FACEGATE_SIMD` (`portable`, `avx2` or `avx512`) caps the choice, which is how the
 //! slower paths are exercised on a machine that has the faster ones.
 
+use crate::CoreError;
 use std::sync::OnceLock;
 
 /// An instruction-set level the kernels are written for.
@@ -34,6 +35,15 @@ impl Isa {
     /// Parses a name as written by [`Isa::name`].
     pub fn from_name(name: &str) -> Option<Isa> {
         Isa::ALL.into_iter().find(|isa| isa.name() == name)
+    }
+
+    /// Parses a name given by a caller; `InvalidArgument` names the choices.
+    pub fn parse(name: &str) -> Result<Isa, CoreError> {
+        Self::from_name(name).ok_or_else(|| {
+            CoreError::InvalidArgument(format!(
+                "simd must be one of 'portable', 'avx2', 'avx512', got {name:?}"
+            ))
+        })
     }
 
     /// Whether this CPU can run the level.
