@@ -1,25 +1,26 @@
-"""Several enrolment photographs: one photo, the average of three, or the nearest of three.
+"""Several enrollment photographs: one photo, the average of three, or the nearest of three.
 
-Usage: .venv/bin/python benches/enrolment_photos.py
+Usage: .venv/bin/python benches/enrollment_photos.py
 
-Three ways to enrol a person, compared on the genuine side (how far a new capture of the person
+Three ways to enroll a person, compared on the genuine side (how far a new capture of the person
 lies from what was enrolled) and the impostor side (how close somebody else comes):
 
 (a) **one** photograph, one template;
 (b) **average**: three photographs, their encodings averaged into one template (what facegate
-    does, ``facegate._photos.encode_photos``);
+    does, ``facegate.faces.photos.encode_photos``);
 (c) **nearest of 3**: three photographs, three templates kept, a probe matched to the nearest.
 
 Real faces: the two public-domain photographs of ``tests/faces.py`` (the astronaut, Grace
 Hopper), thirteen deterministic copies of each (itself, ``faces.transformed`` and six more
 here; a copy whose encoding repeats another's is dropped), encoded by
-:class:`facegate.detect.FaceDetector`. Every choice of three enrolment copies is scored against
-the copies left; the one-photo figures are those of the same three copies taken one at a time,
-against the same probes, so the comparison is paired. Copies of one photograph vary far less
-than two captures of a person (no change of pose, expression, age, camera), so these distances
-are small; they show the direction and rough size of each effect, not dlib's rates.
+:class:`facegate.faces.detect.FaceDetector`. Every choice of three enrollment copies is
+scored against the copies left; the one-photo figures are those of the same three copies taken
+one at a time, against the same probes, so the comparison is paired. Copies of one photograph
+vary far less than two captures of a person (no change of pose, expression, age, camera), so
+these distances are small; they show the direction and rough size of each effect, not dlib's
+rates.
 
-Synthetic encodings (``facegate.synthetic``): identities enrolled from three noisy captures,
+Synthetic encodings (``facegate.demo.synthetic``): identities enrolled from three noisy captures,
 probed with a fourth, and strangers (identities not enrolled) probed once; false positives and
 misses are counted at fixed thresholds and at equal false-positive rates. Their absolute rates
 say nothing about dlib (the synthetic impostor distances are far more concentrated), and how
@@ -45,15 +46,15 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageEnhance, ImageFilter
 
-from facegate.detect import FaceDetector
+from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import FacegateError
+from facegate.faces.detect import FaceDetector
 from facegate.matching import Gallery
-from facegate.synthetic import synthetic_faces
 
 Pixels = npt.NDArray[np.uint8]
 Floats = npt.NDArray[np.float64]
 
-ENROLMENT_PHOTOS = 3
+ENROLLMENT_PHOTOS = 3
 ENROLLED = 2_000
 """Synthetic identities enrolled."""
 STRANGERS = 20_000
@@ -111,7 +112,7 @@ class Person:
 def encode_person(
     name: str, pixels: Pixels, faces: ModuleType, detector: FaceDetector
 ) -> tuple[Person, list[str]]:
-    """The encodings of every copy that passes the enrolment gates, and the copies left out:
+    """The encodings of every copy that passes the enrollment gates, and the copies left out:
     those that fail a gate and those whose encoding repeats an earlier copy's (a duplicate
     would hand nearest-of-3 an exact match)."""
     names: list[str] = []
@@ -139,10 +140,10 @@ def _norms(a: Floats, b: Floats) -> Floats:
 
 
 def genuine(person: Person) -> dict[str, Floats]:
-    """Genuine distances for every choice of three enrolment copies and each copy left."""
+    """Genuine distances for every choice of three enrollment copies and each copy left."""
     enc = person.encodings
     out: dict[str, list[Floats]] = {"one": [], "average": [], "nearest": []}
-    for chosen in itertools.combinations(range(len(enc)), ENROLMENT_PHOTOS):
+    for chosen in itertools.combinations(range(len(enc)), ENROLLMENT_PHOTOS):
         probes = enc[[i for i in range(len(enc)) if i not in chosen]]
         singles = _norms(enc[list(chosen)], probes)  # [3, probes]
         out["one"].append(singles.ravel())
@@ -153,10 +154,10 @@ def genuine(person: Person) -> dict[str, Floats]:
 
 def impostor(enrolled: Person, stranger: Person) -> dict[str, Floats]:
     """Distances from every copy of ``stranger`` to ``enrolled``'s template(s), for every choice
-    of three enrolment copies (one-photo: each copy of ``enrolled`` once)."""
+    of three enrollment copies (one-photo: each copy of ``enrolled`` once)."""
     enc, probes = enrolled.encodings, stranger.encodings
     out: dict[str, list[Floats]] = {"average": [], "nearest": []}
-    for chosen in itertools.combinations(range(len(enc)), ENROLMENT_PHOTOS):
+    for chosen in itertools.combinations(range(len(enc)), ENROLLMENT_PHOTOS):
         out["average"].append(_norms(enc[list(chosen)].mean(axis=0), probes))
         out["nearest"].append(_norms(enc[list(chosen)], probes).min(axis=0))
     return {
@@ -188,26 +189,26 @@ def synthetic(noise: tuple[float, float]) -> Synthetic:
     truth, probes = faces.truth[order], faces.probes[order]
     starts = np.searchsorted(truth, np.arange(pool + STRANGERS + 1))
     counts = np.diff(starts)
-    enrolled = np.flatnonzero(counts[:pool] >= ENROLMENT_PHOTOS + 1)[:ENROLLED]
+    enrolled = np.flatnonzero(counts[:pool] >= ENROLLMENT_PHOTOS + 1)[:ENROLLED]
     if len(enrolled) < ENROLLED:
         raise RuntimeError("too few synthetic identities with four captures")
     strangers = pool + np.flatnonzero(counts[pool:] >= 1)
-    captures = np.stack([probes[starts[i] : starts[i] + ENROLMENT_PHOTOS + 1] for i in enrolled])
+    captures = np.stack([probes[starts[i] : starts[i] + ENROLLMENT_PHOTOS + 1] for i in enrolled])
     people = np.arange(ENROLLED, dtype=np.int64)
     return Synthetic(
         templates={
             "one": captures[:, 0],
-            "average": captures[:, :ENROLMENT_PHOTOS]
+            "average": captures[:, :ENROLLMENT_PHOTOS]
             .mean(axis=1, dtype=np.float64)
             .astype(np.float32),
-            "nearest": captures[:, :ENROLMENT_PHOTOS].reshape(-1, captures.shape[-1]),
+            "nearest": captures[:, :ENROLLMENT_PHOTOS].reshape(-1, captures.shape[-1]),
         },
         owners={
             "one": people,
             "average": people,
-            "nearest": np.repeat(people, ENROLMENT_PHOTOS),
+            "nearest": np.repeat(people, ENROLLMENT_PHOTOS),
         },
-        genuine=np.ascontiguousarray(captures[:, ENROLMENT_PHOTOS]),
+        genuine=np.ascontiguousarray(captures[:, ENROLLMENT_PHOTOS]),
         strangers=np.ascontiguousarray(probes[starts[strangers]]),
     )
 
@@ -301,7 +302,7 @@ def report_real(people: list[Person], failed: list[str], seconds: float) -> None
         f"({', '.join(f'{p.name}: {len(p.copies)}' for p in people)}); "
         f"left out: {', '.join(failed) if failed else 'none'}.",
         "",
-        "Genuine distance, new copy to what was enrolled (every choice of 3 enrolment copies, "
+        "Genuine distance, new copy to what was enrolled (every choice of 3 enrollment copies, "
         "each remaining copy as probe; one photo = each of the same 3 alone):",
         "",
         _row(["person", "method", "comparisons", "mean", "90th percentile", "max"]),
@@ -407,7 +408,7 @@ def report_synthetic(results: dict[str, dict[str, OpenSet]]) -> None:
 def report_cost(queries: npt.NDArray[np.float32]) -> None:
     """Markdown for what keeping three templates per person costs."""
     one = search_time(COST_GALLERY, queries)
-    three = search_time(ENROLMENT_PHOTOS * COST_GALLERY, queries)
+    three = search_time(ENROLLMENT_PHOTOS * COST_GALLERY, queries)
     bytes_per_row = 128 * 4
     lines = [
         _row(["method", "gallery rows", "float32 bytes", "search, 256 probes (median)"]),
@@ -415,16 +416,16 @@ def report_cost(queries: npt.NDArray[np.float32]) -> None:
     ]
     for label, rows, seconds in (
         ("(a) one photograph / (b) average", COST_GALLERY, one),
-        ("(c) nearest of 3", ENROLMENT_PHOTOS * COST_GALLERY, three),
+        ("(c) nearest of 3", ENROLLMENT_PHOTOS * COST_GALLERY, three),
     ):
         lines.append(
             _row([label, f"{rows:,}", f"{rows * bytes_per_row:,}", f"{seconds * 1e3:.2f} ms"])
         )
     lines += [
         "",
-        f"Nearest of 3 searches {ENROLMENT_PHOTOS}x the rows: measured {three / one:.2f}x the "
+        f"Nearest of 3 searches {ENROLLMENT_PHOTOS}x the rows: measured {three / one:.2f}x the "
         f"time for {COST_GALLERY:,} people (facegate exact search, this machine), and each "
-        f"stranger meets {ENROLMENT_PHOTOS}x the templates. The calibration's gallery sizes "
+        f"stranger meets {ENROLLMENT_PHOTOS}x the templates. The calibration's gallery sizes "
         "count people with one template each; none of its columns measures three correlated "
         "templates per person.",
     ]
@@ -442,7 +443,7 @@ def main() -> None:
         people.append(person)
         failed += lost
     encoded = timer() - start
-    print("# Enrolment photographs: one, the average of three, the nearest of three\n")
+    print("# Enrollment photographs: one, the average of three, the nearest of three\n")
     report_real(people, failed, encoded)
     data = {setting: synthetic(noise) for setting, noise in NOISE.items()}
     report_synthetic({setting: open_set(d) for setting, d in data.items()})

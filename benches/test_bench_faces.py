@@ -15,8 +15,8 @@ import pytest
 from tests import faces
 
 from benches.conftest import QUICK
-from facegate._models import model
-from facegate.detect import FaceDetector, encode_many
+from facegate.faces.detect import FaceDetector, encode_many
+from facegate.faces.models import model
 
 BATCH = 4 if QUICK else 16
 

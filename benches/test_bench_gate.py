@@ -1,11 +1,11 @@
-"""The cost of the gate: enrolment throughput, opening a store, and identification latency
+"""The cost of the gate: enrollment throughput, opening a store, and identification latency
 against the bare Gallery search on the same templates.
 
-Enrolment goes through the whole path (consent ledger, rotation, seal, data-key wrap, SQLite
+Enrollment goes through the whole path (consent ledger, rotation, seal, data-key wrap, SQLite
 commit with synchronous=FULL, hash-chained audit entry); encodings are synthetic (a fake
 encoder), so the face pipeline's own cost (benches/test_bench_faces.py) is not counted twice.
 The 1:N deployment accepts every miss (``max_fnir=1.0``): a benchmark is not a deployment, and
-at these sizes the honest limits would otherwise stop the enrolment.
+at these sizes the honest limits would otherwise stop the enrollment.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ import pytest
 from tests.requirements.gate import CONSENT, FakeEncoder, open_gate
 
 from benches.conftest import QUICK
-from facegate import Gallery
-from facegate.api import FaceGate
-from facegate.keys import MasterKey, Rotation
-from facegate.synthetic import synthetic_faces
+from facegate import FaceGate, Gallery, MasterKey, Rotation
+from facegate.demo.synthetic import synthetic_faces
 
 SIZES = [1_000] if QUICK else [10_000, 100_000]
 LOADED = SIZES if QUICK else [*SIZES, 1_000_000]
@@ -35,7 +33,7 @@ FOLDER = tempfile.TemporaryDirectory()
 
 @cache
 def populated(n: int) -> tuple[Path, np.ndarray]:
-    """A store with n consented, enrolled subjects (bulk enrolment), and their centres."""
+    """A store with n consented, enrolled subjects (bulk enrollment), and their centres."""
     faces = synthetic_faces(n, 0, seed=n).centres
     path = Path(FOLDER.name) / f"gate-{n}.db"
     gate = open_gate(path, MASTER, max_fnir=1.0)
@@ -46,11 +44,11 @@ def populated(n: int) -> tuple[Path, np.ndarray]:
     return path, faces
 
 
-def test_enrol_one_by_one(benchmark: Any) -> None:
-    """Per subject: one consent grant and one enrolment call, each its own durable commit."""
+def test_enroll_one_by_one(benchmark: Any) -> None:
+    """Per subject: one consent grant and one enrollment call, each its own durable commit."""
     faces = synthetic_faces(SINGLE, 0, seed=3).centres
-    benchmark.group = "gate: enrolment"
-    benchmark.extra_info.update(engine="facegate", stage="enrol one by one", n=SINGLE)
+    benchmark.group = "gate: enrollment"
+    benchmark.extra_info.update(engine="facegate", stage="enroll one by one", n=SINGLE)
 
     def run() -> None:
         with tempfile.TemporaryDirectory() as folder:
@@ -64,10 +62,10 @@ def test_enrol_one_by_one(benchmark: Any) -> None:
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_enrol_in_bulk(benchmark: Any, n: int) -> None:
+def test_enroll_in_bulk(benchmark: Any, n: int) -> None:
     faces = synthetic_faces(n, 0, seed=5).centres
-    benchmark.group = "gate: enrolment"
-    benchmark.extra_info.update(engine="facegate", stage=f"enrol_many {n:,}", n=n)
+    benchmark.group = "gate: enrollment"
+    benchmark.extra_info.update(engine="facegate", stage=f"enroll_many {n:,}", n=n)
 
     def run() -> None:
         with tempfile.TemporaryDirectory() as folder:
@@ -82,11 +80,14 @@ def test_enrol_in_bulk(benchmark: Any, n: int) -> None:
 
 @pytest.mark.parametrize("n", LOADED)
 def test_open_store(benchmark: Any, n: int) -> None:
-    path, _ = populated(n)
+    path, faces = populated(n)
     benchmark.group = "gate: open"
     benchmark.extra_info.update(engine="facegate", stage=f"FaceGate.open {n:,}", n=n)
     gate = benchmark.pedantic(lambda: FaceGate.open(path, MASTER, encoder=FakeEncoder()), rounds=3)
-    assert len(gate._galleries["lobby"][0]) == n
+    assert gate.deployment_status("lobby").templates == n
+    # The gallery was loaded whole: the last enrolled subject is found.
+    assert gate.identify("lobby", faces[n - 1] + 0.01, PURPOSE).subject == f"subject-{n - 1}"
+    gate.close()
 
 
 @pytest.mark.parametrize("n", LOADED)

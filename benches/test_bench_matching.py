@@ -19,7 +19,7 @@ import pytest
 
 from benches.conftest import QUICK
 from facegate import Gallery
-from facegate.synthetic import SyntheticFaces, synthetic_faces
+from facegate.demo.synthetic import SyntheticFaces, synthetic_faces
 
 SIZES = [2_000] if QUICK else [10_000, 100_000, 1_000_000]
 BATCHES = [1, 64] if QUICK else [1, 64, 1024]

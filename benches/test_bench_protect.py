@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from benches.conftest import QUICK
 from facegate import DataKey, Gallery, MasterKey, open_into_gallery, open_template, seal_template
-from facegate.synthetic import synthetic_faces
+from facegate.demo.synthetic import synthetic_faces
 
 SIZES = [2_000] if QUICK else [100_000, 1_000_000]
 AAD = b"lobby|guest|42"

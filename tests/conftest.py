@@ -1,10 +1,15 @@
-"""Shared test settings: hypothesis profiles (CI runs more examples, deterministically)."""
+"""Shared test settings: hypothesis profiles (CI runs more examples, deterministically), and the
+fixtures most gate tests start from: a fresh master key and the path of the store file."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from facegate import MasterKey
 
 settings.register_profile(
     "ci",
@@ -15,3 +20,15 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture
+def master() -> MasterKey:
+    """A fresh master key (in memory)."""
+    return MasterKey.generate()
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """The store file a test's gate uses."""
+    return tmp_path / "hotel.db"

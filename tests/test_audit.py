@@ -17,12 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from facegate.api import FaceGate
-from facegate.audit import AuditLog, Checkpoint
+from facegate import Checkpoint, FaceGate, MasterKey
+from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import ConsentRequired, InvalidArgument, WrongKey
-from facegate.keys import MasterKey
+from facegate.gate.audit import AuditLog
 from facegate.store import Store
-from facegate.synthetic import synthetic_faces
+from tests import peek
 from tests.requirements.deployments import lobby
 from tests.requirements.gate import CONSENT, FakeEncoder, open_gate
 
@@ -62,13 +62,24 @@ def tampered(original: Path, tmp_path: Path, *statements: str) -> FaceGate:
 
 
 def size(path: Path) -> int:
-    with Store.open(path) as store:
-        return int(store.query("SELECT COUNT(*) FROM audit")[0][0])  # type: ignore[call-overload]
+    return peek.count(path, "SELECT COUNT(*) FROM audit")
+
+
+def audit_head(path: Path) -> str:
+    ((value,),) = peek.rows(path, "SELECT value FROM meta WHERE key = 'audit_head'")
+    return str(value)
+
+
+def entries(gate: FaceGate, start: int = 1) -> list[dict[str, object]]:
+    """The audit entries from ``start``, as the gate exports them."""
+    out = io.StringIO()
+    gate.export_audit(out, start=start)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
 def test_an_untouched_trail_verifies(original: Path, tmp_path: Path) -> None:
     gate = tampered(original, tmp_path)
-    result = gate.audit.verify()
+    result = gate.verify_audit()
     assert result.ok and result.entries == size(original) > 40
     assert result.first_bad is None
 
@@ -83,7 +94,7 @@ def test_entries_hold_no_raw_subject_ids_or_templates(original: Path) -> None:
     records = [json.loads(line) for line in text.splitlines()]
     assert len(records) == size(original)
     refs = {r["subject_ref"] for r in records if r["subject_ref"]}
-    assert log.subject_ref("guest-3") in refs
+    assert MASTER.tag("audit subject v1", b"guest-3").hex()[:32] in refs
     assert all(len(ref) == 32 for ref in refs)
     assert {"seq", "at", "action", "outcome", "rule", "threshold", "link"} <= set(records[0])
 
@@ -122,7 +133,7 @@ def test_every_tampering_names_the_first_bad_entry(
     n = size(original)
     k = 1 + int(where * (n - 2))  # leaves a next entry for swaps
     gate = tampered(original, tmp_path_factory.mktemp("t"), *EDITS[how](k))
-    result = gate.audit.verify()
+    result = gate.verify_audit()
     assert not result.ok
     assert result.first_bad == k, (how, k, str(result))
 
@@ -132,7 +143,7 @@ def test_cutting_the_end_is_caught_by_the_authenticated_head(
 ) -> None:
     n = size(original)
     gate = tampered(original, tmp_path, f"DELETE FROM audit WHERE seq > {n - 3}")
-    result = gate.audit.verify()
+    result = gate.verify_audit()
     assert not result.ok and result.first_bad == n - 2
     assert "missing at the end" in str(result.problem)
 
@@ -145,7 +156,7 @@ def test_appending_a_forged_entry_is_caught(original: Path, tmp_path: Path) -> N
         f"INSERT INTO audit SELECT {n + 1}, at, capability, action, deployment_id, purpose, "
         f"subject_ref, outcome, rule, threshold, detail, entry_hash FROM audit WHERE seq = {n}",
     )
-    result = gate.audit.verify()
+    result = gate.verify_audit()
     assert not result.ok and result.first_bad == n + 1
 
 
@@ -166,12 +177,11 @@ def test_a_forged_head_is_caught(original: Path, tmp_path: Path) -> None:
 
 def test_a_rolled_back_head_is_caught_by_an_exported_checkpoint(tmp_path: Path) -> None:
     gate = open_gate(tmp_path / "s.db", MASTER)
-    with Store.open(tmp_path / "s.db") as store:
-        old_head = store.query("SELECT value FROM meta WHERE key = 'audit_head'")[0][0]
+    old_head = audit_head(tmp_path / "s.db")
     for i in range(5):
         gate.decline("lobby", "Check in at the desk with an identity document", f"p{i}")
-    kept = Checkpoint.from_json(gate.audit.checkpoint().to_json())  # exported, kept elsewhere
-    assert gate.audit.verify(kept).ok
+    kept = Checkpoint.from_json(gate.audit_checkpoint().to_json())  # exported, kept elsewhere
+    assert gate.verify_audit(kept).ok
     gate.close()
     size_before = int(str(old_head).split(":")[0])
     gate = tampered(
@@ -180,17 +190,19 @@ def test_a_rolled_back_head_is_caught_by_an_exported_checkpoint(tmp_path: Path) 
         f"DELETE FROM audit WHERE seq > {size_before}",
         f"UPDATE meta SET value = '{old_head}' WHERE key = 'audit_head'",
     )
-    assert gate.audit.verify().ok  # the rolled-back log is self-consistent ...
-    caught = gate.audit.verify(kept)  # ... but not against the checkpoint
-    assert not caught.ok and caught.first_bad == size_before + 1
+    assert gate.verify_audit().ok  # the rolled-back log is self-consistent ...
+    held = size(tmp_path / "copy.db")  # what is left, and that verification's own entry
+    assert held == size_before + 1
+    caught = gate.verify_audit(kept)  # ... but not against the checkpoint
+    assert not caught.ok and caught.first_bad == held + 1
     assert "cut short" in str(caught.problem)
 
 
 def test_a_checkpoint_must_be_authentic(tmp_path: Path) -> None:
     gate = open_gate(tmp_path / "s.db", MASTER)
-    real = gate.audit.checkpoint()
+    real = gate.audit_checkpoint()
     forged = Checkpoint(real.size, real.head, "00" * 32, real.at)
-    assert not gate.audit.verify(forged).ok
+    assert not gate.verify_audit(forged).ok
     with pytest.raises(InvalidArgument):
         Checkpoint.from_json("{}")
 
@@ -206,26 +218,27 @@ def test_another_master_key_cannot_verify(original: Path, tmp_path: Path) -> Non
 def test_the_store_refuses_to_rewrite_or_drop_entries(original: Path, tmp_path: Path) -> None:
     copy = tmp_path / "c.db"
     shutil.copy(original, copy)
-    with Store.open(copy) as store:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            store.query("UPDATE audit SET outcome = 'ok' WHERE seq = 1")
-        with pytest.raises(sqlite3.DatabaseError, match="three years"):
-            store.query("DELETE FROM audit WHERE seq = 1")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        peek.execute(copy, "UPDATE audit SET outcome = 'ok' WHERE seq = 1")
+    with pytest.raises(sqlite3.DatabaseError, match="three years"):
+        peek.execute(copy, "DELETE FROM audit WHERE seq = 1")
+    assert size(copy) == size(original)
 
 
 def test_an_operation_and_its_entry_commit_together(tmp_path: Path) -> None:
     """A refused call rolls its work back but is itself recorded; every entry chains."""
-    gate = open_gate(tmp_path / "s.db", MASTER)
-    before = len(gate.audit)
+    path = tmp_path / "s.db"
+    gate = open_gate(path, MASTER)
+    before = size(path)
     face = np.zeros(128, np.float32)
     face[0] = 1
     with pytest.raises(ConsentRequired):
         gate.enroll("lobby", "nobody", face, PURPOSE)
-    assert len(gate.audit) == before + 1
-    last = next(iter(gate.audit.entries(before + 1)))
-    assert (last.action, last.outcome, last.rule) == ("enroll", "refused", "R8")
-    assert gate._store.query("SELECT COUNT(*) FROM templates") == [(0,)]
-    assert gate.audit.verify().ok
+    assert size(path) == before + 1
+    (last,) = entries(gate, before + 1)
+    assert (last["action"], last["outcome"], last["rule"]) == ("enroll", "refused", "R8")
+    assert peek.count(path, "SELECT COUNT(*) FROM templates") == 0
+    assert gate.verify_audit().ok
 
 
 def test_tamper_matrix_over_10000_entries_given_the_last_checkpoint(tmp_path: Path) -> None:
@@ -236,13 +249,14 @@ def test_tamper_matrix_over_10000_entries_given_the_last_checkpoint(tmp_path: Pa
     gate.register_operator("hotel", name="Example Hotel", contact="dpo@example.com")
     gate.register_deployment("hotel", lobby())
     gate.grant_consents("lobby", [(f"p{i}", CONSENT) for i in range(4_999)])
-    with Store.open(tmp_path / "s.db") as store:
-        old_head = store.query("SELECT value FROM meta WHERE key = 'audit_head'")[0][0]
+    old_head = audit_head(tmp_path / "s.db")
     gate.grant_consents("lobby", [(f"q{i}", CONSENT) for i in range(5_000)])
-    assert len(gate.audit) == 10_003
-    latest = gate.audit.latest_checkpoint()  # written after each commit that passed a 1,000
-    assert latest is not None and latest.size == 10_003
-    assert gate.audit.verify().ok
+    assert size(tmp_path / "s.db") == 10_003
+    # written after each commit that passed a 1,000
+    newest = sorted(folder.glob("audit-*.json"))[-1]
+    latest = Checkpoint.from_json(newest.read_text(encoding="utf-8"))
+    assert latest.size == 10_003
+    assert gate.verify_audit().ok
     gate.close()
     rng = random.Random(9)
     attacks: dict[str, Callable[[int], list[str]]] = {

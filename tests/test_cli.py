@@ -8,11 +8,13 @@ import os
 import sqlite3
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from facegate.compliance.dossier import FilingDossier
 from tests import faces
 
 
@@ -81,14 +83,15 @@ def test_a_store_s_whole_life_cycle(tmp_path: Path, photos: dict[str, Path]) -> 
     assert point["identify"] is True and point["gallery_size"] == 1 and point["threshold"] < 0.6
     assert "operating point: 1:N with 1 enrolled" in cli("deployment", "show", "lobby").stdout
 
-    enrol = ("enrol", "lobby", "astronaut", str(photos["astronaut"]), "--purpose", "hotel_check_in")
-    assert "[R8]" in cli(*enrol, code=3).stderr
+    astronaut = str(photos["astronaut"])
+    enroll = ("enroll", "lobby", "astronaut", astronaut, "--purpose", "hotel_check_in")
+    assert "[R8]" in cli(*enroll, code=3).stderr
     grant = ("consent", "grant", "lobby", "astronaut", "--purpose", "hotel_check_in")
     assert "[R8]" in cli(*grant, "--channel", "kiosk", code=3).stderr  # not a separate consent
     cli(*grant, "--channel", "kiosk", "--face-data")
-    cli(*enrol)
+    cli(*enroll)
     twice = (str(photos["astronaut"]),) * 2
-    added = cli.json("enrol", "lobby", "astronaut", *twice, "--add", *enrol[-2:])
+    added = cli.json("enroll", "lobby", "astronaut", *twice, "--add", *enroll[-2:])
     assert added == {"enrolled": ["astronaut"], "photos": 2, "added": True}
     assert cli.json("deployment", "show", "lobby")["templates"] == 1  # type: ignore[index]
 
@@ -111,6 +114,22 @@ def test_a_store_s_whole_life_cycle(tmp_path: Path, photos: dict[str, Path]) -> 
     status = cli.json("filing", "status", "hotel")
     assert status["individuals"] == 1 and status["state"] == "below"  # type: ignore[index]
     assert "hotel" in cli("filing", "dossier", "hotel").stdout
+    dossier = json.loads(cli("filing", "dossier", "hotel", "--format", "json").stdout)
+    assert set(dossier) == {field.name for field in fields(FilingDossier)}
+    assert dossier["operator"] == {
+        "id": "hotel",
+        "name": "Example Hotel",
+        "contact": "dpo@example.com",
+    }
+    (method,) = dossier["purposes_and_methods"]
+    assert (method["deployment"], method["mode"], method["active"]) == ("lobby", "identify", True)
+    assert dossier["stored_count_and_security"]["individuals"] == 1
+    assert dossier["stored_count_and_security"]["templates"] == 1
+    (rules,) = dossier["processing_rules"]
+    assert rules["deployment"] == "lobby" and rules["threshold"] < 0.6
+    (on_file,) = dossier["assessments"]
+    assert on_file["assessment"]["signed_off_by"] == "DPO" and on_file["covers_current_notice"]
+    assert dossier["filing"]["individuals"] == 1 and dossier["filing"]["state"] == "below"
 
     cli("audit", "checkpoint", "--out", "checkpoint.json")
     assert cli.json("audit", "verify", "--checkpoint", "checkpoint.json")["ok"] is True  # type: ignore[index]
@@ -133,7 +152,7 @@ def test_a_store_s_whole_life_cycle(tmp_path: Path, photos: dict[str, Path]) -> 
     assert "audit_chain" in cli("incidents").stdout
 
 
-def test_bulk_enrolment_from_a_consent_manifest(tmp_path: Path, photos: dict[str, Path]) -> None:
+def test_bulk_enrollment_from_a_consent_manifest(tmp_path: Path, photos: dict[str, Path]) -> None:
     cli = Cli(tmp_path)
     cli("init")
     cli("operator", "add", "hotel", "--name", "Example Hotel", "--contact", "dpo@example.com")
@@ -149,7 +168,7 @@ def test_bulk_enrolment_from_a_consent_manifest(tmp_path: Path, photos: dict[str
         f"subject,image,evidence\nastronaut,{photos['astronaut']},form-1\n"
         f"hopper,{photos['hopper']},form-2\n"
     )
-    bulk = ("enrol", "lobby", "--manifest", str(manifest), "--purpose", "hotel_check_in")
+    bulk = ("enroll", "lobby", "--manifest", str(manifest), "--purpose", "hotel_check_in")
     cli(*bulk, code=3)  # no consent recorded for them, and the manifest is not a consent
     done = cli.json(*bulk, "--channel", "paper form", "--face-data")
     assert done["enrolled"] == ["astronaut", "hopper"]  # type: ignore[index]

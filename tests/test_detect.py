@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facegate.detect import FaceDetector, encode_many
 from facegate.errors import FaceTooSmall, InvalidArgument, InvalidImage, MultipleFaces, NoFace
+from facegate.faces import FaceDetector, encode_many
 from tests import faces
 
 THRESHOLD = 0.6
@@ -17,7 +17,7 @@ REFERENCE = FaceDetector(encoder="dlib")
 def test_encodings_equal_direct_dlib_calls_as_face_recognition_makes_them() -> None:
     import dlib
 
-    from facegate._models import model_path
+    from facegate.faces.models import model_path
 
     for pixels in (faces.astronaut(), faces.hopper()):
         detector = dlib.get_frontal_face_detector()
@@ -50,7 +50,7 @@ def test_images_without_faces_give_no_face() -> None:
             DETECTOR.encode(pixels)
 
 
-def test_two_people_refuse_enrolment_but_identification_sees_both() -> None:
+def test_two_people_refuse_enrollment_but_identification_sees_both() -> None:
     both = faces.composite()
     with pytest.raises(MultipleFaces, match="2 faces"):
         DETECTOR.encode(both)
@@ -61,7 +61,7 @@ def test_two_people_refuse_enrolment_but_identification_sees_both() -> None:
         assert min(float(np.linalg.norm(encoding - a)) for a in alone) < 0.1
 
 
-def test_small_faces_are_refused_for_enrolment() -> None:
+def test_small_faces_are_refused_for_enrollment() -> None:
     strict = FaceDetector(min_face_size=200)
     with pytest.raises(FaceTooSmall, match="at least 200 pixels"):
         strict.encode(faces.astronaut())
@@ -122,7 +122,7 @@ def test_test_time_augmentation_averages_four_variants() -> None:
 
 
 def test_what_test_time_augmentation_does_to_genuine_and_impostor_distances() -> None:
-    """The figure for benches/RESULTS.md: enrol with and without TTA, probe with the plain
+    """The figure for benches/RESULTS.md: enroll with and without TTA, probe with the plain
     encoder; mean distance to the person's transformed copies and to the other person."""
     tta = FaceDetector(tta=True)
     lines = []
@@ -130,9 +130,9 @@ def test_what_test_time_augmentation_does_to_genuine_and_impostor_distances() ->
         pixels = getattr(faces, person)()
         probes = [DETECTOR.encode(copy) for copy in faces.transformed(pixels).values()]
         stranger = DETECTOR.encode(getattr(faces, other)())
-        for name, enrolment in (("plain", DETECTOR.encode(pixels)), ("tta", tta.encode(pixels))):
-            genuine = float(np.mean([np.linalg.norm(p - enrolment) for p in probes]))
-            impostor = float(np.linalg.norm(stranger - enrolment))
+        for name, enrollment in (("plain", DETECTOR.encode(pixels)), ("tta", tta.encode(pixels))):
+            genuine = float(np.mean([np.linalg.norm(p - enrollment) for p in probes]))
+            impostor = float(np.linalg.norm(stranger - enrollment))
             lines.append(f"{person} {name}: genuine {genuine:.3f}, impostor {impostor:.3f}")
             assert genuine < THRESHOLD < impostor + 0.1
     print("\n" + "\n".join(lines))
@@ -141,8 +141,8 @@ def test_what_test_time_augmentation_does_to_genuine_and_impostor_distances() ->
 def test_missing_models_say_which_package_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    from facegate import _models
     from facegate.errors import DetectorUnavailable
+    from facegate.faces import models
 
     real = importlib.util.find_spec
 
@@ -151,4 +151,4 @@ def test_missing_models_say_which_package_to_install(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(importlib.util, "find_spec", without_models)
     with pytest.raises(DetectorUnavailable, match="pip install face_recognition_models"):
-        _models.model_path("encoder")
+        models.model_path("encoder")

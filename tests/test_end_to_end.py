@@ -1,4 +1,4 @@
-"""The whole pipeline with the public-domain photographs: consent, enrolment, identification,
+"""The whole pipeline with the public-domain photographs: consent, enrollment, identification,
 verification, withdrawal."""
 
 from __future__ import annotations
@@ -7,16 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from facegate.api import FaceGate
+from facegate import FaceGate, MasterKey, Mode
 from facegate.errors import ConsentRequired
-from facegate.keys import MasterKey
-from facegate.policy import Mode
 from tests import faces
 from tests.requirements.deployments import lobby
 from tests.requirements.gate import ASSESSMENT, CONSENT
 
 
-def test_enrol_identify_verify_withdraw_with_real_photographs(tmp_path: Path) -> None:
+def test_enroll_identify_verify_withdraw_with_real_photographs(tmp_path: Path) -> None:
     gate = FaceGate.open(tmp_path / "hotel.db", MasterKey.generate())
     gate.register_operator("hotel", name="Example Hotel", contact="dpo@example.com")
     gate.register_deployment(

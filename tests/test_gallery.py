@@ -19,7 +19,7 @@ from facegate import (
     distances,
     simd_paths,
 )
-from facegate.synthetic import synthetic_faces
+from facegate.demo.synthetic import synthetic_faces
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from facegate.errors import InvalidImage
-from facegate.images import load_image
+from facegate.faces.images import load_image
 
 
 def _png(pixels: np.ndarray) -> bytes:

@@ -30,8 +30,8 @@ from facegate import (
     open_template,
     seal_template,
 )
+from facegate.demo.synthetic import synthetic_faces
 from facegate.keys import renew_template, sealed_len
-from facegate.synthetic import synthetic_faces
 
 CTX = {"deployment": "lobby", "subject": "guest-17", "template_id": 42}
 TEMPLATES = arrays(

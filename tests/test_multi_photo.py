@@ -1,4 +1,4 @@
-"""Several enrolment photographs on real faces: transformed copies of the public-domain
+"""Several enrollment photographs on real faces: transformed copies of the public-domain
 photographs match their template more closely when it averages three of them (issue 10)."""
 
 from __future__ import annotations
@@ -10,15 +10,13 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from facegate.api import FaceGate
-from facegate.detect import FaceDetector
-from facegate.keys import MasterKey
+from facegate import FaceDetector, FaceGate, MasterKey
 from tests.faces import astronaut, hopper, transformed
 from tests.requirements.deployments import lobby
 from tests.requirements.gate import ASSESSMENT, CONSENT
 
 PURPOSE = "hotel_check_in"
-ENROL = ("mirror", "rescale", "brighter")
+ENROLL = ("mirror", "rescale", "brighter")
 PROBES = ("jpeg", "rotate", "crop")
 
 
@@ -41,8 +39,8 @@ def test_three_photographs_match_closer_than_one(
     one, three = f"{photo.__name__}-one", f"{photo.__name__}-three"
     for subject in (one, three):
         gate.grant_consent("lobby", subject, CONSENT)
-    gate.enroll("lobby", one, copies[ENROL[0]], PURPOSE)
-    gate.enroll("lobby", three, [copies[name] for name in ENROL], PURPOSE)
+    gate.enroll("lobby", one, copies[ENROLL[0]], PURPOSE)
+    gate.enroll("lobby", three, [copies[name] for name in ENROLL], PURPOSE)
     probes = [copies[name] for name in PROBES] + [photo()]
     single = [gate.score("lobby", one, probe) for probe in probes]
     averaged = [gate.score("lobby", three, probe) for probe in probes]

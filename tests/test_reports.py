@@ -10,26 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from facegate.api import FaceGate
+from facegate import Alternative, Assessment, FaceGate, Location, MasterKey
+from facegate.compliance.facts import AssessmentFacts
+from facegate.compliance.incidents import IncidentKind, record_incident
+from facegate.compliance.safeguards import ENCRYPTION, TRANSFORM
+from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import ConsentRequired, InvalidArgument, UndeclaredPurpose, UnknownId
-from facegate.incidents import IncidentKind, record_incident
-from facegate.keys import MasterKey
-from facegate.policy import Alternative, Location
-from facegate.registry import Assessment
 from facegate.reports import (
-    ENCRYPTION,
     TO_BE_COMPLETED,
-    TRANSFORM,
-    AssessmentFacts,
     label_location,
     label_purpose,
-    measure,
     prefill_assessment,
     render_assessment,
     render_notice,
     render_signage,
 )
-from facegate.synthetic import synthetic_faces
+from facegate.store import Store
 from tests.requirements.deployments import NOTICE, lobby, notice
 from tests.requirements.gate import ASSESSMENT, CONSENT, open_gate
 
@@ -39,19 +35,14 @@ DESK = NOTICE.alternatives[0].description
 
 
 @pytest.fixture
-def master() -> MasterKey:
-    return MasterKey.generate()
-
-
-@pytest.fixture
-def gate(tmp_path: Path, master: MasterKey) -> Iterator[FaceGate]:
-    gate = open_gate(tmp_path / "hotel.db", master)
+def gate(path: Path, master: MasterKey) -> Iterator[FaceGate]:
+    gate = open_gate(path, master)
     yield gate
     gate.close()
 
 
 def _use(gate: FaceGate) -> None:
-    """Enrols three guests, one withdraws, two calls are refused, two people use the desk."""
+    """Enrolls three guests, one withdraws, two calls are refused, two people use the desk."""
     for i in range(3):
         gate.grant_consent("lobby", f"guest-{i}", CONSENT)
         gate.enroll("lobby", f"guest-{i}", FACES.centres[i], PURPOSE)
@@ -68,7 +59,7 @@ def _use(gate: FaceGate) -> None:
 
 
 def test_every_purpose_and_location_has_both_labels() -> None:
-    from facegate.policy import PURPOSES
+    from facegate.compliance.policy import PURPOSES
 
     for purpose in PURPOSES:
         assert label_purpose(purpose, "en") != purpose
@@ -147,9 +138,9 @@ def test_unknown_language_is_refused() -> None:
 
 
 def test_measure_counts_what_was_done(gate: FaceGate, master: MasterKey) -> None:
-    before = measure(gate._store, "lobby")
+    before = gate.assessment_facts("lobby")
     _use(gate)
-    facts = measure(gate._store, "lobby")
+    facts = gate.assessment_facts("lobby")
     assert (facts.templates, facts.subjects) == (2, 2)
     assert (facts.consents_granted, facts.consents_withdrawn) == (2, 1)
     assert facts.data_keys == 2 and facts.master_key_ids == (master.id,)
@@ -159,7 +150,7 @@ def test_measure_counts_what_was_done(gate: FaceGate, master: MasterKey) -> None
     assert dict(facts.refusals_by_rule) == {"R2": 1, "R8": 1}
     assert facts.audit_refused == 2
     assert facts.audit_allowed == facts.audit_entries - 2
-    # 3 grants, 3 enrolments, 1 withdrawal, 2 refusals, 2 declines.
+    # 3 grants, 3 enrollments, 1 withdrawal, 2 refusals, 2 declines.
     assert facts.audit_entries - before.audit_entries == 11
     assert facts.alternatives_used == 2 and dict(facts.alternatives_by_detail) == {DESK: 2}
     assert (facts.incidents, facts.incidents_by_kind) == (0, ())
@@ -169,28 +160,31 @@ def test_measure_counts_what_was_done(gate: FaceGate, master: MasterKey) -> None
 def test_measure_counts_expired_templates_until_purged(gate: FaceGate) -> None:
     _use(gate)
     later = datetime.now(UTC) + timedelta(days=NOTICE.retention_days + 1)
-    assert measure(gate._store, "lobby", now=later).expired_templates == 2
-    assert measure(gate._store, "lobby").expired_templates == 0
+    assert gate.assessment_facts("lobby", now=later).expired_templates == 2
+    assert gate.assessment_facts("lobby").expired_templates == 0
     assert gate.purge_expired(now=later) == 2
-    purged = measure(gate._store, "lobby", now=later)
+    purged = gate.assessment_facts("lobby", now=later)
     assert (purged.expired_templates, purged.templates, purged.data_keys) == (0, 0, 0)
     assert purged.measured_at == later
 
 
-def test_measure_counts_incidents_of_the_deployment_and_the_store(gate: FaceGate) -> None:
-    record_incident(gate._store, IncidentKind.TEMPLATE_TAG, "template 7", deployment="lobby")
-    record_incident(gate._store, IncidentKind.AUDIT_CHAIN, "entry 3")
-    record_incident(gate._store, IncidentKind.WRONG_KEY, "elsewhere", deployment="spa")
-    facts = measure(gate._store, "lobby")
+def test_measure_counts_incidents_of_the_deployment_and_the_store(
+    gate: FaceGate, path: Path
+) -> None:
+    with Store.open(path) as store:
+        record_incident(store, IncidentKind.TEMPLATE_TAG, "template 7", deployment="lobby")
+        record_incident(store, IncidentKind.AUDIT_CHAIN, "entry 3")
+        record_incident(store, IncidentKind.WRONG_KEY, "elsewhere", deployment="spa")
+    facts = gate.assessment_facts("lobby")
     assert facts.incidents == 2
     assert dict(facts.incidents_by_kind) == {"template_tag": 1, "audit_chain": 1}
 
 
 def test_measure_refuses_unknown_deployments_and_naive_times(gate: FaceGate) -> None:
     with pytest.raises(UnknownId, match="'pool'"):
-        measure(gate._store, "pool")
+        gate.assessment_facts("pool")
     with pytest.raises(InvalidArgument, match="timezone"):
-        measure(gate._store, "lobby", now=datetime(2025, 6, 1))
+        gate.assessment_facts("lobby", now=datetime(2025, 6, 1))
 
 
 # ----- the assessment document ---------------------------------------------------------------
@@ -209,8 +203,8 @@ def _section(text: str, start: str, end: str) -> str:
 
 def test_assessment_markdown_shows_items_declarations_and_facts(gate: FaceGate) -> None:
     _use(gate)
-    deployment = gate.registry.deployment("lobby")
-    facts = measure(gate._store, "lobby")
+    deployment = gate.deployment("lobby")
+    facts = gate.assessment_facts("lobby")
     draft = render_assessment(deployment, facts)
     for item in ITEMS:
         assert f"\n## {item}\n" in draft
@@ -245,8 +239,8 @@ class _Text(HTMLParser):
 def test_assessment_html_is_a_complete_escaped_document(gate: FaceGate) -> None:
     evil = "<script>alert('x')</script>"
     gate.register_deployment("hotel", lobby(name=evil, necessity=f"a & b {evil}"))
-    deployment = gate.registry.deployment(evil)
-    facts = measure(gate._store, evil)
+    deployment = gate.deployment(evil)
+    facts = gate.assessment_facts(evil)
     assessment = dataclasses.replace(ASSESSMENT, risks="<b>leak</b>", signed_off_by=evil)
     page = render_assessment(deployment, facts, assessment, fmt="html")
     assert page.startswith('<!DOCTYPE html>\n<html lang="en">') and page.endswith("</html>\n")
@@ -264,7 +258,7 @@ def test_assessment_html_is_a_complete_escaped_document(gate: FaceGate) -> None:
 def test_assessment_refuses_facts_of_another_deployment_and_unknown_formats(
     gate: FaceGate,
 ) -> None:
-    facts = measure(gate._store, "lobby")
+    facts = gate.assessment_facts("lobby")
     other = dataclasses.replace(facts, deployment="spa")
     with pytest.raises(InvalidArgument, match="'spa'"):
         render_assessment(lobby(), other)
@@ -276,8 +270,8 @@ def test_assessment_refuses_facts_of_another_deployment_and_unknown_formats(
 
 def test_r26_prefilled_assessment_can_be_edited_signed_and_activates(gate: FaceGate) -> None:
     _use(gate)
-    deployment = gate.registry.deployment("lobby")
-    facts = measure(gate._store, "lobby")
+    deployment = gate.deployment("lobby")
+    facts = gate.assessment_facts("lobby")
     draft = prefill_assessment(deployment, facts)
     fields = {f.name for f in dataclasses.fields(Assessment)} - {"signed_off_by"}
     assert set(draft) == fields
@@ -290,13 +284,13 @@ def test_r26_prefilled_assessment_can_be_edited_signed_and_activates(gate: FaceG
     assessment = Assessment(**draft, signed_off_by="Data protection officer")
     gate.record_assessment("lobby", assessment)
     gate.activate("lobby")
-    assert gate.registry.is_active("lobby")
+    assert gate.deployment_status("lobby").active
     signed = render_assessment(deployment, facts, assessment)
     assert draft["risks"] in signed and "Data protection officer" in signed
 
 
 def test_facts_are_immutable_values(gate: FaceGate) -> None:
-    facts = measure(gate._store, "lobby")
+    facts = gate.assessment_facts("lobby")
     with pytest.raises(dataclasses.FrozenInstanceError):
         facts.templates = 9  # type: ignore[misc]
     assert hash(facts) == hash(dataclasses.replace(facts))

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from facegate._core import ResnetEncoder
-from facegate._models import model_path
-from facegate.detect import FaceDetector
 from facegate.errors import DetectorUnavailable, InvalidArgument
+from facegate.faces.detect import FaceDetector
+from facegate.faces.models import model_path
 from tests import faces
 
 # dlib's encodings are float32 computed in another order; 1e-5 is far below any decision

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from facegate.compliance.workdays import Deadline, add_working_days, is_working_day
 from facegate.errors import InvalidArgument
-from facegate.workdays import Deadline, add_working_days, is_working_day
 
 LAST_COVERED = date(2026, 12, 31)
 """The last day chinesecalendar 1.11 has an official arrangement for."""

@@ -12,10 +12,7 @@ import sys
 
 import numpy as np
 
-from facegate import _core
-from facegate.errors import FacegateError
-from facegate.keys import DataKey, open_template, seal_template
-from facegate.matching import Gallery
+from facegate import DataKey, FacegateError, Gallery, _core, open_template, seal_template
 
 KEY = DataKey(_core.DataKey._from_kms(bytes([7] * 32)))
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from facegate.errors import InvalidImage
-from facegate.images import load_image
+from facegate import InvalidImage, load_image
 
 
 def one(data: bytes) -> None:

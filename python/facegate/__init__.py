@@ -1,15 +1,20 @@
 """facegate: face recognition that passes a consent and policy gate on every call.
 
-This release provides the matching engine (:class:`Gallery` for 1:N search, :func:`distance` /
-:func:`distances` for 1:1 verification, in Rust with SIMD and all cores) and template protection
-(:mod:`facegate.keys`: sealed templates, wrapped per-subject keys, renewable rotations) and the
-dlib face pipeline (:class:`FaceDetector`: any image in, 128-d encodings out).
+- :class:`FaceGate`: enrollment, 1:1 verification and 1:N identification on an encrypted store,
+  every call checked by one guard and audited (:mod:`facegate.gate`), with the deployments,
+  notices, consents and assessments it checks against (:mod:`facegate.compliance`) and the
+  documents a regulator asks for (:mod:`facegate.reports`);
+- :class:`Gallery`, :func:`distance`: the matching engine, in Rust with SIMD and all cores;
+- :mod:`facegate.keys`: sealed templates, wrapped per-subject keys, renewable rotations;
+- :class:`FaceDetector`: any image in, 128-d encodings out (:mod:`facegate.faces`).
 """
 
 from __future__ import annotations
 
 from facegate.accuracy import OperatingPoint, operating_point
-from facegate.detect import Box, Face, FaceDetector, encode_many
+from facegate.compliance.consent import ConsentGrant, Guardian
+from facegate.compliance.policy import Alternative, Deployment, Location, Mode, Notice
+from facegate.compliance.registry import Assessment
 from facegate.errors import (
     DetectorUnavailable,
     DuplicateId,
@@ -34,7 +39,15 @@ from facegate.errors import (
     UnsupportedFormat,
     WrongKey,
 )
-from facegate.images import load_image
+from facegate.faces import Box, Face, FaceDetector, encode_many, load_image
+from facegate.gate import (
+    Capability,
+    Checkpoint,
+    Decision,
+    DeletionReceipt,
+    FaceGate,
+    Verification,
+)
 from facegate.keys import (
     DataKey,
     KmsMasterKey,
@@ -45,23 +58,30 @@ from facegate.keys import (
     seal_template,
 )
 from facegate.matching import NO_MATCH, Gallery, Matches, Metric, distance, distances, simd_paths
-from facegate.policy import Alternative, Deployment, Location, Mode, Notice
 
 __all__ = [
     "NO_MATCH",
     "Alternative",
+    "Assessment",
     "Box",
+    "Capability",
+    "Checkpoint",
+    "ConsentGrant",
     "DataKey",
+    "Decision",
+    "DeletionReceipt",
     "Deployment",
     "DetectorUnavailable",
     "DuplicateId",
     "Face",
     "FaceDetector",
+    "FaceGate",
     "FaceOutOfFrame",
     "FaceQualityError",
     "FaceTooSmall",
     "FacegateError",
     "Gallery",
+    "Guardian",
     "InsecureKeyFile",
     "IntegrityError",
     "InternalError",
@@ -86,6 +106,7 @@ __all__ = [
     "TamperedData",
     "UnknownId",
     "UnsupportedFormat",
+    "Verification",
     "WrongKey",
     "distance",
     "distances",

@@ -14,15 +14,18 @@ from __future__ import annotations
 __all__ = [
     "AccessibilityWarning",
     "AssessmentRequired",
+    "AttemptsExceeded",
     "CapabilityRequired",
     "ConsentNotSeparate",
     "ConsentRequired",
+    "CorruptStore",
     "DetectorUnavailable",
     "DuplicateId",
     "FaceOutOfFrame",
     "FaceQualityError",
     "FaceTooSmall",
     "FacegateError",
+    "GuardianConsentRequired",
     "IdentificationNotEnabled",
     "InactiveDeployment",
     "IncompleteNotice",
@@ -42,6 +45,8 @@ __all__ = [
     "PolicyRefusal",
     "ProhibitedPlace",
     "PublicPlaceRequirements",
+    "ResearchSeparation",
+    "StoreUnavailable",
     "TamperedData",
     "ThresholdTooLoose",
     "TransferNotConsented",
@@ -101,6 +106,16 @@ class MalformedData(IntegrityError):
     """Bytes too short, too long or of the wrong kind to be what they claim."""
 
 
+class CorruptStore(FacegateError):
+    """The database is not readable as a facegate store, or a stored value does not parse;
+    restore it from a backup."""
+
+
+class StoreUnavailable(FacegateError):
+    """The store could not be written or read just now (disk full, an I/O error, another
+    process holding the lock past the busy timeout). Nothing was acknowledged; retry."""
+
+
 class KeyFileError(FacegateError):
     """A master key could not be read or written (missing, unreadable, not a key)."""
 
@@ -118,7 +133,7 @@ class DetectorUnavailable(FacegateError, RuntimeError):
 
 
 class FaceQualityError(FacegateError, ValueError):
-    """An image that fails a quality gate for enrolment or verification."""
+    """An image that fails a quality gate for enrollment or verification."""
 
 
 class NoFace(FaceQualityError):

@@ -4,14 +4,13 @@ Research and development on face data is outside the Measures (M2), so this mode
 gate; in exchange it can never touch production data. A research store is its own kind of
 SQLite file (``PRAGMA application_id`` and a ``kind`` row say so): :class:`ResearchStore`
 refuses production stores, master keys and key files, and sealed production templates or
-exports; :class:`~facegate.api.FaceGate` refuses research stores. There is no path from a
+exports; :class:`~facegate.FaceGate` refuses research stores. There is no path from a
 production store to plaintext templates, so production templates cannot reach research mode.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,15 @@ import numpy.typing as npt
 
 from facegate._arrays import as_matrix
 from facegate.errors import InvalidArgument, ResearchSeparation
-from facegate.store import PRODUCTION_APPLICATION_ID, RESEARCH_APPLICATION_ID
+from facegate.gate.results import SealedTemplate
+from facegate.store.research import ResearchEncodings
+from facegate.store.sqlite import RESEARCH_APPLICATION_ID
 
-__all__ = ["PRODUCTION_APPLICATION_ID", "RESEARCH_APPLICATION_ID", "ResearchStore"]
+__all__ = ["ResearchStore"]
 
 _KEY_FILE_PREFIX = b"facegate-master-key"
+_PRODUCTION = (bytes, bytearray, dict, SealedTemplate)
+"""What production hands out about templates: sealed bytes, exports (R12)."""
 
 
 def _refuse(what: str) -> ResearchSeparation:
@@ -50,10 +53,10 @@ def _check_not_production(path: Path) -> None:
 class ResearchStore:
     """Labelled 128-d encodings for research, in a SQLite file of their own."""
 
-    __slots__ = ("_db", "path")
+    __slots__ = ("_table", "path")
 
-    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
-        self.path, self._db = path, db
+    def __init__(self, path: Path, table: ResearchEncodings) -> None:
+        self.path, self._table = path, table
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, key: Any = None) -> ResearchStore:
@@ -63,42 +66,31 @@ class ResearchStore:
             raise _refuse("a master key was given")
         path = Path(path)
         _check_not_production(path)
-        db = sqlite3.connect(path, isolation_level=None)
-        db.execute(f"PRAGMA application_id = {RESEARCH_APPLICATION_ID}")
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS encodings (id INTEGER PRIMARY KEY, label TEXT NOT NULL, "
-            "source TEXT NOT NULL, encoding BLOB NOT NULL)"
-        )
-        return cls(path, db)
+        return cls(path, ResearchEncodings.open(path))
 
     def add(self, labels: list[str], encodings: Any, *, source: str) -> int:
         """Adds encodings with their labels; ``source`` names the research collection and its
         agreement. Sealed production templates and exports are refused (R12)."""
-        if isinstance(encodings, bytes | bytearray) or (
-            isinstance(encodings, list)
-            and any(isinstance(e, bytes | bytearray | dict) for e in encodings)
+        if isinstance(encodings, _PRODUCTION) or (
+            isinstance(encodings, list | tuple)
+            and any(isinstance(e, _PRODUCTION) for e in encodings)
         ):
             raise _refuse("sealed production templates or an export were given")
         rows = as_matrix(encodings, name="encodings")
         if len(labels) != len(rows):
             raise InvalidArgument(f"{len(labels)} labels for {len(rows)} encodings")
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.executemany(
-                "INSERT INTO encodings (label, source, encoding) VALUES (?, ?, ?)",
-                [(label, source, row.tobytes()) for label, row in zip(labels, rows, strict=True)],
-            )
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        self._table.add(
+            [(label, source, row.tobytes()) for label, row in zip(labels, rows, strict=True)]
+        )
         return len(rows)
 
     def encodings(self) -> tuple[list[str], npt.NDArray[np.float32]]:
         """Every label and encoding, in insertion order."""
-        rows = self._db.execute("SELECT label, encoding FROM encodings ORDER BY id").fetchall()
-        matrix = np.array([np.frombuffer(r[1], np.float32) for r in rows], np.float32)
-        return [str(r[0]) for r in rows], matrix.reshape(len(rows), -1)
+        rows = self._table.all()
+        if not rows:
+            return [], np.zeros((0, 0), np.float32)  # no rows, so no dimension either
+        matrix = np.array([np.frombuffer(data, np.float32) for _, data in rows], np.float32)
+        return [label for label, _ in rows], matrix.reshape(len(rows), -1)
 
     def close(self) -> None:
-        self._db.close()
+        self._table.close()

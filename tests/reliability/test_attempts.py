@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import facegate.attempts
-from facegate.api import Capability, FaceGate
+import facegate.gate.attempts
 from facegate.errors import AttemptsExceeded, CapabilityRequired
+from facegate.gate import Capability, FaceGate
 from facegate.keys import MasterKey
 from facegate.matching import distance
+from tests import peek
 from tests.reliability.worker import face
 from tests.requirements.gate import CONSENT, open_gate
 
@@ -34,23 +35,26 @@ def stranger(i: int) -> np.ndarray:
 
 
 def test_five_failures_lock_and_fifty_switch_off(
-    gate: FaceGate, monkeypatch: pytest.MonkeyPatch
+    gate: FaceGate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     device = gate.handle(Capability.MATCH)
-    for i in range(facegate.attempts.LOCK_AFTER):
+    for i in range(facegate.gate.attempts.LOCK_AFTER):
         assert device.verify("lobby", "victim", stranger(i), PURPOSE).match is False
     with pytest.raises(AttemptsExceeded, match="try again in") as locked:
         device.verify("lobby", "victim", face("victim"), PURPOSE)  # even the right face waits
     assert "Check in at the desk" in str(locked.value) and locked.value.rule == "R19"
-    refused = gate.audit.entries(len(gate.audit))
-    assert next(iter(refused)).outcome == "refused"
+    store = tmp_path / "s.db"
+    ((outcome, action),) = peek.rows(
+        store, "SELECT outcome, action FROM audit ORDER BY seq DESC LIMIT 1"
+    )
+    assert (outcome, action) == ("refused", "verify")
 
-    with gate._store.transaction() as db:  # the delay passes
-        db.execute("UPDATE attempts SET locked_until = '2000-01-01T00:00:00+00:00'")
-    monkeypatch.setattr(facegate.attempts, "FIRST_DELAY", timedelta(0))  # skip later waits
-    monkeypatch.setattr(facegate.attempts, "MAX_DELAY", timedelta(0))
+    # The delay passes.
+    peek.execute(store, "UPDATE attempts SET locked_until = '2000-01-01T00:00:00+00:00'")
+    monkeypatch.setattr(facegate.gate.attempts, "FIRST_DELAY", timedelta(0))  # skip later waits
+    monkeypatch.setattr(facegate.gate.attempts, "MAX_DELAY", timedelta(0))
     assert device.verify("lobby", "victim", face("victim"), PURPOSE).match is True  # resets
-    for i in range(facegate.attempts.DISABLE_AFTER):
+    for i in range(facegate.gate.attempts.DISABLE_AFTER):
         device.verify("lobby", "victim", stranger(i), PURPOSE)
     with pytest.raises(AttemptsExceeded, match="administrator must re-enable"):
         device.verify("lobby", "victim", face("victim"), PURPOSE)

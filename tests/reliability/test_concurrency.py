@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from facegate.api import FaceGate
+from facegate.gate import FaceGate
 from facegate.keys import MasterKey
 from tests.reliability.common import acknowledged, new_store, whole, worker
 from tests.reliability.worker import face
@@ -17,7 +17,7 @@ PROCESSES, THREADS, ROUNDS = 3, 2, 9
 
 def test_processes_and_threads_on_one_store(tmp_path: Path) -> None:
     store, key = new_store(tmp_path)
-    before = whole(store, key)["calls_audited"]
+    before = int(str(whole(store, key)["calls_audited"]))
     running = [worker(store, key, f"w{i}", THREADS, ROUNDS) for i in range(PROCESSES)]
     outputs = [p.communicate(timeout=600) for p in running]
     for process, (out, err) in zip(running, outputs, strict=True):
@@ -25,9 +25,9 @@ def test_processes_and_threads_on_one_store(tmp_path: Path) -> None:
         assert "locked" not in out + err
     acks = acknowledged("".join(out for out, _ in outputs))
     people = PROCESSES * THREADS * ROUNDS
-    assert len(acks["grant"]) == len(acks["enrol"]) == len(acks["verify"]) == people
+    assert len(acks["grant"]) == len(acks["enroll"]) == len(acks["verify"]) == people
     assert "verify-miss" not in acks
-    model = set(acks["enrol"]) - set(acks["withdraw"])  # the sequential outcome
+    model = set(acks["enroll"]) - set(acks["withdraw"])  # the sequential outcome
     state = whole(store, key)
     assert state["held"] == model
     assert state["integrity"] == "ok" and state["audit_ok"] is True
@@ -37,7 +37,7 @@ def test_processes_and_threads_on_one_store(tmp_path: Path) -> None:
     assert state["calls_audited"] == before + calls  # one entry per call: no gaps, no forks
 
 
-def test_a_device_sees_enrolments_made_elsewhere(tmp_path: Path) -> None:
+def test_a_device_sees_enrollments_made_elsewhere(tmp_path: Path) -> None:
     store, key = new_store(tmp_path)
     master = MasterKey.from_file(key)
     desk = FaceGate.open(store, master, encoder=FakeEncoder())

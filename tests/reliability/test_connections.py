@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-import facegate.store
-from facegate.api import FaceGate
+import facegate.store.sqlite
+from facegate.gate import FaceGate
 from facegate.keys import MasterKey
-from facegate.reports import measure
 from tests.reliability.worker import face
 from tests.requirements.gate import CONSENT, FakeEncoder, open_gate
 
@@ -30,18 +29,18 @@ def test_every_connection_has_the_settings(tmp_path: Path, monkeypatch: pytest.M
     real = sqlite3.connect
 
     def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        connection = real(*args, **kwargs)
+        connection: sqlite3.Connection = real(*args, **kwargs)
         opened.append(connection)
         return connection
 
-    monkeypatch.setattr(facegate.store.sqlite3, "connect", connect)
+    monkeypatch.setattr("facegate.store.sqlite.sqlite3.connect", connect)
     master = MasterKey.generate()
     gate = open_gate(tmp_path / "s.db", master)
     gate.grant_consent("lobby", "g", CONSENT)
     gate.enroll("lobby", "g", face("g"), "hotel_check_in")
     again = FaceGate.open(tmp_path / "s.db", master, encoder=FakeEncoder())
     again.identify("lobby", face("g"), "hotel_check_in")
-    measure(again._store, "lobby")
+    again.assessment_facts("lobby")
     again.erase("g")
     assert len(opened) >= 2
     for connection in opened:
@@ -49,5 +48,5 @@ def test_every_connection_has_the_settings(tmp_path: Path, monkeypatch: pytest.M
         assert settings == EXPECTED
     for connection in opened:
         assert connection.execute("PRAGMA application_id").fetchone()[0] == (
-            facegate.store.PRODUCTION_APPLICATION_ID
+            facegate.store.sqlite.PRODUCTION_APPLICATION_ID
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from facegate.api import FaceGate
+from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import FacegateError
+from facegate.gate import FaceGate
 from facegate.keys import MasterKey
-from facegate.synthetic import synthetic_faces
+from tests import peek
 from tests.requirements.gate import CONSENT, FakeEncoder, open_gate
 
 MASTER = MasterKey.generate()
@@ -31,7 +33,7 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> Path:
     gate.grant_consents("lobby", [(p, CONSENT) for p in people])
     gate.enroll_encodings("lobby", list(zip(people, FACES, strict=True)), PURPOSE)
     gate.withdraw("lobby", "p3")
-    gate._store.checkpoint()
+    peek.execute(folder / "s.db", "PRAGMA wal_checkpoint(TRUNCATE)")
     gate.close()
     return folder / "s.db"
 
@@ -50,7 +52,7 @@ def use(path: Path) -> str:
         return type(exc).__name__
 
 
-REGIONS = {
+REGIONS: dict[str, Callable[[int], tuple[int, int]]] = {
     "header": lambda size: (0, 100),
     "first pages": lambda size: (100, min(size, 16384)),
     "anywhere": lambda size: (0, size),

@@ -1,4 +1,4 @@
-"""kill -9 at random moments while a process enrols, verifies and withdraws: afterwards the
+"""kill -9 at random moments while a process enrolls, verifies and withdraws: afterwards the
 store is whole, nothing acknowledged is missing, nothing is half applied, and the audit trail
 verifies. FACEGATE_CRASH_ITERATIONS sets the count (200 by default)."""
 
@@ -10,6 +10,7 @@ import signal
 import time
 from pathlib import Path
 
+from tests import peek
 from tests.reliability.common import acknowledged, new_store, whole, worker
 
 ITERATIONS = int(os.environ.get("FACEGATE_CRASH_ITERATIONS", "200"))
@@ -29,10 +30,10 @@ def test_kill_9_never_loses_or_half_applies_anything(tmp_path: Path) -> None:
         out, _ = process.communicate(timeout=60)
         assert "error" not in out, out[-1000:]
         acks = acknowledged(out)
-        enrolled |= set(acks.get("enrol", []))
+        enrolled |= set(acks.get("enroll", []))
         withdrawn |= set(acks.get("withdraw", []))
         # The call in flight at the kill may have committed without its acknowledgement: a
-        # withdrawal then, legitimately, leaves an acknowledged enrolment absent.
+        # withdrawal then, legitimately, leaves an acknowledged enrollment absent.
         last = out.split()[-1] if out.split() else ""
         if last and int(last.rsplit("-", 1)[1]) % 3 == 2:
             in_flight.add(last)
@@ -42,7 +43,7 @@ def test_kill_9_never_loses_or_half_applies_anything(tmp_path: Path) -> None:
             assert isinstance(held, set)
             counts = {
                 "integrity not ok": int(state["integrity"] != "ok"),
-                "acknowledged enrolment missing": len(enrolled - withdrawn - in_flight - held),
+                "acknowledged enrollment missing": len(enrolled - withdrawn - in_flight - held),
                 "acknowledged withdrawal still held": len(withdrawn & held),
                 "template without key": int(str(state["templates_without_key"])),
                 "template without consent": int(str(state["templates_without_consent"])),
@@ -52,15 +53,15 @@ def test_kill_9_never_loses_or_half_applies_anything(tmp_path: Path) -> None:
             for name, count in counts.items():
                 problems[name] = problems.get(name, 0) + count
     print(
-        f"\nkill -9 x {ITERATIONS}: {len(enrolled)} acknowledged enrolments, "
+        f"\nkill -9 x {ITERATIONS}: {len(enrolled)} acknowledged enrollments, "
         f"{len(withdrawn)} withdrawals; problems: {problems}"
     )
-    assert enrolled, "the worker never got to enrol: the kills came too early"
+    assert enrolled, "the worker never got to enroll: the kills came too early"
     assert all(count == 0 for count in problems.values()), problems
 
 
 def test_withdrawal_is_idempotent(tmp_path: Path) -> None:
-    from facegate.api import FaceGate
+    from facegate.gate import FaceGate
     from facegate.keys import MasterKey
     from tests.reliability.worker import face
     from tests.requirements.gate import CONSENT, FakeEncoder
@@ -73,4 +74,4 @@ def test_withdrawal_is_idempotent(tmp_path: Path) -> None:
     again = gate.withdraw("lobby", "g")
     assert (first.templates_removed, first.key_destroyed) == (1, True)
     assert (again.templates_removed, again.key_destroyed) == (0, True)  # nothing left to destroy
-    assert gate._store.count("SELECT COUNT(*) FROM data_keys") == 0
+    assert peek.count(store, "SELECT COUNT(*) FROM data_keys") == 0

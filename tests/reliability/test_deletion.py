@@ -4,6 +4,7 @@ canary strings; logs, exception messages and reprs are scanned for key material.
 
 from __future__ import annotations
 
+import io
 import logging
 import random
 from dataclasses import replace
@@ -12,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facegate.api import FaceGate
 from facegate.errors import FacegateError
-from facegate.keys import MasterKey
+from facegate.gate import FaceGate
+from facegate.keys import MasterKey, Rotation
+from tests import peek
 from tests.reliability.worker import face
 from tests.requirements.gate import CONSENT, FakeEncoder, open_gate
 
@@ -35,21 +37,21 @@ def test_erasure_leaves_no_key_template_or_canary_behind(tmp_path: Path) -> None
     master = MasterKey.generate()
     gate = open_gate(path, master)
     people = [f"canary-{i:02d}-7f3a9c" for i in range(20)]
-    turn = gate._rotation("lobby")
+    turn = Rotation.derive(master, "lobby", epoch=0)  # never renewed
     secrets: dict[str, list[bytes]] = {}
     for name in people:
         gate.grant_consent(
             "lobby", name, replace(CONSENT, written=True, evidence_ref=f"form-{name}")
         )
         gate.enroll("lobby", name, face(name), PURPOSE)
-        (wrapped,) = gate._store.query(
-            "SELECT wrapped FROM data_keys WHERE subject_id = ?", (name,)
-        )[0]
-        raw_key = master.unwrap(bytes(wrapped), name)._inner._to_kms()  # type: ignore[arg-type]
+        ((wrapped,),) = peek.rows(
+            path, "SELECT wrapped FROM data_keys WHERE subject_id = ?", (name,)
+        )
+        raw_key = master.unwrap(bytes(wrapped), name)._inner._to_kms()
         secrets[name] = [
             name.encode(),
             f"form-{name}".encode(),
-            bytes(wrapped),  # type: ignore[arg-type]
+            bytes(wrapped),
             raw_key,
             *forms(face(name)),
             *forms(turn.apply(face(name))[0]),
@@ -77,17 +79,18 @@ def test_no_key_material_in_logs_errors_or_reprs(
     key_file = tmp_path / "master.key"
     master = MasterKey.generate(key_file)
     master_hex = key_file.read_text().strip().rsplit(":", 1)[1]
-    gate = open_gate(tmp_path / "s.db", master)
+    path = tmp_path / "s.db"
+    gate = open_gate(path, master)
     rng = random.Random(5)
-    texts: list[str] = [repr(master), repr(gate), repr(gate._rotation("lobby"))]
+    texts: list[str] = [repr(master), repr(gate), repr(Rotation.derive(master, "lobby"))]
     enrolled: list[str] = []
     for _ in range(10_000):
         who = f"p{rng.randrange(400)}"
-        action = rng.choice(("grant", "enrol", "verify", "identify", "withdraw", "bad"))
+        action = rng.choice(("grant", "enroll", "verify", "identify", "withdraw", "bad"))
         try:
             if action == "grant":
                 gate.grant_consent("lobby", who, CONSENT)
-            elif action == "enrol":
+            elif action == "enroll":
                 texts.append(repr(gate.enroll("lobby", who, face(who), PURPOSE)))
                 enrolled.append(who)
             elif action == "verify":
@@ -102,11 +105,13 @@ def test_no_key_material_in_logs_errors_or_reprs(
             texts.append(str(exc))
             texts.append(repr(exc))
     keys = [master_hex]
-    for subject, wrapped in gate._store.query("SELECT subject_id, wrapped FROM data_keys"):
-        data_key = master.unwrap(bytes(wrapped), str(subject))  # type: ignore[arg-type]
+    for subject, wrapped in peek.rows(path, "SELECT subject_id, wrapped FROM data_keys"):
+        data_key = master.unwrap(bytes(wrapped), str(subject))
         texts.append(repr(data_key))
         keys.append(data_key._inner._to_kms().hex())
-    texts += [repr(entry) for entry in gate.audit.entries()]
+    exported = io.StringIO()
+    gate.export_audit(exported)
+    texts += exported.getvalue().splitlines()
     texts += [record.getMessage() for record in caplog.records]
     haystack = "\n".join(texts).lower()
     assert len(enrolled) > 100 and len(keys) > 50

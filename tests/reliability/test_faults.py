@@ -57,8 +57,8 @@ def test_failing_writes_and_syncs_give_typed_errors_only(tmp_path: Path) -> None
     assert state["integrity"] == "ok" and state["audit_ok"] is True
     for problem in ("templates_without_key", "templates_without_consent", "keys_without_templates"):
         assert state[problem] == 0, problem
-    enrolled, withdrawn = set(acks.get("enrol", [])), set(acks.get("withdraw", []))
+    enrolled, withdrawn = set(acks.get("enroll", [])), set(acks.get("withdraw", []))
     unsure = {line.split()[2] for line in failures}  # a failed call may or may not have landed
     assert enrolled, "the worker got nothing done between faults"
-    assert enrolled - withdrawn - unsure <= held  # every acknowledged enrolment is there
+    assert enrolled - withdrawn - unsure <= held  # every acknowledged enrollment is there
     assert not withdrawn & held  # every acknowledged withdrawal took effect

@@ -1,7 +1,7 @@
 """A process that uses a store the way a device would, for the crash and concurrency tests.
 
 ``python -m tests.reliability.worker STORE KEY NAME THREADS OPS`` runs THREADS threads, each
-doing OPS rounds of grant, enrol, verify and (every third round) withdraw on its own subjects,
+doing OPS rounds of grant, enroll, verify and (every third round) withdraw on its own subjects,
 printing ``ack <action> <subject>`` after each call returns (that is, after its commit). OPS = 0
 runs until killed. Any exception prints ``error ...`` and exits 1.
 """
@@ -16,8 +16,8 @@ import zlib
 
 import numpy as np
 
-from facegate.api import FaceGate
 from facegate.errors import FacegateError
+from facegate.gate import FaceGate
 from facegate.keys import MasterKey
 from tests.requirements.gate import CONSENT, FakeEncoder
 
@@ -46,7 +46,7 @@ def work(gate: FaceGate, name: str, rounds: int, *, tolerant: bool = False) -> N
             gate.grant_consent("lobby", subject, CONSENT)
             ack("grant", subject)
             gate.enroll("lobby", subject, face(subject), PURPOSE)
-            ack("enrol", subject)
+            ack("enroll", subject)
             matched = gate.verify("lobby", subject, face(subject), PURPOSE).match
             ack("verify" if matched else "verify-miss", subject)
             if k % 3 == 2:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from facegate.policy import Alternative, Deployment, Location, Notice
+from facegate import Alternative, Deployment, Location, Notice
 
 NOTICE = Notice(
     processor_name="Example Hotel Co., Ltd.",

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from facegate import Assessment, ConsentGrant, FaceGate, MasterKey, Mode
 from facegate._arrays import as_matrix
-from facegate.api import FaceGate
-from facegate.consent import ConsentGrant
-from facegate.detect import Box, Face
 from facegate.errors import FacegateError, InvalidImage, MultipleFaces, NoFace
-from facegate.keys import MasterKey
-from facegate.policy import Mode
-from facegate.registry import Assessment
+from facegate.faces import Box, Face
 from tests.requirements.deployments import NOTICE, lobby
+
+AUDIT_SUBJECT = "audit subject v1"
+"""The label under which the audit trail derives its subject pseudonyms from the master key."""
 
 ASSESSMENT = Assessment("lawful", "mitigated", "assessed", "proportionate", "DPO")
 CONSENT = ConsentGrant(
@@ -58,3 +59,15 @@ def open_gate(path: Any, master: MasterKey, *, identify: bool = True, **declared
     gate.record_assessment("lobby", ASSESSMENT)
     gate.activate("lobby")
     return gate
+
+
+def audit_entries(gate: FaceGate, start: int = 1) -> list[dict[str, Any]]:
+    """The audit entries from ``start`` as the gate exports them (its own export comes after)."""
+    out = io.StringIO()
+    gate.export_audit(out, start=start)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def subject_ref(master: MasterKey, subject: str) -> str:
+    """The audit trail's pseudonym for ``subject``, computed with the master key."""
+    return master.tag(AUDIT_SUBJECT, subject.encode()).hex()[:32]

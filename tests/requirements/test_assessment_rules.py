@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from facegate import Assessment
+from facegate.compliance.registry import Registry
 from facegate.errors import AssessmentRequired, DuplicateId, UnknownId
-from facegate.registry import Assessment, Registry
 from facegate.store import Store
 from tests.requirements.deployments import lobby
 

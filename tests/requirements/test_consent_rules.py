@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from facegate.consent import ConsentGrant, ConsentLedger, Guardian
+from facegate.compliance.consent import ConsentGrant, ConsentLedger, Guardian
 from facegate.errors import ConsentNotSeparate, GuardianConsentRequired, UnknownId
 from facegate.store import Store
+from tests import peek
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 GRANT = ConsentGrant(
@@ -23,11 +24,10 @@ GRANT = ConsentGrant(
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[ConsentLedger]:
     with Store.open(tmp_path / "operator.db") as store:
-        with store.transaction() as db:
-            db.execute("INSERT INTO operators VALUES ('op', 'Hotel', 'dpo@example.com', 'now')")
-            db.execute(
-                "INSERT INTO deployments (id, operator_id, definition, notice_version, "
-                "created_at) VALUES ('lobby', 'op', '{}', 'v1', 'now')"
+        with store.transaction():
+            store.operators.add("op", name="Hotel", contact="dpo@example.com", at="now")
+            store.deployments.add(
+                "lobby", operator="op", definition="{}", notice_version="v1", at="now"
             )
         yield ConsentLedger(store)
 
@@ -99,14 +99,10 @@ def test_the_ledger_is_append_only_and_names_unknown_deployments(
     ledger: ConsentLedger, tmp_path: Path
 ) -> None:
     ledger.grant("guest", "lobby", GRANT, at=NOW)
-
-    def rewrite(store: Store) -> None:
-        with store.transaction() as db:
-            db.execute("UPDATE consent_events SET kind = 'withdrawn'")
-
-    with Store.open(tmp_path / "operator.db") as other:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            rewrite(other)
-        assert other.query("SELECT kind FROM consent_events") == [("granted",)]
+    path = tmp_path / "operator.db"
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        peek.execute(path, "UPDATE consent_events SET kind = 'withdrawn'")
+    assert peek.rows(path, "SELECT kind FROM consent_events") == [("granted",)]
+    assert ledger.is_valid("guest", "lobby", "hotel_check_in", "v1", at=NOW)
     with pytest.raises(UnknownId, match="unknown deployment 'pool'"):
         ledger.grant("guest", "pool", GRANT, at=NOW)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from facegate import Alternative, Location, Mode
 from facegate.errors import (
     AccessibilityWarning,
     IdentificationNotEnabled,
@@ -15,7 +16,6 @@ from facegate.errors import (
     ThresholdTooLoose,
     UndeclaredPurpose,
 )
-from facegate.policy import Alternative, Location, Mode
 from tests.requirements.deployments import lobby, notice
 
 

@@ -7,31 +7,32 @@ the warning at half of it); the deadlines are those counted by hand in tests/tes
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from collections.abc import Iterator
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-import facegate.api
-from facegate.api import FaceGate
-from facegate.errors import InvalidArgument, UnknownId
-from facegate.filing import (
+import facegate.gate.vault
+from facegate import Alternative, FaceGate, Location, MasterKey, Mode
+from facegate.cli.output import plain
+from facegate.compliance.dossier import FilingDossier
+from facegate.compliance.filing import (
     DEFAULT_WARNING_MARGIN,
     FILING_THRESHOLD,
     FILING_WORKING_DAYS,
     FilingState,
     check_filing,
-    filing_dossier,
     filing_status,
-    record_change,
-    render_dossier_markdown,
     stored_individuals,
 )
-from facegate.keys import MasterKey
-from facegate.synthetic import synthetic_faces
-from facegate.workdays import add_working_days
+from facegate.compliance.workdays import add_working_days
+from facegate.demo.synthetic import synthetic_faces
+from facegate.errors import InvalidArgument, UnknownId
+from facegate.reports import render_dossier
+from facegate.store import Store
 from tests.requirements.deployments import NOTICE, lobby
 from tests.requirements.gate import ASSESSMENT, CONSENT, open_gate
 
@@ -44,20 +45,29 @@ NATIONAL_DAY_EVE = datetime(2025, 9, 30, 4, tzinfo=UTC)
 """Noon in Beijing on Tue 30 Sep 2025: 30 working days later is Tue 18 Nov 2025."""
 
 
-def enrol(gate: FaceGate, deployment: str, people: range) -> None:
+def enroll(gate: FaceGate, deployment: str, people: range) -> None:
     names = [f"p{i}" for i in people]
     gate.grant_consents(deployment, [(name, CONSENT) for name in names])
     gate.enroll_encodings(deployment, [(f"p{i}", FACES[i]) for i in people], PURPOSE)
 
 
 @pytest.fixture
-def gate(tmp_path: Path) -> FaceGate:
+def gate(tmp_path: Path) -> Iterator[FaceGate]:
     """Operator "hotel" with two active deployments, "lobby" (1:N) and "spa" (1:1)."""
     gate = open_gate(tmp_path / "s.db", MasterKey.generate())
     gate.register_deployment("hotel", lobby(name="spa"))
     gate.record_assessment("spa", ASSESSMENT)
     gate.activate("spa")
-    return gate
+    yield gate
+    gate.close()
+
+
+@pytest.fixture
+def store(gate: FaceGate, tmp_path: Path) -> Iterator[Store]:
+    """The gate's store file opened on its own, for the filing functions that take a store (a
+    custom threshold or margin)."""
+    with Store.open(tmp_path / "s.db") as store:
+        yield store
 
 
 def test_r27_the_defaults_are_those_of_the_measures() -> None:
@@ -65,7 +75,7 @@ def test_r27_the_defaults_are_those_of_the_measures() -> None:
 
 
 def test_r27_default_warning_is_at_90000(gate: FaceGate) -> None:
-    status = filing_status(gate._store, "hotel")
+    status = gate.filing_status("hotel")
     assert (status.threshold, status.warning_at, status.state) == (
         100_000,
         90_000,
@@ -73,46 +83,47 @@ def test_r27_default_warning_is_at_90000(gate: FaceGate) -> None:
     )
 
 
-def test_r27_individuals_are_counted_once_across_deployments(gate: FaceGate) -> None:
-    enrol(gate, "lobby", range(4))
-    enrol(gate, "spa", range(2, 6))  # p2 and p3 are in both
-    assert stored_individuals(gate._store, "hotel") == 6
-    assert filing_status(gate._store, "hotel").individuals == 6
+def test_r27_individuals_are_counted_once_across_deployments(gate: FaceGate, store: Store) -> None:
+    enroll(gate, "lobby", range(4))
+    enroll(gate, "spa", range(2, 6))  # p2 and p3 are in both
+    assert stored_individuals(store, "hotel") == 6
+    assert gate.filing_status("hotel").individuals == 6
 
 
 def test_r27_erased_and_withdrawn_subjects_are_no_longer_counted(gate: FaceGate) -> None:
-    enrol(gate, "lobby", range(4))
-    enrol(gate, "spa", range(2, 6))
+    enroll(gate, "lobby", range(4))
+    enroll(gate, "spa", range(2, 6))
     gate.erase("p2")  # gone everywhere
     gate.withdraw("spa", "p3")  # still in the lobby
     gate.withdraw("spa", "p5")  # only ever in the spa
-    assert filing_status(gate._store, "hotel").individuals == 4  # p0, p1, p3, p4
+    assert gate.filing_status("hotel").individuals == 4  # p0, p1, p3, p4
 
 
-def test_r27_warning_at_the_margin_then_required_at_the_threshold(gate: FaceGate) -> None:
-    store = gate._store
-    enrol(gate, "lobby", range(4))
+def test_r27_warning_at_the_margin_then_required_at_the_threshold(
+    gate: FaceGate, store: Store
+) -> None:
+    enroll(gate, "lobby", range(4))
     assert check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF) is None
     assert filing_status(store, "hotel", threshold=SMALL, margin=HALF).state is FilingState.BELOW
 
-    enrol(gate, "lobby", range(4, 5))  # 5: exactly the margin
+    enroll(gate, "lobby", range(4, 5))  # 5: exactly the margin
     warning = check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
     assert warning is not None and warning.kind == "warning" and warning.individuals == 5
     assert warning.deadline is None and not warning.provisional
     assert filing_status(store, "hotel", threshold=SMALL, margin=HALF).state is FilingState.WARNING
 
-    enrol(gate, "spa", range(5, 9))  # 9: still below
+    enroll(gate, "spa", range(5, 9))  # 9: still below
     assert (
         check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF) is None
     )  # warned once
 
-    enrol(gate, "spa", range(9, 10))  # 10: the threshold
+    enroll(gate, "spa", range(9, 10))  # 10: the threshold
     required = check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
     assert required is not None and required.kind == "required" and required.individuals == 10
     assert required.at == NATIONAL_DAY_EVE
     assert required.deadline == date(2025, 11, 18) and not required.provisional
 
-    enrol(gate, "spa", range(10, 12))
+    enroll(gate, "spa", range(10, 12))
     assert (
         check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF) is None
     )  # required once
@@ -124,89 +135,88 @@ def test_r27_warning_at_the_margin_then_required_at_the_threshold(gate: FaceGate
 
 
 def test_r27_reaching_the_threshold_at_once_records_only_the_requirement(
-    gate: FaceGate,
+    gate: FaceGate, store: Store
 ) -> None:
-    enrol(gate, "lobby", range(10))
-    event = check_filing(gate._store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
+    enroll(gate, "lobby", range(10))
+    event = check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
     assert event is not None and event.kind == "required"
-    assert (
-        check_filing(gate._store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
-        is None
-    )
-    assert [
-        e.kind for e in filing_status(gate._store, "hotel", threshold=SMALL, margin=HALF).events
-    ] == ["required"]
+    assert check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF) is None
+    assert [e.kind for e in filing_status(store, "hotel", threshold=SMALL, margin=HALF).events] == [
+        "required"
+    ]
 
 
-def test_r27_the_requirement_stands_after_erasures(gate: FaceGate) -> None:
-    enrol(gate, "lobby", range(10))
-    check_filing(gate._store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
+def test_r27_the_requirement_stands_after_erasures(gate: FaceGate, store: Store) -> None:
+    enroll(gate, "lobby", range(10))
+    check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
     for i in range(5):
         gate.erase(f"p{i}")
-    status = filing_status(gate._store, "hotel", threshold=SMALL, margin=HALF)
+    status = filing_status(store, "hotel", threshold=SMALL, margin=HALF)
     assert status.individuals == 5 and status.state is FilingState.REQUIRED
     assert status.deadline is not None and status.deadline.due == date(2025, 11, 18)
 
 
-def test_r27_the_deadline_counts_from_the_date_in_beijing(gate: FaceGate) -> None:
+def test_r27_the_deadline_counts_from_the_date_in_beijing(gate: FaceGate, store: Store) -> None:
     # 17:00 UTC on Thu 23 Jan 2025 is 01:00 on Fri 24 Jan in Beijing: 30 working days from the
     # Friday is Thu 13 Mar (from the Thursday it would be Wed 12 Mar).
-    enrol(gate, "lobby", range(10))
+    enroll(gate, "lobby", range(10))
     late_evening_utc = datetime(2025, 1, 23, 17, tzinfo=UTC)
-    event = check_filing(gate._store, "hotel", now=late_evening_utc, threshold=SMALL, margin=HALF)
+    event = check_filing(store, "hotel", now=late_evening_utc, threshold=SMALL, margin=HALF)
     assert event is not None and event.deadline == date(2025, 3, 13)
     assert add_working_days(date(2025, 1, 23), 30).due == date(2025, 3, 12)
 
 
-def test_r27_a_deadline_past_the_calendar_is_provisional(gate: FaceGate) -> None:
-    enrol(gate, "lobby", range(10))
+def test_r27_a_deadline_past_the_calendar_is_provisional(gate: FaceGate, store: Store) -> None:
+    enroll(gate, "lobby", range(10))
     december = datetime(2026, 12, 1, 4, tzinfo=UTC)
-    event = check_filing(gate._store, "hotel", now=december, threshold=SMALL, margin=HALF)
+    event = check_filing(store, "hotel", now=december, threshold=SMALL, margin=HALF)
     assert event is not None and event.provisional and event.deadline == date(2027, 1, 12)
-    deadline = filing_status(gate._store, "hotel", threshold=SMALL, margin=HALF).deadline
+    deadline = filing_status(store, "hotel", threshold=SMALL, margin=HALF).deadline
     assert deadline is not None and deadline.provisional
     assert "provisional" in str(deadline) and "earliest" in str(deadline)
 
 
-def test_r27_status_before_any_check_counts_the_deadline_from_now(gate: FaceGate) -> None:
-    enrol(gate, "lobby", range(10))
-    status = filing_status(gate._store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
+def test_r27_status_before_any_check_counts_the_deadline_from_now(
+    gate: FaceGate, store: Store
+) -> None:
+    enroll(gate, "lobby", range(10))
+    status = filing_status(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
     assert status.state is FilingState.REQUIRED and status.required_since is None
     assert status.events == ()
     assert status.deadline is not None and status.deadline.due == date(2025, 11, 18)
 
 
-def test_r27_the_check_joins_the_callers_transaction(gate: FaceGate) -> None:
-    enrol(gate, "lobby", range(10))
-    store = gate._store
+def test_r27_the_check_joins_the_callers_transaction(gate: FaceGate, store: Store) -> None:
+    enroll(gate, "lobby", range(10))
 
-    def enrol_then_fail() -> None:
-        with store.transaction() as db:
-            event = check_filing(store, "hotel", now=NATIONAL_DAY_EVE, db=db, threshold=SMALL)
+    def enroll_then_fail() -> None:
+        with store.transaction():
+            event = check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL)
             assert event is not None and event.kind == "required"
-            raise RuntimeError("the enrolment failed after the check")
+            raise RuntimeError("the enrollment failed after the check")
 
-    with pytest.raises(RuntimeError, match="enrolment failed"):
-        enrol_then_fail()
+    with pytest.raises(RuntimeError, match="enrollment failed"):
+        enroll_then_fail()
     assert (
         filing_status(store, "hotel", threshold=SMALL, margin=HALF).events == ()
     )  # rolled back with it
-    with store.transaction() as db:
+    with store.transaction():
         assert (
-            check_filing(store, "hotel", now=NATIONAL_DAY_EVE, db=db, threshold=SMALL, margin=HALF)
+            check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=SMALL, margin=HALF)
             is not None
         )
     assert len(filing_status(store, "hotel", threshold=SMALL, margin=HALF).events) == 1
 
 
-def test_r27_enrolment_raises_the_event_itself(
+def test_r27_enrollment_raises_the_event_itself(
     gate: FaceGate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(facegate.api, "FILING_THRESHOLD", 5)
-    enrol(gate, "lobby", range(3))
-    assert filing_status(gate._store, "hotel").events == ()
-    enrol(gate, "lobby", range(3, 5))
-    (event,) = filing_status(gate._store, "hotel").events
+    # The gate checks the threshold where it stores templates (its vault).
+    monkeypatch.setattr(facegate.gate.vault, "FILING_THRESHOLD", 5)
+    enroll(gate, "lobby", range(3))
+    assert gate.filing_status("hotel").events == ()
+    enroll(gate, "lobby", range(3, 5))
+    (event,) = gate.filing_status("hotel").events
     assert event.kind == "required" and event.individuals == 5
     expected = add_working_days(event.at.astimezone(ZoneInfo("Asia/Shanghai")).date(), 30)
     assert (event.deadline, event.provisional) == (expected.due, expected.provisional)
@@ -221,119 +231,135 @@ def test_r27_enrolment_raises_the_event_itself(
         {"now": datetime(2025, 1, 1)},  # naive: which day it is in Beijing is unknown
     ],
 )
-def test_r27_bad_arguments_are_refused(gate: FaceGate, bad: dict[str, object]) -> None:
+def test_r27_bad_arguments_are_refused(store: Store, bad: dict[str, object]) -> None:
     with pytest.raises(InvalidArgument):
-        check_filing(gate._store, "hotel", **bad)  # type: ignore[arg-type]
+        check_filing(store, "hotel", **bad)  # type: ignore[arg-type]
 
 
-def test_r27_unknown_operators_are_refused(gate: FaceGate) -> None:
+def test_r27_unknown_operators_are_refused(gate: FaceGate, store: Store) -> None:
     with pytest.raises(UnknownId):
-        check_filing(gate._store, "nobody")
+        check_filing(store, "nobody")
     with pytest.raises(UnknownId):
-        filing_status(gate._store, "nobody")
+        filing_status(store, "nobody")
     with pytest.raises(UnknownId):
-        filing_dossier(gate._store, "nobody")
+        gate.filing_status("nobody")
+    with pytest.raises(UnknownId):
+        gate.filing_dossier("nobody")
 
 
 def test_r28_the_dossier_has_the_five_materials(gate: FaceGate) -> None:
-    enrol(gate, "lobby", range(3))
-    enrol(gate, "spa", range(2, 4))  # p2 twice: 4 individuals, 5 templates
-    dossier = filing_dossier(gate._store, "hotel", now=NATIONAL_DAY_EVE)
-    assert json.loads(json.dumps(dossier)) == dossier  # JSON-ready as it is
+    enroll(gate, "lobby", range(3))
+    enroll(gate, "spa", range(2, 4))  # p2 twice: 4 individuals, 5 templates
+    dossier = gate.filing_dossier("hotel", now=NATIONAL_DAY_EVE)
+    as_json = plain(dossier)  # what `facegate dossier --format json` prints
+    assert json.loads(json.dumps(as_json)) == as_json
+    assert set(as_json) == {field.name for field in fields(FilingDossier)}
+    assert as_json["generated_at"] == NATIONAL_DAY_EVE.isoformat()
+    assert as_json["filing"]["state"] == "below"
 
-    assert dossier["operator"] == {
-        "id": "hotel",
-        "name": "Example Hotel",
-        "contact": "dpo@example.com",
-    }
+    operator = dossier.operator
+    assert (operator.id, operator.name, operator.contact) == (
+        "hotel",
+        "Example Hotel",
+        "dpo@example.com",
+    )
 
-    methods = {d["deployment"]: d for d in dossier["purposes_and_methods"]}
+    methods = {d.deployment: d for d in dossier.purposes_and_methods}
     assert set(methods) == {"lobby", "spa"}
-    assert methods["lobby"]["purposes"] == [PURPOSE] and methods["lobby"]["active"]
-    assert (methods["lobby"]["mode"], methods["spa"]["mode"]) == ("identify", "verify")
-    assert methods["lobby"]["identification_justification"] == "VIP"
-    assert methods["spa"]["location"] == "hotel_lobby"
-    assert methods["spa"]["method"] == NOTICE.method
-    assert methods["spa"]["necessity"] == lobby().necessity
+    assert methods["lobby"].purposes == (PURPOSE,) and methods["lobby"].active
+    assert (methods["lobby"].mode, methods["spa"].mode) == (Mode.IDENTIFY, Mode.VERIFY)
+    assert methods["lobby"].identification_justification == "VIP"
+    assert methods["spa"].identification_justification is None  # 1:1 needs none
+    assert methods["spa"].location is Location.HOTEL_LOBBY
+    assert methods["spa"].method == NOTICE.method
+    assert methods["spa"].necessity == lobby().necessity
 
-    security = dossier["stored_count_and_security"]
-    assert (security["individuals"], security["templates"]) == (4, 5)
-    assert "AES-256-GCM-SIV" in security["encryption"] and "master key" in security["encryption"]
-    assert "ISO/IEC 24745" in security["transform"] and "HMAC" in security["audit"]
+    security = dossier.stored_count_and_security
+    assert (security.individuals, security.templates) == (4, 5)
+    assert "AES-256-GCM-SIV" in security.encryption and "master key" in security.encryption
+    assert "ISO/IEC 24745" in security.transform and "HMAC" in security.audit
 
-    rules = {r["deployment"]: r for r in dossier["processing_rules"]}
-    assert rules["lobby"]["retention_days"] == NOTICE.retention_days == 30
-    # The threshold stated is the one the 1:N lobby runs at for its 3 templates (R5).
-    point = gate.registry.operating_point("lobby")
+    rules = {r.deployment: r for r in dossier.processing_rules}
+    assert rules["lobby"].retention_days == NOTICE.retention_days == 30
+    # The threshold stated is the one the 1:N lobby runs at for its 3 templates (R5): the point
+    # at its stored size or the size it declared it expects, whichever is larger.
+    declared = gate.deployment("lobby")
+    stored = gate.deployment_status("lobby").templates
+    point = declared.operating_point(max(declared.expected_enrollments, stored))
     assert (point.identify, point.gallery_size) == (True, 3)
-    assert rules["lobby"]["threshold"] == point.threshold < 0.6
-    assert rules["lobby"]["operating_point"] == point.describe()
+    assert rules["lobby"].threshold == point.threshold < 0.6
+    assert rules["lobby"].operating_point == point.describe()
     assert "FPIR" in point.describe() and "FNIR" in point.describe()
-    assert rules["lobby"]["alternatives"] == [
-        {"description": NOTICE.alternatives[0].description, "accessible": True}
-    ]
-    assert NOTICE.version in rules["lobby"]["consent"] and "guardian" in rules["lobby"]["consent"]
-    assert "deletion receipt" in rules["lobby"]["withdrawal_and_erasure"]
+    assert rules["lobby"].alternatives == (
+        Alternative(NOTICE.alternatives[0].description, accessible=True),
+    )
+    assert NOTICE.version in rules["lobby"].consent and "guardian" in rules["lobby"].consent
+    assert "deletion receipt" in rules["lobby"].withdrawal_and_erasure
 
-    assessment = dossier["assessment"]["lobby"]
-    assert assessment["content"] == asdict(ASSESSMENT) and assessment["signed_off_by"] == "DPO"
-    assert assessment["covers_current_notice"] and assessment["signed_at"]
+    on_file = {a.deployment: a for a in dossier.assessments}
+    assert set(on_file) == {"lobby", "spa"}
+    assessment = on_file["lobby"]
+    assert assessment.assessment == ASSESSMENT and assessment.assessment.signed_off_by == "DPO"
+    assert assessment.covers_current_notice and assessment.signed_at
+    assert assessment.notice_version == NOTICE.version
 
-    assert dossier["filing"]["state"] == "below" and dossier["filing"]["individuals"] == 4
-    assert dossier["generated_at"] == NATIONAL_DAY_EVE.isoformat()
+    assert dossier.filing.state is FilingState.BELOW and dossier.filing.individuals == 4
+    assert dossier.generated_at == NATIONAL_DAY_EVE
 
 
-def test_r28_the_dossier_renders_as_markdown(gate: FaceGate) -> None:
-    enrol(gate, "lobby", range(10))
-    check_filing(gate._store, "hotel", now=NATIONAL_DAY_EVE, threshold=10)
-    text = render_dossier_markdown(filing_dossier(gate._store, "hotel"))
+def test_r28_the_dossier_renders_as_markdown(gate: FaceGate, store: Store) -> None:
+    enroll(gate, "lobby", range(10))
+    check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=10)
+    text = render_dossier(gate.filing_dossier("hotel"))
     for heading in ("1. Operator", "2. Purposes", "3. Stored count", "4. Processing", "5. Impact"):
         assert f"\n## {heading}" in text
     assert "Example Hotel" in text and NOTICE.method in text and "signed off by DPO" in text
     assert "required at 2025-09-30 04:00 UTC (10 individuals), due 2025-11-18" in text
 
 
-def test_r28_the_dossier_carries_the_filing_deadline(gate: FaceGate) -> None:
-    enrol(gate, "lobby", range(10))
-    check_filing(gate._store, "hotel", now=NATIONAL_DAY_EVE, threshold=10)
-    filing = filing_dossier(gate._store, "hotel")["filing"]
+def test_r28_the_dossier_carries_the_filing_deadline(gate: FaceGate, store: Store) -> None:
+    enroll(gate, "lobby", range(10))
+    check_filing(store, "hotel", now=NATIONAL_DAY_EVE, threshold=10)
+    filing = gate.filing_dossier("hotel").filing
     # The dossier uses the default threshold, yet the recorded requirement stands.
-    assert filing["state"] == "required" and filing["due"] == "2025-11-18"
-    assert filing["required_since"] == NATIONAL_DAY_EVE.isoformat()
-    assert filing["deadline"].startswith("2025-11-18 (30 Chinese working days from 2025-09-30)")
+    assert filing.threshold == FILING_THRESHOLD
+    assert filing.state is FilingState.REQUIRED
+    assert filing.deadline is not None and filing.deadline.due == date(2025, 11, 18)
+    assert filing.required_since == NATIONAL_DAY_EVE
+    assert str(filing.deadline).startswith("2025-11-18 (30 Chinese working days from 2025-09-30)")
 
 
 def test_r28_changes_and_decommissioning_get_their_own_deadlines(gate: FaceGate) -> None:
-    enrol(gate, "lobby", range(3))
+    enroll(gate, "lobby", range(3))
     spring = datetime(2025, 1, 24, 4, tzinfo=UTC)
-    change = record_change(gate._store, "hotel", "change", "spa added", now=spring)
+    change = gate.record_filing_change("hotel", "change", "spa added", now=spring)
     assert (change.kind, change.individuals, change.detail) == ("change", 3, "spa added")
     assert change.deadline == date(2025, 3, 13) and not change.provisional  # see test_workdays
-    gone = record_change(
-        gate._store, "hotel", "decommission", "kiosks removed", now=NATIONAL_DAY_EVE
+    gone = gate.record_filing_change(
+        "hotel", "decommission", "kiosks removed", now=NATIONAL_DAY_EVE
     )
     assert gone.deadline == date(2025, 11, 18)
-    late = record_change(
-        gate._store, "hotel", "change", "new notice", now=datetime(2026, 12, 1, 4, tzinfo=UTC)
+    late = gate.record_filing_change(
+        "hotel", "change", "new notice", now=datetime(2026, 12, 1, 4, tzinfo=UTC)
     )
     assert late.provisional and late.deadline == date(2027, 1, 12)
 
-    status = filing_status(gate._store, "hotel")
+    status = gate.filing_status("hotel")
     assert [(e.kind, e.deadline) for e in status.events] == [
         ("change", date(2025, 3, 13)),
         ("decommission", date(2025, 11, 18)),
         ("change", date(2027, 1, 12)),
     ]
     assert status.state is FilingState.BELOW and status.deadline is None  # no filing duty
-    events = filing_dossier(gate._store, "hotel")["filing"]["events"]
-    assert [e["detail"] for e in events] == ["spa added", "kiosks removed", "new notice"]
+    events = gate.filing_dossier("hotel").filing.events
+    assert [e.detail for e in events] == ["spa added", "kiosks removed", "new notice"]
 
 
 def test_r28_a_change_must_say_what_changed(gate: FaceGate) -> None:
     with pytest.raises(InvalidArgument):
-        record_change(gate._store, "hotel", "change", " ")
+        gate.record_filing_change("hotel", "change", " ")
     with pytest.raises(InvalidArgument):
-        record_change(gate._store, "hotel", "rename", "x")  # type: ignore[arg-type]
+        gate.record_filing_change("hotel", "rename", "x")  # type: ignore[arg-type]
     with pytest.raises(UnknownId):
-        record_change(gate._store, "nobody", "decommission", "x")
-    assert filing_status(gate._store, "hotel").events == ()
+        gate.record_filing_change("nobody", "decommission", "x")
+    assert gate.filing_status("hotel").events == ()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from facegate.api import Capability, FaceGate
+from facegate import Capability, FaceGate, MasterKey
+from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import (
     CapabilityRequired,
     ConsentRequired,
@@ -17,8 +19,8 @@ from facegate.errors import (
     MultipleFacesRefused,
     UndeclaredPurpose,
 )
-from facegate.keys import MasterKey
-from facegate.synthetic import synthetic_faces
+from facegate.gate import TemplateRecord
+from tests import peek
 from tests.requirements.deployments import lobby
 from tests.requirements.gate import CONSENT, open_gate
 
@@ -27,13 +29,8 @@ PURPOSE = "hotel_check_in"
 
 
 @pytest.fixture
-def master() -> MasterKey:
-    return MasterKey.generate()
-
-
-@pytest.fixture
-def gate(tmp_path: Path, master: MasterKey) -> Iterator[FaceGate]:
-    gate = open_gate(tmp_path / "hotel.db", master)
+def gate(path: Path, master: MasterKey) -> Iterator[FaceGate]:
+    gate = open_gate(path, master)
     for i in range(5):
         gate.grant_consent("lobby", f"guest-{i}", CONSENT)
         gate.enroll("lobby", f"guest-{i}", FACES.centres[i], PURPOSE)
@@ -65,15 +62,17 @@ def test_r04_identify_returns_only_the_best_match_coarsely(gate: FaceGate) -> No
     assert stranger.match is False and stranger.subject is None
 
 
-def test_r08_no_enrolment_or_match_without_consent(gate: FaceGate) -> None:
+def test_r08_no_enrollment_or_match_without_consent(gate: FaceGate) -> None:
     with pytest.raises(ConsentRequired, match="no valid consent"):
         gate.enroll("lobby", "walk-in", FACES.centres[9], PURPOSE)
     with pytest.raises(ConsentRequired):
         gate.verify("lobby", "walk-in", FACES.centres[9], PURPOSE)
 
 
-def test_r10_r13_withdrawal_destroys_and_unmatches_at_once(gate: FaceGate, tmp_path: Path) -> None:
-    sealed = gate._store.query("SELECT sealed FROM templates WHERE subject_id = 'guest-2'")[0][0]
+def test_r10_r13_withdrawal_destroys_and_unmatches_at_once(
+    gate: FaceGate, path: Path, tmp_path: Path
+) -> None:
+    sealed = peek.rows(path, "SELECT sealed FROM templates WHERE subject_id = 'guest-2'")[0][0]
     before = b"".join(p.read_bytes() for p in tmp_path.glob("hotel.db*"))
     assert bytes(sealed)[22:60] in before  # the scan can see the bytes while they exist
     receipt = gate.withdraw("lobby", "guest-2")
@@ -81,9 +80,8 @@ def test_r10_r13_withdrawal_destroys_and_unmatches_at_once(gate: FaceGate, tmp_p
     assert gate.identify("lobby", probe_of(2), PURPOSE).subject != "guest-2"
     with pytest.raises(ConsentRequired):
         gate.verify("lobby", "guest-2", probe_of(2), PURPOSE)
-    assert gate._store.query("SELECT COUNT(*) FROM data_keys WHERE subject_id = 'guest-2'") == [
-        (0,)
-    ]
+    assert peek.count(path, "SELECT COUNT(*) FROM data_keys WHERE subject_id = 'guest-2'") == 0
+    assert peek.count(path, "SELECT COUNT(*) FROM templates WHERE subject_id = 'guest-2'") == 0
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("hotel.db*"))
     assert bytes(sealed)[22:60] not in raw  # no ciphertext bytes remain in any file
 
@@ -96,7 +94,7 @@ def test_r11_every_decision_lists_the_alternatives(gate: FaceGate) -> None:
     assert decision.threshold == gate.operating_point("lobby").threshold < 0.6
 
 
-def test_r19_a_matching_handle_cannot_enrol_or_erase(gate: FaceGate) -> None:
+def test_r19_a_matching_handle_cannot_enroll_or_erase(gate: FaceGate) -> None:
     device = gate.handle(Capability.MATCH)
     assert device.verify("lobby", "guest-0", probe_of(0), PURPOSE).match is True
     with pytest.raises(CapabilityRequired) as caught:
@@ -106,10 +104,10 @@ def test_r19_a_matching_handle_cannot_enrol_or_erase(gate: FaceGate) -> None:
         device.erase("guest-0")
 
 
-def test_r20_every_call_is_audited_without_raw_ids(gate: FaceGate) -> None:
+def test_r20_every_call_is_audited_without_raw_ids(gate: FaceGate, path: Path) -> None:
     with pytest.raises(ConsentRequired):
         gate.enroll("lobby", "walk-in", FACES.centres[9], PURPOSE)
-    rows = gate._store.query("SELECT action, outcome, rule, subject_ref FROM audit")
+    rows = peek.rows(path, "SELECT action, outcome, rule, subject_ref FROM audit")
     assert ("enroll", "refused", "R8") in [r[:3] for r in rows]
     assert sum(1 for r in rows if r[0] == "enroll" and r[1] == "ok") == 5
     assert all("guest" not in str(r[3]) and "walk-in" not in str(r[3]) for r in rows)
@@ -130,30 +128,33 @@ def test_r26_nothing_runs_on_an_inactive_deployment(tmp_path: Path, master: Mast
 
 
 def test_reopening_rebuilds_the_galleries_from_sealed_templates(
-    gate: FaceGate, tmp_path: Path, master: MasterKey
+    gate: FaceGate, path: Path, master: MasterKey
 ) -> None:
     gate.erase("guest-4")
     gate.close()
     from tests.requirements.gate import FakeEncoder
 
-    again = FaceGate.open(tmp_path / "hotel.db", master, encoder=FakeEncoder())
-    assert again.identify("lobby", probe_of(1), PURPOSE).subject == "guest-1"
+    again = FaceGate.open(path, master, encoder=FakeEncoder())
+    for i in range(4):
+        assert again.identify("lobby", probe_of(i), PURPOSE).subject == f"guest-{i}"
     assert again.identify("lobby", probe_of(4), PURPOSE).subject is None
-    assert len(again._galleries["lobby"][0]) == 4
+    status = again.deployment_status("lobby")
+    # The gallery in memory (its 1:N size) holds the four stored templates.
+    assert status.templates == status.operating_point.gallery_size == 4
 
 
-def test_r14_expired_templates_never_match_and_are_purged(gate: FaceGate) -> None:
+def test_r14_expired_templates_never_match_and_are_purged(gate: FaceGate, path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
     later = datetime.now(UTC) + timedelta(days=31)  # the notice keeps data 30 days
     assert gate.purge_expired(now=datetime.now(UTC)) == 0
     assert gate.purge_expired(now=later) == 5
-    assert gate._store.query("SELECT COUNT(*) FROM templates") == [(0,)]
-    assert gate._store.query("SELECT COUNT(*) FROM data_keys") == [(0,)]
+    assert peek.count(path, "SELECT COUNT(*) FROM templates") == 0
+    assert peek.count(path, "SELECT COUNT(*) FROM data_keys") == 0
     assert gate.identify("lobby", probe_of(0), PURPOSE).subject is None
 
 
-def test_r30_bulk_enrolment_is_all_or_nothing(gate: FaceGate) -> None:
+def test_r30_bulk_enrollment_is_all_or_nothing(gate: FaceGate) -> None:
     gate.grant_consent("lobby", "group-a", CONSENT)
     people = [("group-a", FACES.centres[10]), ("group-b", FACES.centres[11])]
     with pytest.raises(ConsentRequired, match="1 of 2 subjects"):
@@ -166,15 +167,19 @@ def test_r30_bulk_enrolment_is_all_or_nothing(gate: FaceGate) -> None:
 
 def test_export_subject_tells_what_is_held_but_never_the_template(gate: FaceGate) -> None:
     held = gate.export_subject("guest-1")
-    assert held["data_key_held"] is True
-    assert [c["kind"] for c in held["consents"]] == ["granted"]
-    assert len(held["templates"]) == 1 and "sealed" not in held["templates"][0]
+    assert held.subject == "guest-1" and held.data_key_held is True
+    assert [c.kind for c in held.consents] == ["granted"]
+    assert held.consents[0].purposes == (PURPOSE,)
+    (template,) = held.templates
+    assert isinstance(template, TemplateRecord) and template.deployment == "lobby"
+    # Metadata only: where and until when, never the sealed template or its key.
+    assert {f.name for f in fields(TemplateRecord)} == {"deployment", "created_at", "expires_at"}
 
 
 def test_r29_no_api_infers_sensitive_attributes() -> None:
     import facegate
-    from facegate.api import FaceGate as Gate
-    from facegate.detect import FaceDetector
+    from facegate.faces.detect import FaceDetector
+    from facegate.gate import FaceGate as Gate
 
     forbidden = ("race", "ethnic", "religio", "health", "emotion", "age_", "gender", "attribute")
     names = list(facegate.__all__)
@@ -187,7 +192,7 @@ def test_r29_no_api_infers_sensitive_attributes() -> None:
 def test_r07_a_new_notice_version_needs_new_consent_and_a_new_assessment(gate: FaceGate) -> None:
     from dataclasses import replace
 
-    from facegate.policy import Mode
+    from facegate import Mode
     from tests.requirements.deployments import notice
     from tests.requirements.gate import ASSESSMENT
 
@@ -219,4 +224,4 @@ def test_r16_templates_leave_the_device_only_with_transfer_consent(gate: FaceGat
     with pytest.raises(TransferNotConsented, match="1 of 2"):
         gate.export_sealed("lobby", ["guest-0", "guest-1"])
     (row,) = gate.export_sealed("lobby", ["guest-0"])
-    assert row["subject"] == "guest-0" and len(row["wrapped_key"]) == 70
+    assert row.subject == "guest-0" and len(row.wrapped_key) == 70

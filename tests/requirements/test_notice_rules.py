@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from facegate.policy import Alternative, Location
+from facegate import Alternative, Location
 from facegate.reports import render_notice
 from tests.requirements.deployments import NOTICE, lobby, notice
 

@@ -1,6 +1,6 @@
 """Operating points in the gate (R5, R3, R26; issue 10): thresholds derived from the
 deployment's target for its gallery's size, honest limits at activation, restatement in the
-audit trail and the assessment, several photographs per enrolment."""
+audit trail and the assessment, several photographs per enrollment."""
 
 from __future__ import annotations
 
@@ -12,14 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facegate.api import FaceGate
-from facegate.consent import ConsentGrant
+from facegate import ConsentGrant, FaceGate, MasterKey, Mode
+from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import ConsentRequired, MultipleFaces, OperatingPointRefused, UnknownId
-from facegate.keys import MasterKey
-from facegate.policy import Mode
 from facegate.reports import render_assessment
-from facegate.reports.facts import measure
-from facegate.synthetic import synthetic_faces
+from tests import peek
 from tests.requirements.deployments import lobby
 from tests.requirements.gate import ASSESSMENT, CONSENT, FakeEncoder, open_gate
 
@@ -28,13 +25,13 @@ IDENTIFY = {"mode": Mode.IDENTIFY, "identification_justification": "VIP recognit
 
 
 @pytest.fixture
-def gate(tmp_path: Path) -> Iterator[FaceGate]:
-    gate = open_gate(tmp_path / "hotel.db", MasterKey.generate())
+def gate(path: Path) -> Iterator[FaceGate]:
+    gate = open_gate(path, MasterKey.generate())
     yield gate
     gate.close()
 
 
-def _enrol(gate: FaceGate, first: int, count: int, deployment: str = "lobby") -> None:
+def _enroll(gate: FaceGate, first: int, count: int, deployment: str = "lobby") -> None:
     faces = synthetic_faces(first + count, 0, seed=1).centres[first:]
     people = [(f"guest-{first + i}", faces[i]) for i in range(count)]
     grant = ConsentGrant(
@@ -55,7 +52,7 @@ def test_r05_the_threshold_follows_the_gallery_size(gate: FaceGate) -> None:
     probe = synthetic_faces(1, 1, seed=99).probes[0]
     thresholds, size = [], 0
     for count in (5, 45, 250):
-        _enrol(gate, size, count)
+        _enroll(gate, size, count)
         size += count
         decision = gate.identify("lobby", probe, PURPOSE)
         point = gate.operating_point("lobby")
@@ -70,16 +67,18 @@ def test_r05_the_threshold_follows_the_gallery_size(gate: FaceGate) -> None:
     assert gate.operating_point("lobby").threshold == thresholds[1]
 
 
-def test_r05_crossing_a_power_of_ten_is_restated_in_the_audit_trail(gate: FaceGate) -> None:
-    _enrol(gate, 0, 9)
-    _enrol(gate, 9, 2)  # 11: crosses 10
-    _enrol(gate, 11, 5)  # 16: no crossing
+def test_r05_crossing_a_power_of_ten_is_restated_in_the_audit_trail(
+    gate: FaceGate, path: Path
+) -> None:
+    _enroll(gate, 0, 9)
+    _enroll(gate, 9, 2)  # 11: crosses 10
+    _enroll(gate, 11, 5)  # 16: no crossing
     gate.erase("guest-0")
     gate.erase("guest-1")  # 14 -> no crossing
     for i in range(2, 8):
         gate.erase(f"guest-{i}")  # down to 8: crosses back
-    rows = gate._store.query(
-        "SELECT threshold, detail FROM audit WHERE action = 'operating_point' ORDER BY seq"
+    rows = peek.rows(
+        path, "SELECT threshold, detail FROM audit WHERE action = 'operating_point' ORDER BY seq"
     )
     assert len(rows) == 2
     up, down = rows
@@ -103,36 +102,38 @@ def test_r05_verification_runs_at_the_fmr_target(tmp_path: Path) -> None:
     gate.close()
 
 
-def test_r05_identification_that_would_miss_most_people_is_not_activated(gate: FaceGate) -> None:
-    _register(gate, "city", expected_enrolments=100_000, **IDENTIFY)
+def test_r05_identification_that_would_miss_most_people_is_not_activated(
+    gate: FaceGate, path: Path
+) -> None:
+    _register(gate, "city", expected_enrollments=100_000, **IDENTIFY)
     with pytest.raises(OperatingPointRefused) as refused:
         gate.activate("city")
     message = str(refused.value)
     assert refused.value.rule == "R5"
     assert "100,000 enrolled" in message and "FNIR" in message and "FPIR" in message
     assert "1:1 verification" in message and "3 photographs per person" in message
-    assert not gate.registry.is_active("city")
-    rows = gate._store.query("SELECT outcome, rule FROM audit WHERE action = 'activate'")
+    assert not gate.deployment_status("city").active
+    rows = peek.rows(path, "SELECT outcome, rule FROM audit WHERE action = 'activate' ORDER BY seq")
     assert rows[-1] == ("refused", "R5")
 
 
-def test_r05_enrolment_stops_at_the_honest_limit(gate: FaceGate) -> None:
+def test_r05_enrollment_stops_at_the_honest_limit(gate: FaceGate, path: Path) -> None:
     # Declared for no particular size, the lobby went live; growth past the size where it would
     # miss more than half of the people enrolled is refused, with the figures, all or nothing.
-    _enrol(gate, 0, 100)
+    _enroll(gate, 0, 100)
     with pytest.raises(OperatingPointRefused) as refused:
-        _enrol(gate, 100, 100)
-    assert "enrolment refused" in str(refused.value) and "1:N with 200 enrolled" in str(
+        _enroll(gate, 100, 100)
+    assert "enrollment refused" in str(refused.value) and "1:N with 200 enrolled" in str(
         refused.value
     )
     assert gate.operating_point("lobby").gallery_size == 100
-    assert gate._store.query("SELECT COUNT(*) FROM templates") == [(100,)]
+    assert peek.count(path, "SELECT COUNT(*) FROM templates") == 100
     gate.erase("guest-0")  # shrinking is always allowed
     assert gate.operating_point("lobby").gallery_size == 99
 
 
 def test_r05_the_demo_story_goes_live_at_100_000(tmp_path: Path) -> None:
-    from facegate.demo_gate import _go_live, _lobby, _notice
+    from facegate.demo.hotel import _go_live, _lobby, _notice
 
     gate = FaceGate.open(tmp_path / "demo.db", MasterKey.generate(), encoder=FakeEncoder())
     gate.register_operator("hotel", name="Example Hotel", contact="dpo@example.com")
@@ -141,18 +142,19 @@ def test_r05_the_demo_story_goes_live_at_100_000(tmp_path: Path) -> None:
     gate.record_assessment(story.name, ASSESSMENT)
     said: list[str] = []
     live = _go_live(gate, story, said.append)
-    assert gate.registry.is_active(story.name) and live.max_fnir == 1.0
+    assert gate.deployment_status(story.name).active and live.max_fnir == 1.0
     assert "refused" in said[0] and "100,001 enrolled" in said[0]
     gate.close()
 
 
 def test_r05_a_purge_restates_the_size_it_leaves(tmp_path: Path) -> None:
-    gate = open_gate(tmp_path / "p.db", MasterKey.generate())
-    _enrol(gate, 0, 12)
+    path = tmp_path / "p.db"
+    gate = open_gate(path, MasterKey.generate())
+    _enroll(gate, 0, 12)
     later = datetime.now(UTC) + timedelta(days=31)
     # One transaction erases the twelve one by one: the step from 10 to 9 is restated, once.
     assert gate.purge_expired(now=later) == 12
-    rows = gate._store.query("SELECT detail FROM audit WHERE action = 'operating_point'")
+    rows = peek.rows(path, "SELECT detail FROM audit WHERE action = 'operating_point' ORDER BY seq")
     assert [r[0].split(",")[0] for r in rows] == ["1:N with 12 enrolled", "1:N with 9 enrolled"]
     gate.close()
 
@@ -161,29 +163,31 @@ def test_r05_more_photographs_or_a_stated_limit_let_identification_go_live(
     gate: FaceGate,
 ) -> None:
     # 832 people with one photograph each: 67 % missed at FPIR 0.3 %; with three: 47 %.
-    _register(gate, "one", expected_enrolments=832, **IDENTIFY)
+    _register(gate, "one", expected_enrollments=832, **IDENTIFY)
     with pytest.raises(OperatingPointRefused):
         gate.activate("one")
-    _register(gate, "three", expected_enrolments=832, enrolment_photos=3, **IDENTIFY)
+    _register(gate, "three", expected_enrollments=832, enrollment_photos=3, **IDENTIFY)
     gate.activate("three")
-    _register(gate, "weighed", expected_enrolments=832, max_fnir=0.7, **IDENTIFY)
+    _register(gate, "weighed", expected_enrollments=832, max_fnir=0.7, **IDENTIFY)
     gate.activate("weighed")
-    assert gate.registry.is_active("three") and gate.registry.is_active("weighed")
+    assert gate.deployment_status("three").active and gate.deployment_status("weighed").active
+    assert not gate.deployment_status("one").active
 
 
 def test_r05_a_live_deployment_cannot_be_redeclared_past_its_limits(gate: FaceGate) -> None:
     live = lobby(**IDENTIFY)
-    assert gate.registry.is_active("lobby")
+    assert gate.deployment_status("lobby").active
     with pytest.raises(OperatingPointRefused):
-        gate.update_deployment(replace(live, expected_enrolments=100_000))
-    assert gate.registry.deployment("lobby").expected_enrolments == 0  # nothing written
-    gate.update_deployment(replace(live, expected_enrolments=100_000, max_fnir=1.0))
-    assert gate.registry.deployment("lobby").expected_enrolments == 100_000
+        gate.update_deployment(replace(live, expected_enrollments=100_000))
+    assert gate.deployment("lobby").expected_enrollments == 0  # nothing written
+    gate.update_deployment(replace(live, expected_enrollments=100_000, max_fnir=1.0))
+    assert gate.deployment("lobby").expected_enrollments == 100_000
+    assert gate.deployment_status("lobby").active
 
 
 def test_r26_the_assessment_states_the_operating_point(gate: FaceGate) -> None:
-    _enrol(gate, 0, 40)
-    facts = measure(gate._store, "lobby")
+    _enroll(gate, 0, 40)
+    facts = gate.assessment_facts("lobby")
     point = gate.operating_point("lobby")
     assert facts.operating_point == point
     assert facts.next_operating_point is not None
@@ -193,53 +197,54 @@ def test_r26_the_assessment_states_the_operating_point(gate: FaceGate) -> None:
     assert point.describe() in text and facts.next_operating_point.describe() in text
 
 
-def test_several_photographs_make_one_averaged_template(gate: FaceGate) -> None:
+def test_several_photographs_make_one_averaged_template(gate: FaceGate, path: Path) -> None:
     faces = synthetic_faces(2, 6, seed=5, genuine=(0.35, 0.45))
     photos = [faces.probes[i] for i in range(6) if faces.truth[i] == faces.truth[0]]
     gate.grant_consent("lobby", "ana", CONSENT)
     gate.enroll("lobby", "ana", photos, PURPOSE)
-    rows = gate._store.query("SELECT photos FROM templates WHERE subject_id = 'ana'")
+    rows = peek.rows(path, "SELECT photos FROM templates WHERE subject_id = 'ana'")
     assert rows == [(len(photos),)]
     # The stored template is the average: its distance to the mean of the photos is ~0.
     mean = np.mean(photos, axis=0)
     assert gate.score("lobby", "ana", mean) < 1e-5
 
 
-def test_bulk_enrolment_averages_each_person_s_photographs(gate: FaceGate) -> None:
+def test_bulk_enrollment_averages_each_person_s_photographs(gate: FaceGate, path: Path) -> None:
     faces = synthetic_faces(2, 4, seed=8)
     for subject in ("ana", "bob"):
         gate.grant_consent("lobby", subject, CONSENT)
     ana = [faces.probes[0], faces.probes[1], faces.probes[2]]
     gate.enroll_many("lobby", [("ana", ana), ("bob", faces.probes[3])], PURPOSE)
-    rows = gate._store.query("SELECT subject_id, photos FROM templates ORDER BY subject_id")
+    rows = peek.rows(path, "SELECT subject_id, photos FROM templates ORDER BY subject_id")
     assert rows == [("ana", 3), ("bob", 1)]
     assert gate.score("lobby", "ana", np.mean(ana, axis=0)) < 1e-5
 
 
-def test_adding_photographs_later_needs_consent_and_is_audited(gate: FaceGate) -> None:
+def test_adding_photographs_later_needs_consent_and_is_audited(gate: FaceGate, path: Path) -> None:
     faces = synthetic_faces(1, 4, seed=6)
     gate.grant_consent("lobby", "ana", CONSENT)
     gate.enroll("lobby", "ana", faces.probes[0], PURPOSE)
     gate.add_photos("lobby", "ana", [faces.probes[1], faces.probes[2]], PURPOSE)
-    assert gate._store.query("SELECT photos FROM templates WHERE subject_id = 'ana'") == [(3,)]
+    assert peek.rows(path, "SELECT photos FROM templates WHERE subject_id = 'ana'") == [(3,)]
     assert gate.score("lobby", "ana", faces.probes[:3].mean(axis=0)) < 1e-5
-    assert len(gate._galleries["lobby"][0]) == 1  # still one template, replaced
+    status = gate.deployment_status("lobby")  # still one template, replaced, in the gallery too
+    assert status.templates == status.operating_point.gallery_size == 1
     gate.grant_consent("lobby", "bob", CONSENT)
-    with pytest.raises(UnknownId, match="enrol first"):
+    with pytest.raises(UnknownId, match="enroll first"):
         gate.add_photos("lobby", "bob", faces.probes[3], PURPOSE)
     gate.withdraw("lobby", "ana")
     with pytest.raises(ConsentRequired):
         gate.add_photos("lobby", "ana", faces.probes[3], PURPOSE)
-    actions = gate._store.query(
-        "SELECT outcome, rule FROM audit WHERE action = 'add_photos' ORDER BY seq"
+    actions = peek.rows(
+        path, "SELECT outcome, rule FROM audit WHERE action = 'add_photos' ORDER BY seq"
     )
     assert actions == [("ok", "ok"), ("refused", "UnknownId"), ("refused", "R8")]
 
 
-def test_one_bad_photograph_enrols_nothing(gate: FaceGate) -> None:
+def test_one_bad_photograph_enrolls_nothing(gate: FaceGate, path: Path) -> None:
     faces = synthetic_faces(1, 2, seed=7)
     gate.grant_consent("lobby", "ana", CONSENT)
     two_faces = np.stack([faces.probes[0], faces.probes[1]])
     with pytest.raises(MultipleFaces, match="2 faces"):
         gate.enroll("lobby", "ana", [faces.probes[0], two_faces], PURPOSE)
-    assert gate._store.query("SELECT COUNT(*) FROM templates") == [(0,)]
+    assert peek.count(path, "SELECT COUNT(*) FROM templates") == 0

@@ -11,21 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facegate.api import FaceGate
+from facegate import FaceGate, Gallery, KmsMasterKey, MasterKey, Rotation, open_into_gallery
+from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import ResearchSeparation, TamperedData, WrongKey
-from facegate.keys import KmsMasterKey, MasterKey
 from facegate.research import ResearchStore
-from facegate.synthetic import synthetic_faces
+from tests import peek
 from tests.requirements.deployments import lobby
 from tests.requirements.gate import ASSESSMENT, CONSENT, FakeEncoder, open_gate
 
 PURPOSE = "hotel_check_in"
 FACES = synthetic_faces(4, 0, seed=9).centres
-
-
-@pytest.fixture
-def master() -> MasterKey:
-    return MasterKey.generate()
 
 
 def enrolled(path: Path, master: MasterKey | KmsMasterKey) -> FaceGate:
@@ -56,9 +51,9 @@ def test_r12_research_and_production_never_open_each_other(
     exported = production.export_sealed("lobby", ["g0"])
     with pytest.raises(ResearchSeparation):
         research.add(["g0"], exported, source="x")
-    sealed = production._store.query("SELECT sealed FROM templates")
+    sealed = peek.rows(tmp_path / "prod.db", "SELECT sealed FROM templates")
     with pytest.raises(ResearchSeparation):
-        research.add(["g0"], [bytes(sealed[0][0])], source="x")  # type: ignore[call-overload]
+        research.add(["g0"], [bytes(sealed[0][0])], source="x")
     labels, encodings = research.encodings()
     assert labels == ["a", "b"] and np.array_equal(encodings, FACES[:2])
     research.close()
@@ -67,7 +62,8 @@ def test_r12_research_and_production_never_open_each_other(
 
 
 def test_r13_the_receipt_says_what_was_destroyed(tmp_path: Path, master: MasterKey) -> None:
-    gate = enrolled(tmp_path / "s.db", master)
+    path = tmp_path / "s.db"
+    gate = enrolled(path, master)
     gate.register_deployment("hotel", lobby(name="spa"))
     gate.record_assessment("spa", ASSESSMENT)
     gate.activate("spa")
@@ -80,19 +76,20 @@ def test_r13_the_receipt_says_what_was_destroyed(tmp_path: Path, master: MasterK
     assert receipt.subject == "g1" and receipt.templates_removed == 1 and receipt.key_destroyed
     assert set(receipt.deployments) == {"lobby", "spa"}
     for table, column in (("templates", "subject_id"), ("data_keys", "subject_id")):
-        assert gate._store.count(f"SELECT COUNT(*) FROM {table} WHERE {column} = 'g1'") == 0
+        assert peek.count(path, f"SELECT COUNT(*) FROM {table} WHERE {column} = 'g1'") == 0
 
 
 def test_r15_no_image_is_ever_stored(tmp_path: Path, master: MasterKey) -> None:
-    gate = enrolled(tmp_path / "s.db", master)
+    path = tmp_path / "s.db"
+    enrolled(path, master)
     columns = {
         (table, str(column[1]), str(column[2]).upper())
-        for (table,) in gate._store.query("SELECT name FROM sqlite_master WHERE type = 'table'")
-        for column in gate._store.query(f"PRAGMA table_info({table})")
+        for (table,) in peek.rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")
+        for column in peek.rows(path, f"PRAGMA table_info({table})")
     }
     blobs = {(table, name) for table, name, kind in columns if kind == "BLOB"}
     assert blobs == {("templates", "sealed"), ("data_keys", "wrapped"), ("audit", "entry_hash")}
-    sizes = gate._store.query("SELECT DISTINCT length(sealed) FROM templates")
+    sizes = peek.rows(path, "SELECT DISTINCT length(sealed) FROM templates")
     assert sizes == [(550,)]  # one sealed 128-d template each, nothing image-sized
 
 
@@ -113,19 +110,42 @@ def test_r17_no_key_no_service_and_a_failed_tag_refuses_to_match(
 def test_r18_same_face_unlinkable_across_deployments_and_renewal(
     tmp_path: Path, master: MasterKey
 ) -> None:
-    gate = enrolled(tmp_path / "s.db", master)
+    path = tmp_path / "s.db"
+    gate = enrolled(path, master)
     gate.register_deployment("hotel", lobby(name="spa"))
-    spa_template = gate._rotation("spa").apply(FACES[0])
-    lobby_template = gate._rotation("lobby").apply(FACES[0])
+    # Neither deployment was renewed yet: both turn templates by their rotation at epoch 0.
+    spa_template = Rotation.derive(master, "spa", epoch=0).apply(FACES[0])
+    lobby_template = Rotation.derive(master, "lobby", epoch=0).apply(FACES[0])
     assert np.linalg.norm(spa_template - lobby_template) > 1.0  # chance level for unit vectors
-    before = gate._store.query("SELECT id, sealed FROM templates ORDER BY id")
-    old_rotation = gate._rotation("lobby")
+    before = peek.rows(path, "SELECT id, sealed FROM templates ORDER BY id")
+    old_rotation = Rotation.derive(master, "lobby", epoch=0)
     assert gate.renew("lobby") == len(FACES)
-    after = gate._store.query("SELECT id, sealed, rotation_epoch FROM templates ORDER BY id")
+    after = peek.rows(path, "SELECT id, sealed, rotation_epoch FROM templates ORDER BY id")
     assert all(b[1] != a[1] and a[2] == 1 for b, a in zip(before, after, strict=True))
     assert gate.identify("lobby", FACES[2] + 0.01, PURPOSE).subject == "g2"
-    stale = gate._galleries["lobby"][0].search(old_rotation.apply(FACES[2]), max_distance=0.6)
-    assert stale.ids[0, 0] != 2  # a probe made with the old secret no longer finds them
+    # The renewed templates, opened as the gate opens them into its gallery.
+    stored = peek.rows(
+        path,
+        "SELECT t.id, t.sealed, k.wrapped, t.subject_id FROM templates t "
+        "JOIN data_keys k ON k.subject_id = t.subject_id "
+        "WHERE t.deployment_id = 'lobby' ORDER BY t.id",
+    )
+    ids, sealed, wrapped, subjects = (list(column) for column in zip(*stored, strict=True))
+    renewed = Gallery()
+    open_into_gallery(
+        renewed,
+        master,
+        ids=ids,
+        sealed=sealed,
+        wrapped_keys=wrapped,
+        subjects=subjects,
+        deployment="lobby",
+    )
+    new_rotation = Rotation.derive(master, "lobby", epoch=1)
+    fresh = renewed.search(new_rotation.apply(FACES[2]), max_distance=0.6)
+    assert fresh.ids[0, 0] == ids[subjects.index("g2")]  # the new secret finds them
+    stale = renewed.search(old_rotation.apply(FACES[2]), max_distance=0.6)
+    assert stale.ids[0, 0] != ids[subjects.index("g2")]  # the old secret no longer does
     gate.close()
     reopened = FaceGate.open(tmp_path / "s.db", master, encoder=FakeEncoder())
     assert reopened.identify("lobby", FACES[3], PURPOSE).subject == "g3"

@@ -18,7 +18,7 @@ How a figure is obtained (its :class:`Basis`):
   grows by at most the added false-positive rate: a probe of an enrolled person can newly be
   missed only when a newly enrolled stranger comes within the threshold.
 
-Several enrolment photographs (averaged into one template) shrink the distances between a
+Several enrollment photographs (averaged into one template) shrink the distances between a
 person's captures and their template; :func:`genuine_scale` models that as one factor per photo
 count, fitted to the separate measurement quoted in ORIGIN.md (two or three photographs cut the
 miss rate at threshold 0.40 with 610 people enrolled from about 68 % to about 48 %). False
@@ -163,7 +163,7 @@ def at(curve: Curve, threshold: float) -> float:
 
 @cache
 def genuine_scale(photos: int) -> float:
-    """How much averaging ``photos`` enrolment photographs shrinks genuine distances (1 for one
+    """How much averaging ``photos`` enrollment photographs shrinks genuine distances (1 for one
     photograph). Model: averaging removes a share ``φ`` of a capture's own variation, so
     ``d²(k) / d²(1) = 1 - φ (1 - 1/k) / 2``; ``φ`` is fitted so that three photographs reproduce
     the quoted measurement (counting "two or three" as three keeps the model cautious)."""

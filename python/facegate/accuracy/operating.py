@@ -56,7 +56,7 @@ class OperatingPoint:
         missed = "" if self.target_met else f"; target {fm} {_percent(self.target)} unreachable"
         modelled = f"; {fnm} with several photographs modelled" if self.photos > 1 else ""
         return (
-            f"{mode}, {self.photos} enrolment {photos} each: threshold {self.threshold:.3f}, "
+            f"{mode}, {self.photos} enrollment {photos} each: threshold {self.threshold:.3f}, "
             f"{fm} {_percent(self.false_match)}, {fnm} {_percent(self.false_non_match)}"
             f" ({self.basis.value}{modelled}{missed})"
         )

@@ -96,7 +96,7 @@ def _within(value: float, bounds: tuple[float, float]) -> bool:
 
 def identification_markdown(target: float = IDENTIFY_TARGET) -> str:
     """1:N operating points at :data:`GALLERY_SIZES` for a target FPIR, with one and with
-    :data:`MAX_PHOTOS` enrolment photographs per person."""
+    :data:`MAX_PHOTOS` enrollment photographs per person."""
     rows = []
     for size in GALLERY_SIZES:
         one = operating_point(identify=True, gallery_size=size, photos=1, target=target)

@@ -1,7 +1,7 @@
 """The ``facegate`` command line (also ``python -m facegate``).
 
 Subcommands cover the whole life cycle of a store: ``init``; ``operator``, ``deployment``,
-``assessment``, ``assess``, ``activate`` and ``notice`` to set up; ``consent``, ``enrol``,
+``assessment``, ``assess``, ``activate`` and ``notice`` to set up; ``consent``, ``enroll``,
 ``verify``, ``identify``, ``decline``, ``erase``, ``purge`` and ``export-subject`` for people;
 ``audit``, ``incidents``, ``filing`` and ``renew`` for accountability; and ``demo``, the whole
 story on a temporary store. Prose on stdout by default, ``--json`` for one JSON object; errors

@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from facegate.audit import Checkpoint
 from facegate.cli.context import open_gate
-from facegate.cli.output import EXIT, Output
+from facegate.cli.output import EXIT, Output, plain
 from facegate.errors import InvalidArgument
-from facegate.filing import filing_dossier, filing_status, render_dossier_markdown
-from facegate.incidents import incidents
+from facegate.gate import Checkpoint
+from facegate.reports import render_dossier
 
 __all__ = ["register"]
 
@@ -33,16 +32,16 @@ def audit_verify(args: argparse.Namespace, out: Output) -> int:
 def audit_export(args: argparse.Namespace, out: Output) -> int:
     gate = open_gate(args)
     if args.out is None:
-        gate.audit.export_jsonl(sys.stdout)
+        gate.export_audit(sys.stdout)
         return 0
     with Path(args.out).open("w", encoding="utf-8") as file:
-        count = gate.audit.export_jsonl(file)
+        count = gate.export_audit(file)
     out.result({"entries": count, "written": str(args.out)}, f"{count} entries to {args.out}")
     return 0
 
 
 def audit_checkpoint(args: argparse.Namespace, out: Output) -> int:
-    checkpoint = open_gate(args).audit.checkpoint()
+    checkpoint = open_gate(args).audit_checkpoint()
     if args.out:
         Path(args.out).write_text(checkpoint.to_json() + "\n", encoding="utf-8")
     out.result(
@@ -55,7 +54,7 @@ def audit_checkpoint(args: argparse.Namespace, out: Output) -> int:
 
 
 def incident_list(args: argparse.Namespace, out: Output) -> int:
-    found = incidents(open_gate(args)._store)
+    found = open_gate(args).incidents()
     text = "\n".join(
         f"#{i.id} {i.detected_at[:19]} {i.kind} {i.deployment or '(store)'}: {i.description}"
         for i in found
@@ -65,7 +64,7 @@ def incident_list(args: argparse.Namespace, out: Output) -> int:
 
 
 def filing_show(args: argparse.Namespace, out: Output) -> int:
-    status = filing_status(open_gate(args)._store, args.operator)
+    status = open_gate(args).filing_status(args.operator)
     lines = [
         f"{status.operator}: {status.individuals:,} individuals stored "
         f"(filing at {status.threshold:,}, warning at {status.warning_at:,}): {status.state}",
@@ -77,11 +76,11 @@ def filing_show(args: argparse.Namespace, out: Output) -> int:
 
 
 def filing_write(args: argparse.Namespace, out: Output) -> int:
-    dossier = filing_dossier(open_gate(args)._store, args.operator)
+    dossier = open_gate(args).filing_dossier(args.operator)
     text = (
-        render_dossier_markdown(dossier)
+        render_dossier(dossier)
         if args.format == "markdown"
-        else json.dumps(dossier, indent=2, ensure_ascii=False)
+        else json.dumps(plain(dossier), indent=2, ensure_ascii=False)
     )
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")

@@ -6,8 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
-from facegate.api import FaceGate
 from facegate.errors import KeyFileError, UnknownId
+from facegate.gate import FaceGate
 from facegate.keys import DEFAULT_KEY_ENV, MasterKey
 
 __all__ = ["common_options", "key_path", "load_key", "open_gate", "store_path"]

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from facegate.cli.output import Output
-from facegate.demo import run_matching_demo
-from facegate.demo_gate import run_gate_demo
+from facegate.demo.hotel import run_gate_demo
+from facegate.demo.matching import run_matching_demo
 from facegate.errors import InvalidArgument
 
 __all__ = ["register"]

@@ -25,7 +25,7 @@ from facegate.errors import (
     UnknownId,
 )
 
-__all__ = ["EXIT", "Output", "exit_code"]
+__all__ = ["EXIT", "Output", "exit_code", "plain"]
 
 EXIT = {"ok": 0, "no_match": 1, "usage": 2, "refused": 3, "integrity": 4, "error": 5}
 
@@ -43,14 +43,14 @@ def exit_code(error: FacegateError) -> int:
     return EXIT["error"]
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON-ready data: dataclasses, enums, dates and bytes made plain."""
     if is_dataclass(value) and not isinstance(value, type):
-        return _plain(asdict(value))
+        return plain(asdict(value))
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -76,7 +76,7 @@ class Output:
     def result(self, data: Any, text: str) -> None:
         """The command's result: ``data`` as JSON, or ``text``."""
         if self.json:
-            print(json.dumps(_plain(data), indent=2, ensure_ascii=False))
+            print(json.dumps(plain(data), indent=2, ensure_ascii=False))
         elif text:
             print(text)
 

@@ -1,4 +1,4 @@
-"""Subcommands about people: consent, enrolment, verification, identification, erasure."""
+"""Subcommands about people: consent, enrollment, verification, identification, erasure."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from facegate.api import Decision
 from facegate.cli.context import open_gate
 from facegate.cli.output import EXIT, Output
-from facegate.consent import ConsentGrant, Guardian
-from facegate.detect import encode_many
+from facegate.compliance.consent import ConsentGrant, Guardian
 from facegate.errors import FacegateError, InvalidArgument
+from facegate.faces import encode_many
+from facegate.gate import Decision
 
 __all__ = ["register"]
 
@@ -36,7 +36,7 @@ def _consent(args: argparse.Namespace, notice_version: str, **row: str) -> Conse
 
 def consent_grant(args: argparse.Namespace, out: Output) -> int:
     gate = open_gate(args)
-    version = gate.registry.deployment(args.deployment).notice.version
+    version = gate.deployment(args.deployment).notice.version
     birth = date.fromisoformat(args.birth_date) if args.birth_date else None
     gate.grant_consent(args.deployment, args.subject, _consent(args, version), birth_date=birth)
     out.result(
@@ -70,7 +70,7 @@ def _manifest(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def enrol(args: argparse.Namespace, out: Output) -> int:
+def enroll(args: argparse.Namespace, out: Output) -> int:
     gate = open_gate(args)
     purpose = args.purpose[0]
     if args.manifest is None:
@@ -100,11 +100,11 @@ def enrol(args: argparse.Namespace, out: Output) -> int:
         for subject, error in failed:
             print(f"facegate: {subject}: {error}", file=sys.stderr)
         raise InvalidArgument(
-            f"{len(failed)} of {len(rows)} images failed; bulk enrolment is all or nothing "
+            f"{len(failed)} of {len(rows)} images failed; bulk enrollment is all or nothing "
             "(R30), so nobody was enrolled"
         )
     if args.channel:  # the manifest records each person's consent: grant them first
-        version = gate.registry.deployment(args.deployment).notice.version
+        version = gate.deployment(args.deployment).notice.version
         grants = [(row["subject"], _consent(args, version, **row)) for row in rows]
         gate.grant_consents(args.deployment, grants)
     people = [(row["subject"], e) for row, e in zip(rows, encodings, strict=True)]
@@ -160,9 +160,9 @@ def purge(args: argparse.Namespace, out: Output) -> int:
 
 def export_subject(args: argparse.Namespace, out: Output) -> int:
     held = open_gate(args).export_subject(args.subject)
-    lines = [f"{args.subject}: data key held: {held['data_key_held']}"]
-    lines += [f"  consent {c['kind']} {c['deployment']} at {c['at']}" for c in held["consents"]]
-    lines += [f"  template in {t['deployment']} until {t['expires_at']}" for t in held["templates"]]
+    lines = [f"{args.subject}: data key held: {held.data_key_held}"]
+    lines += [f"  consent {c.kind} {c.deployment} at {c.at}" for c in held.consents]
+    lines += [f"  template in {t.deployment} until {t.expires_at}" for t in held.templates]
     out.result(held, "\n".join(lines))
     return 0
 
@@ -203,9 +203,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(run=consent_withdraw)
 
     p = commands.add_parser(
-        "enrol",
+        "enroll",
         parents=[common, purpose],
-        help="enrol one person from one or more photographs, or a folder by manifest",
+        help="enroll one person from one or more photographs, or a folder by manifest",
         description="Several photographs of one person are averaged into one template, which "
         "misses the person less often (docs/ACCURACY.md); --add folds them into the person's "
         "existing template.",
@@ -223,7 +223,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         "--channel and --face-data each row also records that person's consent",
     )
     _consent_options(p)
-    p.set_defaults(run=enrol)
+    p.set_defaults(run=enroll)
 
     p = commands.add_parser("verify", parents=[common, purpose], help="1:1: is this the person?")
     p.add_argument("deployment")

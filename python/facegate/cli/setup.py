@@ -8,14 +8,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from facegate.api import FaceGate
 from facegate.cli.context import key_path, open_gate, store_path
 from facegate.cli.output import Output
+from facegate.compliance.registry import Assessment, deployment_from_dict
 from facegate.errors import DuplicateId, InvalidArgument
+from facegate.gate import FaceGate
 from facegate.keys import MasterKey
-from facegate.registry import Assessment, deployment_from_dict
 from facegate.reports import (
-    measure,
     prefill_assessment,
     render_assessment,
     render_notice,
@@ -101,17 +100,16 @@ def deployment_add(args: argparse.Namespace, out: Output) -> int:
 
 
 def deployment_show(args: argparse.Namespace, out: Output) -> int:
-    gate = open_gate(args)
-    deployment = gate.registry.deployment(args.name)
-    point = gate.operating_point(args.name)
+    status = open_gate(args).deployment_status(args.name)
+    deployment, point = status.definition, status.operating_point
     data = asdict(deployment) | {
-        "active": gate.registry.is_active(args.name),
+        "active": status.active,
         "notice_version": deployment.notice.version,
-        "templates": gate.registry.templates(args.name),
+        "templates": status.templates,
         "operating_point": asdict(point),
     }
     lines = [
-        f"{deployment.name}: {deployment.location} ({'active' if data['active'] else 'inactive'})",
+        f"{deployment.name}: {deployment.location} ({'active' if status.active else 'inactive'})",
         f"  purposes: {', '.join(deployment.purposes)}",
         f"  mode: {deployment.mode}",
         f"  operating point: {point.describe()}",
@@ -125,9 +123,11 @@ def deployment_show(args: argparse.Namespace, out: Output) -> int:
 
 
 def deployment_list(args: argparse.Namespace, out: Output) -> int:
-    gate = open_gate(args)
-    rows = gate._store.query("SELECT id, operator_id, active FROM deployments ORDER BY id")
-    data = [{"deployment": r[0], "operator": r[1], "active": bool(r[2])} for r in rows]
+    statuses = open_gate(args).deployments()
+    data = [
+        {"deployment": s.definition.name, "operator": s.operator, "active": s.active}
+        for s in statuses
+    ]
     text = "\n".join(
         f"{d['deployment']}\t{d['operator']}\t{'active' if d['active'] else 'inactive'}"
         for d in data
@@ -160,8 +160,8 @@ def assessment_record(args: argparse.Namespace, out: Output) -> int:
 def assess(args: argparse.Namespace, out: Output) -> int:
     """Renders the assessment with measured facts; ``--draft`` writes the pre-filled items."""
     gate = open_gate(args)
-    deployment = gate.registry.deployment(args.deployment)
-    facts = measure(gate._store, args.deployment)
+    deployment = gate.deployment(args.deployment)
+    facts = gate.assessment_facts(args.deployment)
     if args.draft:
         draft = prefill_assessment(deployment, facts) | {"signed_off_by": ""}
         text = json.dumps(draft, indent=2, ensure_ascii=False)
@@ -169,11 +169,7 @@ def assess(args: argparse.Namespace, out: Output) -> int:
             out.result(draft, text)  # the same JSON object either way
             return 0
     else:
-        rows = gate._store.query(
-            "SELECT content FROM assessments WHERE deployment_id = ? ORDER BY seq DESC LIMIT 1",
-            (args.deployment,),
-        )
-        signed = Assessment(**json.loads(str(rows[0][0]))) if rows else None
+        signed = gate.assessment(args.deployment)
         text = render_assessment(deployment, facts, signed, fmt=args.format)
     _write(args.out, text, out)
     return 0
@@ -187,8 +183,7 @@ def activate(args: argparse.Namespace, out: Output) -> int:
 
 
 def notice(args: argparse.Namespace, out: Output) -> int:
-    gate = open_gate(args)
-    deployment = gate.registry.deployment(args.deployment)
+    deployment = open_gate(args).deployment(args.deployment)
     render = render_signage if args.signage else render_notice
     text = render(deployment, language=args.language, large_print=args.large_print)
     _write(args.out, text, out)

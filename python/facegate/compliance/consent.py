@@ -11,19 +11,13 @@ version (R2, R7).
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from facegate._time import utc
-from facegate.errors import (
-    ConsentNotSeparate,
-    GuardianConsentRequired,
-    UnknownId,
-)
+from facegate.errors import ConsentNotSeparate, GuardianConsentRequired
 from facegate.store import Store
+from facegate.store.consents import ConsentEvent, ConsentRow
 
 __all__ = ["MINOR_AGE", "ConsentGrant", "ConsentLedger", "Guardian"]
 
@@ -68,15 +62,6 @@ class ConsentGrant:
     expires_at: datetime | None = None
 
 
-@contextmanager
-def _known(deployment: str) -> Iterator[None]:
-    """Turns a foreign-key failure into an error that names what is unknown."""
-    try:
-        yield
-    except sqlite3.IntegrityError as exc:
-        raise UnknownId(f"unknown deployment {deployment!r} or subject") from exc
-
-
 def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
@@ -118,47 +103,31 @@ class ConsentLedger:
                     "with their id and relationship recorded"
                 )
         guardian = consent.guardian or Guardian("", "")
-        with _known(deployment), self._store.transaction() as db:
-            db.execute(
-                "INSERT INTO subjects (id, birth_date, created_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET birth_date = COALESCE(excluded.birth_date, "
-                "subjects.birth_date)",
-                (subject, birth_date.isoformat() if birth_date else None, moment.isoformat()),
+        row = ConsentRow(
+            purposes=json.dumps(sorted(consent.purposes)),
+            notice_version=consent.notice_version,
+            channel=consent.channel,
+            evidence_ref=consent.evidence_ref,
+            guardian_id=guardian.id or None,
+            guardian_relationship=guardian.relationship or None,
+            transfer=consent.transfer,
+            expires_at=utc(consent.expires_at).isoformat() if consent.expires_at else None,
+        )
+        with self._store.transaction():
+            self._store.subjects.ensure(
+                subject,
+                birth_date=birth_date.isoformat() if birth_date else None,
+                at=moment.isoformat(),
             )
-            cursor = db.execute(
-                "INSERT INTO consent_events (subject_id, deployment_id, kind, purposes, "
-                "notice_version, channel, evidence_ref, guardian_id, guardian_relationship, "
-                "transfer, expires_at, at) VALUES (?, ?, 'granted', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    subject,
-                    deployment,
-                    json.dumps(sorted(consent.purposes)),
-                    consent.notice_version,
-                    consent.channel,
-                    consent.evidence_ref,
-                    guardian.id or None,
-                    guardian.relationship or None,
-                    int(consent.transfer),
-                    utc(consent.expires_at).isoformat() if consent.expires_at else None,
-                    moment.isoformat(),
-                ),
-            )
-            return int(cursor.lastrowid or 0)
+            return self._store.consents.grant(subject, deployment, row, at=moment.isoformat())
 
     def withdraw(self, subject: str, deployment: str, *, at: datetime | None = None) -> int:
         """Records a withdrawal, effective at once; returns its sequence number (0 when the
         subject never consented: there is nothing to withdraw, and no record is made of them)."""
         moment = utc(at)
-        if not self._store.query("SELECT 1 FROM subjects WHERE id = ?", (subject,)):
+        if not self._store.subjects.exists(subject):
             return 0
-        with _known(deployment), self._store.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO consent_events (subject_id, deployment_id, kind, purposes, "
-                "notice_version, channel, at) "
-                "VALUES (?, ?, 'withdrawn', '[]', '', 'withdrawal', ?)",
-                (subject, deployment, moment.isoformat()),
-            )
-            return int(cursor.lastrowid or 0)
+        return self._store.consents.withdraw(subject, deployment, at=moment.isoformat())
 
     def is_valid(
         self,
@@ -171,29 +140,13 @@ class ConsentLedger:
     ) -> bool:
         """Whether ``subject`` may be processed for ``purpose`` under the current notice now."""
         moment = utc(at).isoformat()
-        rows = self._store.query(
-            "SELECT kind, purposes, notice_version, expires_at FROM consent_events "
-            "WHERE subject_id = ? AND deployment_id = ? AND at <= ? ORDER BY seq DESC LIMIT 1",
-            (subject, deployment, moment),
-        )
-        if not rows:
-            return False
-        kind, purposes, version, expires = rows[0]
-        return (
-            kind == "granted"
-            and version == notice_version
-            and (expires is None or str(expires) > moment)
-            and purpose in self._purposes(purposes)
-        )
+        event = self._store.consents.latest(subject, deployment, at=moment)
+        return event is not None and self._covers(event, purpose, notice_version, moment)
 
     def transfer_allowed(self, subject: str, deployment: str) -> bool:
         """Whether the subject's current consent includes the separate transfer consent (R16)."""
-        rows = self._store.query(
-            "SELECT kind, transfer FROM consent_events WHERE subject_id = ? AND deployment_id = ? "
-            "ORDER BY seq DESC LIMIT 1",
-            (subject, deployment),
-        )
-        return bool(rows) and rows[0][0] == "granted" and bool(rows[0][1])
+        event = self._store.consents.latest(subject, deployment)
+        return event is not None and event.kind == "granted" and event.transfer
 
     def valid_subjects(
         self,
@@ -206,20 +159,25 @@ class ConsentLedger:
         """Every subject whose latest event for ``deployment`` is a grant that covers
         ``purpose``, for ``notice_version``, unexpired at ``at``."""
         moment = utc(at).isoformat()
-        rows = self._store.query(
-            "SELECT e.subject_id, e.purposes FROM consent_events e JOIN ("
-            "  SELECT subject_id, MAX(seq) AS seq FROM consent_events"
-            "  WHERE deployment_id = ? AND at <= ?"
-            "  GROUP BY subject_id) latest ON latest.seq = e.seq "
-            "WHERE e.kind = 'granted' AND e.notice_version = ? "
-            "AND (e.expires_at IS NULL OR e.expires_at > ?)",
-            (deployment, moment, notice_version, moment),
-        )
-        return {str(subject) for subject, purposes in rows if purpose in self._purposes(purposes)}
+        return {
+            event.subject
+            for event in self._store.consents.latest_of_each(deployment, at=moment)
+            if self._covers(event, purpose, notice_version, moment)
+        }
 
-    def _purposes(self, stored: object) -> list[str]:
+    def _covers(self, event: ConsentEvent, purpose: str, notice_version: str, moment: str) -> bool:
+        """Whether ``event`` is a grant for ``purpose`` under ``notice_version``, unexpired at
+        ``moment``."""
+        return (
+            event.kind == "granted"
+            and event.notice_version == notice_version
+            and (event.expires_at is None or event.expires_at > moment)
+            and purpose in self._purposes(event.purposes)
+        )
+
+    def _purposes(self, stored: str) -> list[str]:
         with self._store.reading("a consent event"):
-            purposes = json.loads(str(stored))
+            purposes = json.loads(stored)
             if not isinstance(purposes, list):
                 raise TypeError("purposes are not a list")
             return [str(p) for p in purposes]

@@ -2,26 +2,22 @@
 
 The assessment must rest on what a deployment actually holds and did, not only on what it
 declares; this module only reads the store, so measuring is safe at any time and the document
-(:mod:`facegate.reports.assessment`) only formats what was measured.
+(:mod:`facegate.reports.assessment`) only formats what was measured; the gate offers it to
+administrators as :meth:`FaceGate.assessment_facts`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from facegate._time import utc
 from facegate.accuracy import OperatingPoint
-from facegate.errors import InvalidArgument
-from facegate.registry import Registry
+from facegate.compliance import safeguards
+from facegate.compliance.registry import Registry
 from facegate.store import Store
 
-__all__ = ["ENCRYPTION", "TRANSFORM", "AssessmentFacts", "Counts", "measure"]
-
-ENCRYPTION = "AES-256-GCM-SIV, per-subject data keys wrapped by a master key held outside the store"
-"""How templates are sealed at rest (R17); stated in the assessment's risk and safeguard items."""
-
-TRANSFORM = "per-deployment secret orthogonal rotation, renewable"
-"""How templates are made unlinkable and renewable before sealing (R18)."""
+__all__ = ["AssessmentFacts", "Counts", "measure"]
 
 Counts = tuple[tuple[str, int], ...]
 """(key, count) pairs, most frequent first: an immutable mapping (``dict(counts)``)."""
@@ -83,153 +79,51 @@ class AssessmentFacts:
     incidents_by_kind: Counts
     operating_point: OperatingPoint
     next_operating_point: OperatingPoint | None
-    encryption: str = ENCRYPTION
-    transform: str = TRANSFORM
+    encryption: str = safeguards.ENCRYPTION
+    transform: str = safeguards.TRANSFORM
 
 
-def _counts(rows: list[tuple[object, ...]]) -> Counts:
-    pairs = [(str(key), int(str(count))) for key, count in rows]
+def _counts(pairs: list[tuple[str, int]]) -> Counts:
     return tuple(sorted(pairs, key=lambda pair: (-pair[1], pair[0])))
 
 
-def _utc(now: datetime | None) -> datetime:
-    moment = now or datetime.now(UTC)
-    if moment.tzinfo is None:
-        raise InvalidArgument("times must be timezone-aware (for example datetime.now(UTC))")
-    return moment.astimezone(UTC)
-
-
-def _time(value: object) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(str(value))
-
-
-def _template_facts(store: Store, deployment: str, now: datetime) -> tuple[int, int, int]:
-    """(templates, distinct subjects, templates past expiry at ``now``)."""
-    templates, subjects = store.query(
-        "SELECT COUNT(*), COUNT(DISTINCT subject_id) FROM templates WHERE deployment_id = ?",
-        (deployment,),
-    )[0]
-    expired = store.count(
-        "SELECT COUNT(*) FROM templates WHERE deployment_id = ? AND expires_at <= ?",
-        (deployment, now.isoformat()),
-    )
-    return int(str(templates)), int(str(subjects)), expired
-
-
-def _consent_facts(store: Store, deployment: str) -> tuple[int, int]:
-    """(granted, withdrawn) now: the latest event of each subject for the deployment decides."""
-    kinds = dict(
-        _counts(
-            store.query(
-                "SELECT kind, COUNT(*) FROM consent_events e WHERE deployment_id = ? AND seq = "
-                "(SELECT MAX(seq) FROM consent_events WHERE subject_id = e.subject_id AND "
-                "deployment_id = e.deployment_id) GROUP BY kind",
-                (deployment,),
-            )
-        )
-    )
-    return kinds.get("granted", 0), kinds.get("withdrawn", 0)
-
-
-@dataclass(frozen=True, slots=True)
-class _Keys:
-    count: int
-    oldest: datetime | None
-    newest: datetime | None
-    masters: tuple[str, ...]
-
-
-def _key_facts(store: Store, deployment: str) -> _Keys:
-    """Data keys are per subject, shared across deployments: those of the subjects with
-    templates here are the ones this deployment's data depends on."""
-    holders = "subject_id IN (SELECT subject_id FROM templates WHERE deployment_id = ?)"
-    count, oldest, newest = store.query(
-        f"SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM data_keys WHERE {holders}",
-        (deployment,),
-    )[0]
-    masters = store.query(
-        f"SELECT DISTINCT master_key_id FROM data_keys WHERE {holders} ORDER BY master_key_id",
-        (deployment,),
-    )
-    return _Keys(
-        int(str(count)), _time(oldest), _time(newest), tuple(str(row[0]) for row in masters)
-    )
-
-
-def _audit_totals(store: Store, deployment: str) -> tuple[int, int]:
-    """(entries, refused) of the deployment's audit entries."""
-    total, refused = store.query(
-        "SELECT COUNT(*), COALESCE(SUM(outcome = 'refused'), 0) FROM audit WHERE deployment_id = ?",
-        (deployment,),
-    )[0]
-    return int(str(total)), int(str(refused))
-
-
-def _refusals(store: Store, deployment: str) -> Counts:
-    return _counts(
-        store.query(
-            "SELECT rule, COUNT(*) FROM audit WHERE deployment_id = ? AND outcome = 'refused' "
-            "GROUP BY rule",
-            (deployment,),
-        )
-    )
-
-
-def _declines(store: Store, deployment: str) -> Counts:
-    """Alternatives people chose (R11), by the alternative; a decline that was itself refused
-    is not an alternative used."""
-    return _counts(
-        store.query(
-            "SELECT COALESCE(detail, ''), COUNT(*) FROM audit WHERE deployment_id = ? "
-            "AND action = 'decline' AND outcome != 'refused' GROUP BY detail",
-            (deployment,),
-        )
-    )
-
-
-def _incidents(store: Store, deployment: str) -> Counts:
-    """Incidents of this deployment and of the whole store (a broken audit chain belongs to no
-    one deployment but undermines the evidence of all), by kind."""
-    return _counts(
-        store.query(
-            "SELECT kind, COUNT(*) FROM incidents WHERE deployment_id = ? "
-            "OR deployment_id IS NULL GROUP BY kind",
-            (deployment,),
-        )
-    )
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def measure(store: Store, deployment: str, *, now: datetime | None = None) -> AssessmentFacts:
     """Measures the facts of ``deployment`` in ``store`` at ``now`` (default: the current time,
     which decides which templates count as expired). Raises UnknownId for an unknown
     deployment. Reads only; the store is not changed."""
-    moment = _utc(now)
+    moment = utc(now)
     registry = Registry(store)
     declared = registry.deployment(deployment)
     point = registry.operating_point(deployment)
-    templates, subjects, expired = _template_facts(store, deployment, moment)
-    granted, withdrawn = _consent_facts(store, deployment)
-    keys = _key_facts(store, deployment)
-    entries, refused = _audit_totals(store, deployment)
-    declines = _declines(store, deployment)
-    incidents = _incidents(store, deployment)
+    templates, subjects, expired = store.templates.facts(deployment, at=moment.isoformat())
+    consents = store.consents.current_kinds(deployment)
+    with store.reading(f"the data keys of {deployment!r}"):
+        keys = store.data_keys.facts(deployment)
+        oldest, newest = _time(keys.oldest), _time(keys.newest)
+    entries, refused = store.audit.totals(deployment)
+    declines = _counts(store.audit.declines(deployment))
+    incidents = _counts(store.incidents.by_kind(deployment))
     return AssessmentFacts(
         deployment=deployment,
         measured_at=moment,
         templates=templates,
         subjects=subjects,
-        consents_granted=granted,
-        consents_withdrawn=withdrawn,
+        consents_granted=consents.get("granted", 0),
+        consents_withdrawn=consents.get("withdrawn", 0),
         data_keys=keys.count,
-        data_keys_oldest=keys.oldest,
-        data_keys_newest=keys.newest,
+        data_keys_oldest=oldest,
+        data_keys_newest=newest,
         master_key_ids=keys.masters,
         retention_days=declared.notice.retention_days,
         expired_templates=expired,
         audit_entries=entries,
         audit_allowed=entries - refused,
         audit_refused=refused,
-        refusals_by_rule=_refusals(store, deployment),
+        refusals_by_rule=_counts(store.audit.refusals(deployment)),
         alternatives_used=sum(count for _, count in declines),
         alternatives_by_detail=declines,
         incidents=sum(count for _, count in incidents),

@@ -90,37 +90,16 @@ def record_incident(
     incident = Incident(
         0, moment, kind, deployment, affected, description, categories, harm, measures, individual
     )
-    with store.transaction() as db:
-        cursor = db.execute(
-            "INSERT INTO incidents (detected_at, kind, deployment_id, affected, description, "
-            "data_categories, possible_harm, measures_taken, individual_measures) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            astuple(incident)[1:],
-        )
-        db.execute(
-            "UPDATE deployments SET active = 0 WHERE ? IS NULL OR id = ?", (deployment, deployment)
-        )
-    return replace(incident, id=int(cursor.lastrowid or 0))
+    with store.transaction():
+        ident = store.incidents.add(astuple(incident)[1:])
+        store.deployments.deactivate(deployment)
+    return replace(incident, id=ident)
 
 
 def incidents(store: Store, deployment: str | None = None) -> list[Incident]:
     """Recorded incidents, oldest first (those touching ``deployment`` when given)."""
-    rows = store.query(
-        "SELECT id, detected_at, kind, deployment_id, affected, description, data_categories, "
-        "possible_harm, measures_taken, individual_measures FROM incidents "
-        "WHERE ? IS NULL OR deployment_id IS NULL OR deployment_id = ? ORDER BY id",
-        (deployment, deployment),
-    )
-    return [_incident(row) for row in rows]
-
-
-def latest_incident_at(store: Store, deployment: str) -> str | None:
-    """When the latest incident touching ``deployment`` was detected (for R26 re-assessment)."""
-    rows = store.query(
-        "SELECT MAX(detected_at) FROM incidents WHERE deployment_id IS NULL OR deployment_id = ?",
-        (deployment,),
-    )
-    return None if rows[0][0] is None else str(rows[0][0])
+    with store.reading("an incident"):
+        return [_incident(row) for row in store.incidents.touching(deployment)]
 
 
 def _incident(row: tuple[object, ...]) -> Incident:

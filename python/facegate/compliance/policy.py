@@ -188,11 +188,11 @@ class Deployment:
             default the threshold is derived from the target below for the gallery's size.
         target_fpir: 1:N target false-positive identification rate (default 0.003).
         target_fmr: 1:1 target false match rate (default 0.001).
-        max_fnir: activation of 1:N, and enrolment that grows its gallery, are refused when
+        max_fnir: activation of 1:N, and enrollment that grows its gallery, are refused when
             the expected false-negative identification rate exceeds this (default 0.5).
-        expected_enrolments: how many people 1:N is expected to hold; activation judges the
+        expected_enrollments: how many people 1:N is expected to hold; activation judges the
             operating point at this size (or the current one, if larger).
-        enrolment_photos: how many photographs each person is expected to enrol with.
+        enrollment_photos: how many photographs each person is expected to enroll with.
         legal_mandate: a law that requires facial recognition here, which waives R11.
         public_security_basis, capture_area, signage: required in public places (R24).
         multi_face_basis: the legal basis for processing frames with several faces (R25);
@@ -211,8 +211,8 @@ class Deployment:
     target_fpir: float = DEFAULT_TARGET_FPIR
     target_fmr: float = DEFAULT_TARGET_FMR
     max_fnir: float = DEFAULT_MAX_FNIR
-    expected_enrolments: int = 0
-    enrolment_photos: int = 1
+    expected_enrollments: int = 0
+    enrollment_photos: int = 1
     legal_mandate: str = ""
     public_security_basis: str = ""
     capture_area: str = ""
@@ -295,7 +295,7 @@ class Deployment:
         return operating_point(
             identify=self.identifies,
             gallery_size=gallery_size,
-            photos=self.enrolment_photos if photos is None else photos,
+            photos=self.enrollment_photos if photos is None else photos,
             target=None
             if self.threshold is not None
             else (self.target_fpir if self.identifies else self.target_fmr),
@@ -309,7 +309,7 @@ def _check_rates(deployment: Deployment) -> None:
         value = getattr(deployment, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
             raise InvalidArgument(f"{name} is a rate in (0, 1], not {value!r}")
-    for name, least in (("expected_enrolments", 0), ("enrolment_photos", 1)):
+    for name, least in (("expected_enrollments", 0), ("enrollment_photos", 1)):
         value = getattr(deployment, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise InvalidArgument(f"{name} is a whole number of at least {least}, not {value!r}")

@@ -1,33 +1,31 @@
 """Operators, deployments and impact assessments in the store.
 
-A deployment is checked by :class:`~facegate.policy.Deployment` when it is built, stored with its
-notice version, and can only be activated once an impact assessment covering the four items of
-M9 has been signed off for its current notice version (R26): changing purpose, method or
-retention makes a new notice version and so requires a new assessment.
+A deployment is checked by :class:`~facegate.compliance.policy.Deployment` when it is built,
+stored with its notice version, and can only be activated once an impact assessment covering
+the four items of M9 has been signed off for its current notice version (R26): changing
+purpose, method or retention makes a new notice version and so requires a new assessment.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import warnings
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from facegate.accuracy import MAX_PHOTOS, OperatingPoint
-from facegate.errors import (
-    AssessmentRequired,
-    DuplicateId,
-    InvalidArgument,
-    OperatingPointRefused,
-    UnknownId,
-)
-from facegate.incidents import latest_incident_at
-from facegate.policy import Alternative, Deployment, Notice
+from facegate.compliance.policy import Alternative, Deployment, Notice
+from facegate.errors import AssessmentRequired, InvalidArgument, OperatingPointRefused
 from facegate.store import Store
 
-__all__ = ["Assessment", "Registry", "deployment_from_dict", "limit_message"]
+__all__ = [
+    "Assessment",
+    "Registry",
+    "assessment_from_json",
+    "deployment_from_dict",
+    "limit_message",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +70,8 @@ def _from_json(text: str) -> Deployment:
 
 def deployment_from_dict(data: dict[str, Any]) -> Deployment:
     """A deployment from plain data (a JSON definition file, or the store's own copy): the
-    :class:`~facegate.policy.Deployment` fields, with ``notice`` a dict of
-    :class:`~facegate.policy.Notice` fields and its ``alternatives`` a list of
+    :class:`~facegate.compliance.policy.Deployment` fields, with ``notice`` a dict of
+    :class:`~facegate.compliance.policy.Notice` fields and its ``alternatives`` a list of
     ``{"description": ..., "accessible": ...}``. Checked as any deployment is."""
     try:
         fields = dict(data)
@@ -87,14 +85,19 @@ def deployment_from_dict(data: dict[str, Any]) -> Deployment:
         raise InvalidArgument(f"not a deployment definition: {exc}") from exc
 
 
+def assessment_from_json(text: str) -> Assessment:
+    """An assessment as the store keeps it (a JSON object of its fields)."""
+    return Assessment(**json.loads(text))
+
+
 def limit_message(deployment: Deployment, point: OperatingPoint, what: str) -> str:
-    """Why ``what`` (activation, enrolment) is refused by the honest limits, with the figures
+    """Why ``what`` (activation, enrollment) is refused by the honest limits, with the figures
     and the ways out."""
     ways = ["Use 1:1 verification of a claimed identity instead (R3)"]
     if point.photos < MAX_PHOTOS:
         more = deployment.operating_point(point.gallery_size, photos=MAX_PHOTOS)
         ways.append(
-            f"enrol {MAX_PHOTOS} photographs per person (FNIR {more.false_non_match:.1%} at the "
+            f"enroll {MAX_PHOTOS} photographs per person (FNIR {more.false_non_match:.1%} at the "
             "same threshold)"
         )
     ways.append("or set a higher max_fnir after weighing the misses")
@@ -106,7 +109,7 @@ def limit_message(deployment: Deployment, point: OperatingPoint, what: str) -> s
 
 
 class Registry:
-    """Operators and deployments of one store."""
+    """Operators, deployments and assessments of one store, with the rules of activation."""
 
     __slots__ = ("_store",)
 
@@ -115,34 +118,17 @@ class Registry:
 
     def register_operator(self, operator: str, *, name: str, contact: str) -> None:
         """Records the personal-information processor; ``operator`` is its id."""
-        try:
-            with self._store.transaction() as db:
-                db.execute(
-                    "INSERT INTO operators (id, name, contact, created_at) VALUES (?, ?, ?, ?)",
-                    (operator, name, contact, datetime.now(UTC).isoformat()),
-                )
-        except sqlite3.IntegrityError as exc:
-            raise DuplicateId(f"operator {operator!r} is already registered") from exc
+        self._store.operators.add(operator, name=name, contact=contact, at=_now())
 
     def register_deployment(self, operator: str, deployment: Deployment) -> None:
         """Stores a deployment (inactive until assessed and activated)."""
-        if not self._store.query("SELECT 1 FROM operators WHERE id = ?", (operator,)):
-            raise UnknownId(f"operator {operator!r} is not registered")
-        try:
-            with self._store.transaction() as db:
-                db.execute(
-                    "INSERT INTO deployments (id, operator_id, definition, notice_version, "
-                    "created_at) VALUES (?, ?, ?, ?, ?)",
-                    (
-                        deployment.name,
-                        operator,
-                        _to_json(deployment),
-                        deployment.notice.version,
-                        datetime.now(UTC).isoformat(),
-                    ),
-                )
-        except sqlite3.IntegrityError as exc:
-            raise DuplicateId(f"deployment {deployment.name!r} is already registered") from exc
+        self._store.deployments.add(
+            deployment.name,
+            operator=operator,
+            definition=_to_json(deployment),
+            notice_version=deployment.notice.version,
+            at=_now(),
+        )
 
     def update_deployment(self, deployment: Deployment) -> bool:
         """Replaces a deployment's declarations. A change of purpose, method or retention makes a
@@ -155,57 +141,61 @@ class Registry:
             # A live deployment stays live, so its new declarations must pass activation's
             # honest limits too (a larger expected gallery, a lower limit).
             self._check_operating_point(deployment)
-        with self._store.transaction() as db:
-            db.execute(
-                "UPDATE deployments SET definition = ?, notice_version = ?, "
-                "active = CASE WHEN ? THEN 0 ELSE active END WHERE id = ?",
-                (_to_json(deployment), deployment.notice.version, changed, deployment.name),
-            )
+        self._store.deployments.replace(
+            deployment.name,
+            definition=_to_json(deployment),
+            notice_version=deployment.notice.version,
+            deactivate=changed,
+        )
         return changed
 
     def deployment(self, name: str) -> Deployment:
         """The stored deployment ``name``."""
-        rows = self._store.query("SELECT definition FROM deployments WHERE id = ?", (name,))
-        if not rows:
-            raise UnknownId(f"deployment {name!r} is not registered")
+        record = self._store.deployments.get(name)
         with self._store.reading(f"deployment {name!r}"):
-            return _from_json(str(rows[0][0]))
+            return _from_json(record.definition)
 
     def record_assessment(self, name: str, assessment: Assessment) -> None:
         """Records a signed assessment for the deployment's current notice version."""
         deployment = self.deployment(name)
-        with self._store.transaction() as db:
-            db.execute(
-                "INSERT INTO assessments (deployment_id, notice_version, content, signed_off_by, "
-                "signed_at) VALUES (?, ?, ?, ?, ?)",
-                (
-                    name,
-                    deployment.notice.version,
-                    json.dumps(asdict(assessment), sort_keys=True),
-                    assessment.signed_off_by,
-                    datetime.now(UTC).isoformat(),
-                ),
-            )
+        self._store.assessments.add(
+            name,
+            notice_version=deployment.notice.version,
+            content=json.dumps(asdict(assessment), sort_keys=True),
+            signed_off_by=assessment.signed_off_by,
+            at=_now(),
+        )
+
+    def assessment(self, name: str) -> Assessment | None:
+        """The deployment's latest signed assessment, if any."""
+        self.deployment(name)  # an unknown deployment is an error, not "no assessment"
+        record = self._store.assessments.latest(name)
+        if record is None:
+            return None
+        with self._store.reading(f"the impact assessment of {name!r}"):
+            return assessment_from_json(record.content)
 
     def activate(self, name: str) -> None:
         """Makes the deployment live; refused without an assessment of its current notice."""
         deployment = self.deployment(name)
         # A major incident (R22) calls for a new assessment: one signed after it.
-        since = latest_incident_at(self._store, name) or ""
-        assessed = self._store.query(
-            "SELECT 1 FROM assessments WHERE deployment_id = ? AND notice_version = ? "
-            "AND signed_at > ?",
-            (name, deployment.notice.version, since),
-        )
-        if not assessed:
+        since = self._store.incidents.latest_at(name) or ""
+        if not self._store.assessments.signed_after(name, deployment.notice.version, since):
             raise AssessmentRequired(
                 f"deployment {name!r} has no signed impact assessment for its current notice"
                 + (" made after the integrity incident of " + since[:10] if since else "")
                 + "; record one before activating it"
             )
         self._check_operating_point(deployment)
-        with self._store.transaction() as db:
-            db.execute("UPDATE deployments SET active = 1 WHERE id = ?", (name,))
+        self._store.deployments.set_active(name, True)
+
+    def is_active(self, name: str) -> bool:
+        return self._store.deployments.get(name).active
+
+    def operating_point(self, name: str) -> OperatingPoint:
+        """The deployment's operating point at its stored gallery size, or at the size it
+        declared it expects, whichever is larger (what activation and the documents state)."""
+        return self._expected_point(self.deployment(name))
 
     def _check_operating_point(self, deployment: Deployment) -> None:
         """Honest limits (R5): 1:N goes live only if, at its expected size (or its current one,
@@ -216,21 +206,10 @@ class Registry:
         if point.false_non_match > deployment.max_fnir:
             raise OperatingPointRefused(limit_message(deployment, point, "activation"))
 
-    def templates(self, name: str) -> int:
-        """How many templates the deployment holds (its 1:N gallery size)."""
-        return self._store.count("SELECT COUNT(*) FROM templates WHERE deployment_id = ?", (name,))
-
-    def operating_point(self, name: str) -> OperatingPoint:
-        """The deployment's operating point at its stored gallery size, or at the size it
-        declared it expects, whichever is larger (what activation and the documents state)."""
-        return self._expected_point(self.deployment(name))
-
     def _expected_point(self, deployment: Deployment) -> OperatingPoint:
-        size = max(deployment.expected_enrolments, self.templates(deployment.name))
+        size = max(deployment.expected_enrollments, self._store.templates.count(deployment.name))
         return deployment.operating_point(size)
 
-    def is_active(self, name: str) -> bool:
-        rows = self._store.query("SELECT active FROM deployments WHERE id = ?", (name,))
-        if not rows:
-            raise UnknownId(f"deployment {name!r} is not registered")
-        return bool(rows[0][0])
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

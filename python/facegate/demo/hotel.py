@@ -2,7 +2,7 @@
 
 Uses the public-domain astronaut photograph that scikit-image ships (NASA) and synthetic
 encodings for everyone else: a refused guest-room camera, a lobby deployment assessed and
-activated, enrolment refused without consent and done with it, identification of a transformed
+activated, enrollment refused without consent and done with it, identification of a transformed
 photograph among the guests, withdrawal proven by scanning the database files, the audit trail
 verified and a tampered copy caught, the notice, the assessment and the filing status.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,17 +21,15 @@ from typing import Any, TypeVar
 import numpy as np
 
 from facegate.accuracy import operating_point
-from facegate.api import FaceGate
-from facegate.audit import AuditLog, Verification
-from facegate.consent import ConsentGrant
+from facegate.compliance.consent import ConsentGrant
+from facegate.compliance.policy import Alternative, Deployment, Location, Mode, Notice
+from facegate.compliance.registry import Assessment
+from facegate.demo import attacker
+from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import ConsentRequired, OperatingPointRefused, ProhibitedPlace
-from facegate.filing import filing_status
+from facegate.gate import FaceGate, Verification
 from facegate.keys import MasterKey
-from facegate.policy import Alternative, Deployment, Location, Mode, Notice
-from facegate.registry import Assessment
-from facegate.reports import measure, prefill_assessment, render_assessment, render_notice
-from facegate.store import Store
-from facegate.synthetic import synthetic_faces
+from facegate.reports import prefill_assessment, render_assessment, render_notice
 
 __all__ = ["run_gate_demo"]
 
@@ -64,7 +61,7 @@ def _lobby(
         notice=notice,
         mode=Mode.IDENTIFY,
         identification_justification="Returning-guest recognition requested by guests",
-        expected_enrolments=guests,
+        expected_enrollments=guests,
     )
 
 
@@ -134,7 +131,7 @@ def run_gate_demo(
             say(f"  a camera in room 412 is refused: {refusal}")
         lobby = _lobby(notice, guests=identities + 1)
         gate.register_deployment("demo-hotel", lobby)
-        draft = prefill_assessment(lobby, measure(gate._store, "lobby"))
+        draft = prefill_assessment(lobby, gate.assessment_facts("lobby"))
         gate.record_assessment(
             "lobby", Assessment(**draft, signed_off_by="Data protection officer")
         )
@@ -145,17 +142,14 @@ def run_gate_demo(
         try:
             gate.enroll("lobby", "guest-astronaut", astronaut, PURPOSE)
         except ConsentRequired as refusal:
-            say(f"  enrolment without consent is refused: {refusal}")
+            say(f"  enrollment without consent is refused: {refusal}")
         consent = ConsentGrant(
             purposes=(PURPOSE,), notice_version=notice.version, channel="kiosk", face_data=True
         )
         gate.grant_consent("lobby", "guest-astronaut", consent)
         gate.enroll("lobby", "guest-astronaut", astronaut, PURPOSE)
         say("  after separate consent, the astronaut's photograph is enrolled (sealed)")
-        (row,) = gate._store.query(
-            "SELECT sealed FROM templates WHERE subject_id = ?", ("guest-astronaut",)
-        )
-        sealed = bytes(row[0])  # type: ignore[call-overload]
+        sealed = attacker.sealed_template(root / "hotel.db", "guest-astronaut")
 
         faces = synthetic_faces(identities, 0, seed=seed).centres
         others = [f"guest-{i}" for i in range(identities)]
@@ -164,7 +158,7 @@ def run_gate_demo(
         people = list(zip(others, faces, strict=True))
         _, seconds = _timed(lambda: gate.enroll_encodings("lobby", people, PURPOSE))
         say(f"  {identities:,} guests enrolled (sealed, one transaction) in {seconds:.1f} s")
-        report["gate_enrol_seconds"] = seconds
+        report["gate_enroll_seconds"] = seconds
 
         point = gate.operating_point("lobby")
         say(f"  the lobby runs at: {point.describe()}")
@@ -201,7 +195,7 @@ def run_gate_demo(
         say(f"  a copy with entry {identities // 2:,} edited in SQLite: {caught}")
         report["gate_tamper_caught_at"] = caught.first_bad
 
-        status = filing_status(gate._store, "demo-hotel")
+        status = gate.filing_status("demo-hotel")
         say(
             f"  filing: {status.individuals:,} individuals stored, state {status.state}"
             + (f"; file by {status.deadline}" if status.deadline else "")
@@ -213,24 +207,22 @@ def run_gate_demo(
 
 
 def _tampered_copy(root: Path, master: MasterKey, *, entry: int) -> Verification:
-    """Edits one audit entry of a copy of the store, as someone with the file could."""
+    """Edits one audit entry of a copy of the store, as someone with the file could, and
+    verifies the copy with the key."""
     copy = root / "tampered.db"
-    shutil.copy(root / "hotel.db", copy)
-    for suffix in ("-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm"):
         if (root / f"hotel.db{suffix}").exists():
             shutil.copy(root / f"hotel.db{suffix}", root / f"tampered.db{suffix}")
-    with sqlite3.connect(copy) as db:
-        db.execute("DROP TRIGGER audit_append_only")
-        db.execute("UPDATE audit SET outcome = 'refused' WHERE seq = ?", (entry,))
-    with Store.open(copy) as store:
-        return AuditLog(store, master).verify()
+    attacker.edit_audit_entry(copy, entry)
+    with FaceGate.open(copy, master) as gate:
+        return gate.verify_audit()
 
 
 def _write_documents(
     gate: FaceGate, lobby: Deployment, out: Path | None, say: Callable[[str], None]
 ) -> None:
     notice = render_notice(lobby, language="zh", large_print=True)
-    assessment = render_assessment(lobby, measure(gate._store, "lobby"), fmt="markdown")
+    assessment = render_assessment(lobby, gate.assessment_facts("lobby"), fmt="markdown")
     if out is None:
         first = [line for line in notice.splitlines() if line][:3]
         say(f"  notice (large print, first lines): {' / '.join(first)}")

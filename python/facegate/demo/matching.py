@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from facegate.demo.synthetic import synthetic_faces
 from facegate.matching import Gallery, distances, simd_paths
-from facegate.synthetic import synthetic_faces
 
 __all__ = ["run_matching_demo"]
 
@@ -80,7 +80,7 @@ def run_matching_demo(
         "identities": size,
         "queries": queries,
         "simd": simd,
-        "enrol_seconds": add_s,
+        "enroll_seconds": add_s,
         "exact_single_ms": exact_one * 1e3,
         "int8_single_ms": int8_one * 1e3,
         "batch_seconds": batch_s,

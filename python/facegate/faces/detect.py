@@ -4,7 +4,7 @@ encodings as dlib's own ``compute_face_descriptor`` to 1e-5, an order of magnitu
 every core, without the GIL). ``encoder="dlib"`` runs dlib's encoder, the reference.
 
 ``FaceDetector.detect`` reports every face it finds, so the consent gate can apply its own rule
-for frames with several faces (R25). ``FaceDetector.encode`` is the enrolment path: it applies
+for frames with several faces (R25). ``FaceDetector.encode`` is the enrollment path: it applies
 the quality gates (exactly one face, a minimum size, inside the frame) and raises a typed
 :class:`~facegate.errors.FaceQualityError` when one fails. Images are never written anywhere
 (R15).
@@ -24,7 +24,6 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from facegate._models import dlib_module, model
 from facegate.errors import (
     FacegateError,
     FaceOutOfFrame,
@@ -33,7 +32,8 @@ from facegate.errors import (
     MultipleFaces,
     NoFace,
 )
-from facegate.images import DEFAULT_MAX_PIXELS, load_image
+from facegate.faces.images import DEFAULT_MAX_PIXELS, load_image
+from facegate.faces.models import dlib_module, model
 
 __all__ = ["Box", "Face", "FaceDetector", "encode_many"]
 
@@ -80,8 +80,8 @@ class FaceDetector:
             weak false positives (0.1-0.35 on the test photographs and their rotated copies),
             while the faces there score above 1.0.
         landmarks: 5 (default; what face_recognition encodes with) or 68 points.
-        min_face_size: smallest face box side in pixels accepted for enrolment, default 60.
-        max_pixels: largest image accepted, see :func:`facegate.images.load_image`.
+        min_face_size: smallest face box side in pixels accepted for enrollment, default 60.
+        max_pixels: largest image accepted, see :func:`facegate.faces.images.load_image`.
         encoder: ``"rust"`` (default) or ``"dlib"`` (dlib's own encoder, the reference).
         tta: test-time augmentation: average the encodings of four deterministic variants of
             the chip (itself, mirrored, 10 % darker, 10 % brighter). Off by default; see
@@ -115,13 +115,13 @@ class FaceDetector:
         return self._detect(pixels)
 
     def encode(self, image: Any, *, jitter: int = 0) -> npt.NDArray[np.float32]:
-        """The 128-d encoding of the one face in ``image``, after the enrolment gates.
+        """The 128-d encoding of the one face in ``image``, after the enrollment gates.
 
         Raises NoFace, MultipleFaces, FaceTooSmall or FaceOutOfFrame. ``jitter``: encode that
         many randomly jittered copies and average them (dlib's ``num_jitters``; 0 = none).
         """
         pixels = load_image(image, max_pixels=self.max_pixels)
-        return self._encode(pixels, self._enrolment_face(pixels), jitter)
+        return self._encode(pixels, self._enrollment_face(pixels), jitter)
 
     def encode_all(
         self, image: Any, *, jitter: int = 0
@@ -153,13 +153,13 @@ class FaceDetector:
         """The aligned face chip dlib's encoder sees (``size``² RGB, padding 0.25)."""
         return self._chip(load_image(image, max_pixels=self.max_pixels), face, size)
 
-    def _enrolment_face(self, pixels: npt.NDArray[np.uint8]) -> Face:
-        """The one face of an enrolment image, after the quality gates."""
+    def _enrollment_face(self, pixels: npt.NDArray[np.uint8]) -> Face:
+        """The one face of an enrollment image, after the quality gates."""
         faces = self._detect(pixels)
         if not faces:
             raise NoFace("no face was found in the image")
         if len(faces) > 1:
-            raise MultipleFaces(f"{len(faces)} faces were found; enrolment needs exactly one")
+            raise MultipleFaces(f"{len(faces)} faces were found; enrollment needs exactly one")
         face = faces[0]
         if min(face.box.width, face.box.height) < self.min_face_size:
             raise FaceTooSmall(
@@ -173,10 +173,10 @@ class FaceDetector:
         return face
 
     def _prepare(self, image: Any) -> npt.NDArray[np.uint8] | FacegateError:
-        """The enrolment chip of ``image``, or the error that stops it (for encode_many)."""
+        """The enrollment chip of ``image``, or the error that stops it (for encode_many)."""
         try:
             pixels = load_image(image, max_pixels=self.max_pixels)
-            return self._chip(pixels, self._enrolment_face(pixels))
+            return self._chip(pixels, self._enrollment_face(pixels))
         except FacegateError as exc:
             return exc
 
@@ -245,7 +245,7 @@ def encode_many(
     processes: int | None = None,
     progress: bool = False,
 ) -> list[npt.NDArray[np.float32] | FacegateError]:
-    """Encodes the one face of each image (after the enrolment gates), keeping input order.
+    """Encodes the one face of each image (after the enrollment gates), keeping input order.
 
     With the Rust encoder (the default), ``threads`` threads (default: one per core) decode,
     detect, find landmarks and cut chips (dlib's detector releases the GIL), and the chips are

@@ -1,4 +1,4 @@
-"""Several enrolment photographs of one person, averaged into one template.
+"""Several enrollment photographs of one person, averaged into one template.
 
 Averaging keeps one template per person, so the gallery's size (and with it the calibrated
 false-positive rate) is the number of people, and search costs what it did with one photograph;
@@ -20,7 +20,7 @@ from facegate.errors import InvalidArgument
 __all__ = ["encode_photos", "folded"]
 
 MAX_PHOTOS_PER_CALL = 16
-"""More photographs in one call than this is a mistake (a video's frames, say), not enrolment."""
+"""More photographs in one call than this is a mistake (a video's frames, say), not enrollment."""
 
 
 def encode_photos(
@@ -32,7 +32,7 @@ def encode_photos(
     photos = list(image) if isinstance(image, (list, tuple)) else [image]
     if not 1 <= len(photos) <= MAX_PHOTOS_PER_CALL:
         raise InvalidArgument(
-            f"enrol with 1 to {MAX_PHOTOS_PER_CALL} photographs of the person, got {len(photos)}"
+            f"enroll with 1 to {MAX_PHOTOS_PER_CALL} photographs of the person, got {len(photos)}"
         )
     encodings = np.concatenate([encode(photo).reshape(1, -1) for photo in photos])
     return encodings.mean(axis=0, dtype=np.float64).astype(np.float32), len(photos)

@@ -42,14 +42,10 @@ class Attempts:
         self._store = store
 
     def state(self, subject: str, deployment: str) -> AttemptState:
-        rows = self._store.query(
-            "SELECT failures, locked_until, disabled FROM attempts "
-            "WHERE subject_id = ? AND deployment_id = ?",
-            (subject, deployment),
-        )
-        if not rows:
+        found = self._store.attempts.get(subject, deployment)
+        if found is None:
             return AttemptState(0, None, False)
-        failures, until, disabled = rows[0]
+        failures, until, disabled = found
         with self._store.reading("an attempt counter"):
             locked = datetime.fromisoformat(str(until)) if until else None
             return AttemptState(int(str(failures)), locked, bool(disabled))
@@ -75,18 +71,13 @@ class Attempts:
         if failures >= LOCK_AFTER:
             delay = min(FIRST_DELAY * 2 ** (failures - LOCK_AFTER), MAX_DELAY)
             locked = (now + delay).isoformat()
-        with self._store.transaction() as db:
-            db.execute(
-                "INSERT INTO attempts (subject_id, deployment_id, failures, locked_until, "
-                "disabled) VALUES (?, ?, ?, ?, ?) ON CONFLICT (subject_id, deployment_id) DO "
-                "UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, "
-                "disabled = excluded.disabled",
-                (subject, deployment, failures, locked, int(failures >= DISABLE_AFTER)),
-            )
+        self._store.attempts.put(
+            subject,
+            deployment,
+            failures=failures,
+            locked_until=locked,
+            disabled=failures >= DISABLE_AFTER,
+        )
 
     def reenable(self, subject: str, deployment: str) -> None:
-        with self._store.transaction() as db:
-            db.execute(
-                "DELETE FROM attempts WHERE subject_id = ? AND deployment_id = ?",
-                (subject, deployment),
-            )
+        self._store.attempts.clear(subject, deployment)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from typing import Any, TextIO
 
 from facegate.errors import InvalidArgument
 from facegate.keys import MasterKey
-from facegate.store import CorruptStore, Store
+from facegate.store import Store
 
 __all__ = [
     "AuditEntry",
@@ -45,10 +44,6 @@ _HEAD = "audit head v1"
 _SUBJECT = "audit subject v1"
 _CHECKPOINT = "audit checkpoint v1"
 _GENESIS = bytes(32)
-_COLUMNS = (
-    "seq, at, capability, action, deployment_id, purpose, subject_ref, outcome, rule, "
-    "threshold, detail"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +149,15 @@ class AuditLog:
         detail: str | None = None,
         at: datetime | None = None,
     ) -> AuditEntry:
-        """Appends one entry, inside the caller's transaction when there is one."""
-        with self._store.transaction() as db:
+        """Appends one entry, inside the caller's transaction when there is one.
+
+        The entry follows the authenticated head, numbered after the highest entry stored: rows
+        someone added behind facegate's back do not stop the trail (or the verification that
+        finds them) from being written; :meth:`verify` still stops at the first of them."""
+        with self._store.transaction():
             size, head = self._head()
             entry = AuditEntry(
-                seq=size + 1,
+                seq=max(size, self._store.audit.last_seq()) + 1,
                 at=(at or datetime.now(UTC)).isoformat(),
                 capability=capability,
                 action=action,
@@ -171,14 +170,8 @@ class AuditLog:
                 detail=detail,
             )
             link = self._link(head, entry)
-            try:
-                self._insert(db, entry, link)
-            except sqlite3.IntegrityError as exc:
-                raise CorruptStore(
-                    f"{self._store.path}: the audit trail's entries do not match its head "
-                    f"(entry {entry.seq} exists already); verify it and restore from a backup"
-                ) from exc
-            self._set_head(db, entry.seq, link)
+            self._store.audit.append(_row(entry), link)
+            self._set_head(entry.seq, link)
             if self._folder is not None and entry.seq % self._every == 0:
                 self._store.after_commit(self.save_checkpoint)
         return entry
@@ -206,15 +199,12 @@ class AuditLog:
 
     def entries(self, start: int = 1) -> Iterator[AuditEntry]:
         """Entries in sequence order from ``start``."""
-        cursor = self._store.query_iter(
-            f"SELECT {_COLUMNS} FROM audit WHERE seq >= ? ORDER BY seq", (start,)
-        )
-        for row in cursor:
+        for row in self._store.audit.since(start):
             with self._store.reading("an audit entry"):
-                yield _entry(row)
+                yield _entry(row.values)
 
     def __len__(self) -> int:
-        return self._store.count("SELECT COUNT(*) FROM audit")
+        return self._store.audit.count()
 
     def verify(self, checkpoint: Checkpoint | None = None) -> Verification:
         """Recomputes every link and checks the authenticated head (and ``checkpoint``, an
@@ -223,10 +213,9 @@ class AuditLog:
         checkpoint = checkpoint or self.latest_checkpoint()
         expected, link, count = 1, _GENESIS, 0
         links: dict[int, bytes] = {}
-        rows = self._store.query_iter(f"SELECT {_COLUMNS}, entry_hash FROM audit ORDER BY seq")
-        for row in rows:
+        for row in self._store.audit.since():
             try:
-                entry, stored = _entry(row[:-1]), row[-1]
+                entry, stored = _entry(row.values), row.link
             except (ValueError, TypeError):
                 return Verification(False, count, expected, "entry unreadable (damaged)")
             if entry.seq != expected:
@@ -266,12 +255,10 @@ class AuditLog:
     def export_jsonl(self, out: TextIO, *, start: int = 1) -> int:
         """Writes entries as JSON lines (with their links, for independent checking)."""
         count = 0
-        rows = self._store.query_iter(
-            f"SELECT {_COLUMNS}, entry_hash FROM audit WHERE seq >= ? ORDER BY seq", (start,)
-        )
-        for row in rows:
-            record: dict[str, Any] = asdict(_entry(row[:-1]))
-            record["link"] = bytes(row[-1]).hex() if isinstance(row[-1], bytes) else None
+        for row in self._store.audit.since(start):
+            with self._store.reading("an audit entry"):
+                record: dict[str, Any] = asdict(_entry(row.values))
+            record["link"] = row.link.hex() if isinstance(row.link, bytes) else None
             out.write(json.dumps(record, sort_keys=True) + "\n")
             count += 1
         return count
@@ -291,29 +278,18 @@ class AuditLog:
     def _stored_head(self) -> tuple[int, bytes, bytes] | None:
         """The recorded (size, last link, tag), None if nothing was ever appended; raises
         ValueError when the record does not parse."""
-        rows = self._store.query("SELECT value FROM meta WHERE key = 'audit_head'")
-        if not rows:
+        stored = self._store.meta.audit_head()
+        if stored is None:
             return None
-        size, head, tag = str(rows[0][0]).split(":")
+        size, head, tag = stored.split(":")
         return int(size), bytes.fromhex(head), bytes.fromhex(tag)
 
     def _authentic(self, size: int, head: bytes, tag: bytes) -> bool:
         return self._key.check_tag(_HEAD, _head_message(size, head), tag)
 
-    @staticmethod
-    def _insert(db: sqlite3.Connection, entry: AuditEntry, link: bytes) -> None:
-        db.execute(
-            f"INSERT INTO audit ({_COLUMNS}, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?)",
-            (*_row(entry), link),
-        )
-
-    def _set_head(self, db: sqlite3.Connection, size: int, head: bytes) -> None:
+    def _set_head(self, size: int, head: bytes) -> None:
         tag = self._key.tag(_HEAD, _head_message(size, head))
-        db.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', ?)",
-            (f"{size}:{head.hex()}:{tag.hex()}",),
-        )
+        self._store.meta.set_audit_head(f"{size}:{head.hex()}:{tag.hex()}")
 
     def _check_head(self, count: int, link: bytes) -> str | None:
         try:

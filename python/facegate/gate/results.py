@@ -1,48 +1,29 @@
-"""The values the gate hands back: capabilities, decisions, deletion receipts, and what it
-needs from a face pipeline."""
+"""What the gate hands back: decisions, deletion receipts, exports and deployment states."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Protocol
 
-import numpy as np
-import numpy.typing as npt
+from facegate.accuracy import OperatingPoint
+from facegate.compliance.policy import Deployment
 
-from facegate.detect import Face
-
-__all__ = ["ALL", "Capability", "Decision", "DeletionReceipt", "Encoder"]
-
-
-class Capability(StrEnum):
-    """What a handle may do (R19)."""
-
-    MATCH = "match"
-    """verify and identify: matching devices."""
-    ENROL = "enrol"
-    """grant consent and enrol."""
-    ADMIN = "admin"
-    """register, assess, activate, erase, export."""
-
-
-ALL = frozenset(Capability)
-
-
-class Encoder(Protocol):
-    """What FaceGate needs from a face pipeline (``FaceDetector`` provides it)."""
-
-    def encode(self, image: Any) -> npt.NDArray[np.float32]: ...
-
-    def encode_all(self, image: Any) -> list[tuple[Face, npt.NDArray[np.float32]]]: ...
+__all__ = [
+    "ConsentRecord",
+    "Decision",
+    "DeletionReceipt",
+    "DeploymentStatus",
+    "SealedTemplate",
+    "SubjectExport",
+    "TemplateRecord",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The outcome of one call: allowed or not, the rule that decided, what the person may use
     instead. ``subject`` is the matched subject for identification; ``match`` is the coarse
-    result of a comparison (no distances: R4)."""
+    result of a comparison (no distances: R4); ``threshold`` is the one the call ran at (R5)."""
 
     allowed: bool
     rule: str
@@ -62,3 +43,58 @@ class DeletionReceipt:
     templates_removed: int
     key_destroyed: bool
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """One consent event as a subject's export shows it (times in ISO form)."""
+
+    deployment: str
+    kind: str
+    purposes: tuple[str, ...]
+    notice_version: str
+    channel: str
+    at: str
+    expires_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRecord:
+    """That a template is held, where and until when: never the template itself."""
+
+    deployment: str
+    created_at: str
+    expires_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectExport:
+    """What is held about one subject (PIPL 45): consents, template metadata, whether a data
+    key exists. Never a template."""
+
+    subject: str
+    consents: tuple[ConsentRecord, ...]
+    templates: tuple[TemplateRecord, ...]
+    data_key_held: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SealedTemplate:
+    """A sealed template and its wrapped data key, for a remote backend that holds the same
+    master key (R16): opaque bytes, nothing opened."""
+
+    template_id: int
+    subject: str
+    sealed: bytes
+    wrapped_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentStatus:
+    """A deployment as stored: its declarations, operator, state, size and operating point."""
+
+    definition: Deployment
+    operator: str
+    active: bool
+    templates: int
+    operating_point: OperatingPoint

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from facegate.compliance.facts import AssessmentFacts, Counts
+from facegate.compliance.policy import Deployment, Mode
+from facegate.compliance.registry import Assessment
 from facegate.errors import InvalidArgument
-from facegate.policy import Deployment, Mode
-from facegate.registry import Assessment
-from facegate.reports.facts import AssessmentFacts, Counts
 from facegate.reports.labels import label_location, label_purpose
 
 __all__ = ["TO_BE_COMPLETED", "Row", "prefill_assessment", "render_assessment"]
@@ -63,8 +63,8 @@ def _targets(deployment: Deployment) -> str:
     if deployment.identifies:
         return (
             f"FPIR at most {deployment.target_fpir:.2%}; 1:N refused above FNIR "
-            f"{deployment.max_fnir:.0%}; expected {deployment.expected_enrolments:,} people, "
-            f"{deployment.enrolment_photos} photograph(s) each"
+            f"{deployment.max_fnir:.0%}; expected {deployment.expected_enrollments:,} people, "
+            f"{deployment.enrollment_photos} photograph(s) each"
         )
     return f"FMR at most {deployment.target_fmr:.2%}"
 
@@ -369,8 +369,8 @@ def _draft_safeguards(deployment: Deployment, facts: AssessmentFacts) -> str:
 def prefill_assessment(deployment: Deployment, facts: AssessmentFacts) -> dict[str, str]:
     """Draft text of the four M9 items from the declarations and measured facts (R26).
 
-    The keys are :class:`~facegate.registry.Assessment`'s fields, so a person can review and
-    edit the draft and sign it: ``Assessment(**draft, signed_off_by="...")``. facegate never
+    The keys are :class:`~facegate.Assessment`'s fields, so a person can review and edit the
+    draft and sign it: ``Assessment(**draft, signed_off_by="...")``. facegate never
     signs: the judgement is a person's.
     """
     _items(deployment, facts)  # the same check that the facts are this deployment's

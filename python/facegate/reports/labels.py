@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from facegate.policy import Location
+from facegate.compliance.policy import Location
 
 __all__ = [
     "LOCATION_LABELS",
@@ -30,7 +30,7 @@ PURPOSE_LABELS: dict[str, tuple[str, str]] = {
     "attendance": ("Attendance", "考勤打卡"),
     "venue_entry": ("Venue entry", "场馆入场"),
 }
-"""(English, Chinese) labels of the purposes in :data:`facegate.policy.PURPOSES`."""
+"""(English, Chinese) labels of the purposes in :data:`facegate.compliance.policy.PURPOSES`."""
 
 LOCATION_LABELS: dict[str, tuple[str, str]] = {
     Location.HOTEL_GUEST_ROOM: ("Hotel guest room", "酒店客房"),
@@ -45,7 +45,7 @@ LOCATION_LABELS: dict[str, tuple[str, str]] = {
     Location.PAYMENT_COUNTER: ("Payment counter", "收银台"),
     Location.PUBLIC_PLACE: ("Public place", "公共场所"),
 }
-"""(English, Chinese) labels of every :class:`~facegate.policy.Location`."""
+"""(English, Chinese) labels of every :class:`~facegate.compliance.policy.Location`."""
 
 
 def _pick(pair: tuple[str, str], language: Language) -> str:

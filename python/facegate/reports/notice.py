@@ -7,7 +7,7 @@ sentences of :mod:`facegate.reports.labels` and the layout of :mod:`facegate.rep
 
 from __future__ import annotations
 
-from facegate.policy import Deployment, Mode
+from facegate.compliance.policy import Deployment, Mode
 from facegate.reports.labels import (
     _LIST_SEPARATOR,
     Language,

@@ -1,0 +1,14 @@
+"""Faces: images in, 128-d encodings out.
+
+:mod:`~facegate.faces.images` decodes any image safely, :mod:`~facegate.faces.detect` finds
+faces and encodes them (dlib's detector and landmarks, dlib's ResNet run by the Rust core),
+:mod:`~facegate.faces.models` loads the models lazily, :mod:`~facegate.faces.photos` averages
+several enrollment photographs.
+"""
+
+from __future__ import annotations
+
+from facegate.faces.detect import Box, Face, FaceDetector, encode_many
+from facegate.faces.images import load_image
+
+__all__ = ["Box", "Face", "FaceDetector", "encode_many", "load_image"]

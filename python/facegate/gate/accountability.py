@@ -1,0 +1,93 @@
+"""The gate's verbs for accountability: the audit trail, integrity incidents, the impact
+assessment's facts and filing with the regulator. Administrators only; each is guarded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, TextIO
+
+from facegate.compliance import filing
+from facegate.compliance.dossier import FilingDossier, filing_dossier
+from facegate.compliance.facts import AssessmentFacts, measure
+from facegate.compliance.filing import FilingEvent, FilingStatus
+from facegate.compliance.incidents import Incident, IncidentKind, incidents, record_incident
+from facegate.gate.audit import Checkpoint, Verification
+from facegate.gate.guard import Call, Capability, Gated, guarded
+
+__all__ = ["AccountabilityVerbs"]
+
+
+class AccountabilityVerbs(Gated):
+    """The records a regulator or an auditor asks for (mixed into :class:`~facegate.FaceGate`)."""
+
+    __slots__ = ()
+
+    @guarded(Capability.ADMIN)
+    def verify_audit(self, call: Call, checkpoint: Checkpoint | None = None) -> Verification:
+        """Verifies the audit trail (and an exported checkpoint, by default the latest in the
+        checkpoint folder); a break is recorded as an integrity incident (R22) that
+        deactivates every deployment until re-assessed."""
+        audit = self._rooms.audit
+        result = audit.verify(checkpoint)
+        if not result.ok:
+            record_incident(
+                self._rooms.store,
+                IncidentKind.AUDIT_CHAIN,
+                str(result),
+                affected=len(audit) - (result.first_bad or 1) + 1,
+            )
+        return result
+
+    @guarded(Capability.ADMIN, audited=False)
+    def audit_checkpoint(self, call: Call) -> Checkpoint:
+        """The trail's current size and head, authenticated: keep it away from the store, and
+        :meth:`verify_audit` against it later catches a log cut short or rolled back."""
+        return self._rooms.audit.checkpoint()
+
+    @guarded(Capability.ADMIN)
+    def export_audit(self, call: Call, out: TextIO, *, start: int = 1) -> int:
+        """Writes the entries from ``start`` as JSON lines with their links, for independent
+        checking; returns how many."""
+        return self._rooms.audit.export_jsonl(out, start=start)
+
+    @guarded(Capability.ADMIN, audited=False)
+    def incidents(self, call: Call) -> tuple[Incident, ...]:
+        """Every recorded integrity incident, oldest first (R22)."""
+        return tuple(incidents(self._rooms.store))
+
+    @guarded(Capability.ADMIN, audited=False)
+    def assessment_facts(
+        self, call: Call, deployment: str, *, now: datetime | None = None
+    ) -> AssessmentFacts:
+        """What the deployment holds and did, measured from the store for its impact
+        assessment (R26); ``now`` decides which templates count as expired."""
+        return measure(self._rooms.store, deployment, now=now)
+
+    @guarded(Capability.ADMIN, audited=False)
+    def filing_status(
+        self, call: Call, operator: str, *, now: datetime | None = None
+    ) -> FilingStatus:
+        """The operator's stored individuals, filing state and deadline (R27)."""
+        return filing.filing_status(self._rooms.store, operator, now=now)
+
+    @guarded(Capability.ADMIN, audited=False)
+    def filing_dossier(
+        self, call: Call, operator: str, *, now: datetime | None = None
+    ) -> FilingDossier:
+        """The five filing materials (R28); :func:`facegate.reports.render_dossier` renders
+        them."""
+        return filing_dossier(self._rooms.store, operator, now=now)
+
+    @guarded(Capability.ADMIN)
+    def record_filing_change(
+        self,
+        call: Call,
+        operator: str,
+        kind: Literal["change", "decommission"],
+        detail: str,
+        *,
+        now: datetime | None = None,
+    ) -> FilingEvent:
+        """Records a change to filed matters or the decommissioning of the system, each with
+        its own 30-working-day deadline (R28); ``detail`` says what changed."""
+        return filing.record_change(self._rooms.store, operator, kind, detail, now=now)

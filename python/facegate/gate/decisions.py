@@ -1,0 +1,109 @@
+"""Matching decisions: 1:1 verification, 1:N identification and the administrators' score.
+
+A probe is encoded, turned by the deployment's rotation and compared with the gallery at the
+threshold of the deployment's current operating point. Decisions say match or no match, never a
+distance (R4); identification searches only consented, unexpired templates and names at most
+the best match (R3, R4, R14); verification counts failures against the attempt limits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from facegate.compliance.consent import ConsentLedger
+from facegate.compliance.policy import Deployment, Mode
+from facegate.errors import IdentificationNotEnabled, MultipleFacesRefused
+from facegate.gate.attempts import Attempts
+from facegate.gate.encoder import Encoder
+from facegate.gate.galleries import Galleries
+from facegate.gate.points import OperatingPoints
+from facegate.gate.results import Decision
+from facegate.gate.rotations import Rotations
+
+__all__ = ["Decisions"]
+
+
+class Decisions:
+    """The matching decisions of one open store."""
+
+    __slots__ = ("_attempts", "_encoder", "_galleries", "_ledger", "_points", "_rotations")
+
+    def __init__(
+        self,
+        *,
+        encoder: Encoder,
+        galleries: Galleries,
+        rotations: Rotations,
+        points: OperatingPoints,
+        ledger: ConsentLedger,
+        attempts: Attempts,
+    ) -> None:
+        self._encoder, self._galleries, self._rotations = encoder, galleries, rotations
+        self._points, self._ledger, self._attempts = points, ledger, attempts
+
+    def verify(self, policy: Deployment, subject: str, image: Any) -> Decision:
+        """Whether the face in ``image`` is ``subject`` (whose consent the guard checked)."""
+        now = datetime.now(UTC)
+        offer = "; ".join(a.description for a in policy.alternatives) or "none"
+        self._attempts.check(subject, policy.name, offer, now)
+        probe = self._rotations.of(policy.name).apply(self._encoder.encode(image))
+        limit = self._points.now(policy).threshold
+        matched = self._distance(policy.name, subject, probe, now, limit) <= limit
+        self._attempts.record(subject, policy.name, matched, now)
+        return self._points.decision(policy, "ok", allowed=True, match=matched)
+
+    def identify(self, policy: Deployment, image: Any, purpose: str) -> Decision:
+        """The best consented match within the threshold, or no match."""
+        if Mode(policy.mode) is not Mode.IDENTIFY:
+            raise IdentificationNotEnabled(
+                f"deployment {policy.name!r} is enabled for 1:1 verification only"
+            )
+        faces = self._encoder.encode_all(image)
+        if len(faces) > 1 and not policy.multi_face_basis.strip():
+            raise MultipleFacesRefused(
+                f"{len(faces)} faces in the frame; identification takes one cooperating "
+                "person at a time"
+            )
+        now = datetime.now(UTC)
+        consent: dict[str, bool] = {}
+
+        def eligible(template: int) -> bool:
+            # Consent is looked up for the nearest candidates only, at this moment.
+            owner, expires = self._galleries.owner(policy.name, template)
+            if expires <= now:  # expired templates never match (R14)
+                return False
+            if owner not in consent:
+                consent[owner] = self._ledger.is_valid(
+                    owner, policy.name, purpose, policy.notice.version, at=now
+                )
+            return consent[owner]
+
+        best: str | None = None
+        threshold = self._points.now(policy).threshold
+        turn = self._rotations.of(policy.name)
+        for _, encoding in faces[:1]:
+            found = self._galleries.nearest(policy.name, turn.apply(encoding), threshold, eligible)
+            best = self._galleries.owner(policy.name, found[0])[0] if found else None
+        return self._points.decision(
+            policy, "ok", allowed=True, match=best is not None, subject=best
+        )
+
+    def score(self, deployment: str, subject: str, image: Any) -> float:
+        """The distance between the face in ``image`` and the subject's nearest template (inf
+        if none): for administrators only (R19)."""
+        probe = self._rotations.of(deployment).apply(self._encoder.encode(image))
+        return self._distance(deployment, subject, probe, datetime.now(UTC), float("inf"))
+
+    def _distance(
+        self, deployment: str, subject: str, probe: Any, now: datetime, limit: float
+    ) -> float:
+        """The distance from ``probe`` to the subject's nearest unexpired template within
+        ``limit`` (inf when there is none)."""
+
+        def theirs(template: int) -> bool:
+            owner, expires = self._galleries.owner(deployment, template)
+            return owner == subject and expires > now
+
+        found = self._galleries.nearest(deployment, probe, limit, theirs)
+        return found[1] if found else float("inf")

@@ -1,0 +1,277 @@
+"""The one guard every call of the gate passes, and the capabilities it checks (R19, R20).
+
+A public method of :class:`~facegate.FaceGate` is declared with :func:`guarded`, which names the
+capabilities that may call it and which checks apply. On every call the guard, in one
+transaction with the operation:
+
+1. checks the arguments the audit entry records (deployment, purpose, subject are text);
+2. checks the handle holds one of the capabilities (R19);
+3. catches up with other processes' commits (the galleries follow the store);
+4. for a live operation: the deployment is registered and active (R26), the purpose declared
+   (R2), and, where a subject is named, their consent valid now under the current notice (R8);
+5. runs the operation and appends its audit entry (R20).
+
+A refusal rolls the operation back and is then audited on its own. Nothing else writes to the
+store from a handle, so there is no path around the guard.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+from facegate.compliance.consent import ConsentLedger
+from facegate.compliance.policy import Deployment
+from facegate.compliance.registry import Registry
+from facegate.errors import (
+    CapabilityRequired,
+    ConsentRequired,
+    FacegateError,
+    InactiveDeployment,
+    InternalError,
+    InvalidArgument,
+    PolicyRefusal,
+    UndeclaredPurpose,
+)
+from facegate.gate.audit import AuditLog
+from facegate.gate.galleries import Galleries
+from facegate.gate.results import Decision
+from facegate.store import Store
+
+if TYPE_CHECKING:
+    from facegate.gate.rooms import Rooms
+
+__all__ = ["ALL", "Call", "Capability", "Gated", "Guard", "Rule", "guarded"]
+
+
+class Capability(StrEnum):
+    """What a handle may do (R19)."""
+
+    MATCH = "match"
+    """verify and identify, and record a decline: matching devices."""
+    ENROLL = "enroll"
+    """grant and withdraw consent, enroll."""
+    ADMIN = "admin"
+    """register, assess, activate, erase, export, audit, the documents."""
+
+
+ALL = frozenset(Capability)
+"""Every capability: what :meth:`FaceGate.open` gives by default."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What a guarded method requires: one of ``needs``; ``live``: an active deployment and a
+    declared purpose; ``consent``: the named subject's valid consent; ``audited``: whether an
+    allowed call is audited (every refusal is)."""
+
+    needs: frozenset[Capability]
+    live: bool = False
+    consent: bool = False
+    audited: bool = True
+
+
+@dataclass(slots=True)
+class Call:
+    """One call as the guard sees it: what is done, where, for which purpose and subject.
+    ``capability`` is the one it is made under (the audit records it); ``policy`` is the
+    deployment's declarations, loaded by the guard for live calls."""
+
+    action: str
+    deployment: str | None
+    purpose: str | None
+    subject: str | None
+    capability: str = ""
+    policy: Deployment | None = None
+
+    def declared(self) -> Deployment:
+        """The deployment this call runs in (loaded by the guard)."""
+        if self.policy is None:
+            raise InternalError(f"{self.action}: the guard loaded no deployment; a facegate bug")
+        return self.policy
+
+    def checked(self) -> str | None:
+        """Why the call's recorded arguments are unusable (None if they are fine); the fields
+        at fault are cleared, so that the refusal's own audit entry is well formed."""
+        problems = []
+        for name in ("deployment", "purpose", "subject"):
+            value = getattr(self, name)
+            if value is None or (isinstance(value, str) and value and _encodable(value)):
+                continue
+            problems.append(f"{name} must be non-empty text, not {_kind(value)}")
+            setattr(self, name, None)
+        return "; ".join(problems) or None
+
+
+class Gated:
+    """What :func:`guarded` needs from the object whose methods it guards: the rooms of an open
+    store and the capabilities it holds (the verbs' mixins and :class:`FaceGate` share it)."""
+
+    __slots__ = ()
+    _rooms: Rooms
+    _capabilities: frozenset[Capability]
+    _closed: bool
+
+
+G = TypeVar("G", bound=Gated)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def guarded(
+    *needs: Capability, live: bool = False, consent: bool = False, audited: bool = True
+) -> Callable[[Callable[Concatenate[G, Call, P], T]], Callable[Concatenate[G, P], T]]:
+    """Declares a gated method: ``method(self, call, ...)`` becomes ``method(self, ...)`` run by
+    the guard (see the module docs). Its ``deployment``, ``purpose`` and ``subject`` arguments,
+    where it has them, are what the guard checks and audits."""
+    rule = Rule(frozenset(needs), live=live, consent=consent, audited=audited)
+
+    def decorate(method: Callable[Concatenate[G, Call, P], T]) -> Callable[Concatenate[G, P], T]:
+        signature = inspect.signature(method)
+        first, _call, *rest = signature.parameters.values()
+        public = signature.replace(parameters=[first, *rest])
+
+        @functools.wraps(method)
+        def run(self: G, *args: P.args, **kwargs: P.kwargs) -> T:
+            if self._closed or self._rooms.closed:
+                raise InvalidArgument(f"{method.__name__}: this gate was closed; open it again")
+            given = public.bind(self, *args, **kwargs).arguments
+            deployment = given.get("deployment")
+            call = Call(
+                action=method.__name__,
+                deployment=deployment.name if isinstance(deployment, Deployment) else deployment,
+                purpose=given.get("purpose"),
+                subject=given.get("subject"),
+            )
+            return self._rooms.guard.run(
+                self._capabilities, rule, call, lambda: method(self, call, *args, **kwargs)
+            )
+
+        run.__signature__ = public  # type: ignore[attr-defined]
+        run.rule = rule  # type: ignore[attr-defined]
+        return run  # type: ignore[return-value]  # functools.wraps keeps the wrapped type
+
+    return decorate
+
+
+class Guard:
+    """The checks of the module docs, for one open store."""
+
+    __slots__ = ("_audit", "_galleries", "_ledger", "_registry", "_store")
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        ledger: ConsentLedger,
+        audit: AuditLog,
+        galleries: Galleries,
+    ) -> None:
+        self._store, self._registry, self._ledger = store, registry, ledger
+        self._audit, self._galleries = audit, galleries
+
+    def run(self, held: frozenset[Capability], rule: Rule, call: Call, work: Callable[[], T]) -> T:
+        usable = sorted(held & rule.needs) or sorted(rule.needs)
+        call.capability = usable[0].value
+        try:
+            with self._store.transaction():
+                problem = call.checked()
+                if problem:
+                    raise InvalidArgument(f"{call.action}: {problem}")
+                if not held & rule.needs:
+                    wanted = " or ".join(repr(c.value) for c in sorted(rule.needs))
+                    raise CapabilityRequired(
+                        f"this handle may not {call.action}: it needs the {wanted} capability"
+                    )
+                self._galleries.sync()
+                if rule.live:
+                    self._live(call)
+                if rule.consent:
+                    self._consented(call)
+                result = work()
+                if rule.audited:
+                    decision = result if isinstance(result, Decision) else None
+                    self.note(
+                        call,
+                        outcome="match" if decision and decision.match else "ok",
+                        threshold=decision.threshold if decision else None,
+                        detail=decision.detail if decision else None,
+                    )
+        except FacegateError as exc:
+            rule_id = exc.rule if isinstance(exc, PolicyRefusal) else type(exc).__name__
+            self.note(call, outcome="refused", rule=rule_id)
+            raise
+        return result
+
+    def note(
+        self,
+        call: Call,
+        *,
+        outcome: str = "ok",
+        rule: str = "ok",
+        action: str | None = None,
+        subject: str | None = None,
+        threshold: float | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Appends the audit entry of ``call`` (or of one item of it: another ``action`` or
+        ``subject``), in the current transaction."""
+        self._audit.append(
+            capability=call.capability,
+            action=action or call.action,
+            deployment=call.deployment,
+            purpose=call.purpose,
+            subject=subject if subject is not None else call.subject,
+            outcome=outcome,
+            rule=rule,
+            threshold=threshold,
+            detail=detail,
+        )
+
+    def _live(self, call: Call) -> None:
+        """The deployment is registered and active (R26); the purpose is one it declared (R2)."""
+        name = call.deployment
+        if name is None:
+            raise InternalError(f"{call.action} names no deployment; a facegate bug")
+        policy = self._registry.deployment(name)
+        if not self._registry.is_active(name):
+            raise InactiveDeployment(
+                f"deployment {name!r} is not active: record an impact assessment and "
+                "activate it first"
+            )
+        if call.purpose is None or call.purpose not in policy.purposes:
+            raise UndeclaredPurpose(
+                f"purpose {call.purpose!r} is not declared by deployment {name!r}", rule="R2"
+            )
+        call.policy = policy
+
+    def _consented(self, call: Call) -> None:
+        """The named subject consented to this purpose under the current notice, now (R8)."""
+        policy = call.declared()
+        if call.subject is None or call.purpose is None:
+            return  # bulk calls check every subject themselves
+        if not self._ledger.is_valid(
+            call.subject, policy.name, call.purpose, policy.notice.version
+        ):
+            raise ConsentRequired(
+                f"no valid consent for purpose {call.purpose!r} under the current notice; ask "
+                "the person, or offer: " + "; ".join(a.description for a in policy.alternatives)
+            )
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "empty text" if not value else "text with unpaired surrogates"
+    return f"a {type(value).__name__}"

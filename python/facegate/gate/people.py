@@ -1,0 +1,129 @@
+"""The gate's verbs for people: consent, enrollment, verification, identification, decline,
+withdrawal. Each is guarded (:mod:`facegate.gate.guard`) and delegates to a room."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from facegate.compliance.consent import ConsentGrant
+from facegate.errors import InvalidArgument
+from facegate.gate.enrollment import encoding_of
+from facegate.gate.guard import Call, Capability, Gated, guarded
+from facegate.gate.results import Decision, DeletionReceipt
+
+__all__ = ["PeopleVerbs"]
+
+
+class PeopleVerbs(Gated):
+    """Consent, enrollment and matching (mixed into :class:`~facegate.FaceGate`)."""
+
+    __slots__ = ()
+
+    @guarded(Capability.ENROLL)
+    def grant_consent(
+        self,
+        call: Call,
+        deployment: str,
+        subject: str,
+        consent: ConsentGrant,
+        *,
+        birth_date: date | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Records a person's separate consent (R8); a subject under 14 by ``birth_date``
+        needs a guardian's (R9). ``at``: when it was given (default now)."""
+        self._rooms.ledger.grant(subject, deployment, consent, birth_date=birth_date, at=at)
+
+    @guarded(Capability.ENROLL)
+    def grant_consents(
+        self,
+        call: Call,
+        deployment: str,
+        people: Sequence[tuple[str, ConsentGrant]],
+        *,
+        at: datetime | None = None,
+    ) -> int:
+        """Records many consent grants (a roll-out at a residential community, say) in one
+        transaction, each checked and audited as :meth:`grant_consent` would: all or none.
+        Returns how many were recorded."""
+        for subject, consent in people:
+            self._rooms.ledger.grant(subject, deployment, consent, at=at)
+            self._rooms.guard.note(call, action="grant_consent", subject=subject)
+        return len(people)
+
+    @guarded(Capability.ENROLL)
+    def withdraw(self, call: Call, deployment: str, subject: str) -> DeletionReceipt:
+        """Withdraws consent at once and destroys the subject's face data there (R10, R13)."""
+        self._rooms.ledger.withdraw(subject, deployment)
+        return self._rooms.vault.destroy(subject, (deployment,))
+
+    @guarded(Capability.ENROLL, live=True, consent=True)
+    def enroll(
+        self, call: Call, deployment: str, subject: str, image: Any, purpose: str
+    ) -> Decision:
+        """Encodes the one face in ``image`` and stores it sealed for ``subject``.
+
+        ``image`` may be a list or tuple of photographs of the person: each must pass the
+        quality gates, and the stored template is their average, which misses the person less
+        often than one photograph does (``docs/ACCURACY.md``)."""
+        self._rooms.enrollments.enroll(call.declared(), subject, image)
+        return self._rooms.points.decision(call.declared(), "ok", allowed=True)
+
+    @guarded(Capability.ENROLL, live=True, consent=True)
+    def add_photos(
+        self, call: Call, deployment: str, subject: str, image: Any, purpose: str
+    ) -> Decision:
+        """Adds one photograph (or a list of them) to ``subject``'s latest template here: it
+        becomes the average over every photograph enrolled so far. Needs the same consent as
+        enrollment."""
+        self._rooms.enrollments.add_photos(call.declared(), subject, image)
+        return self._rooms.points.decision(call.declared(), "ok", allowed=True)
+
+    @guarded(Capability.ENROLL, live=True)
+    def enroll_many(
+        self, call: Call, deployment: str, people: Sequence[tuple[str, Any]], purpose: str
+    ) -> Decision:
+        """Bulk enrollment (R30): every subject needs their own valid consent, every image must
+        pass the quality gates, and then all are stored in one transaction; otherwise none is.
+        A person's image may be a list of photographs, averaged as in :meth:`enroll`."""
+        self._rooms.enrollments.enroll_many(call.declared(), people, purpose)
+        return self._rooms.points.decision(call.declared(), "ok", allowed=True)
+
+    @guarded(Capability.ENROLL, live=True)
+    def enroll_encodings(
+        self, call: Call, deployment: str, people: Sequence[tuple[str, Any]], purpose: str
+    ) -> Decision:
+        """Like :meth:`enroll_many` for 128-d encodings computed elsewhere (a migration from
+        another system, with each person's consent): the same gate, without detection."""
+        self._rooms.enrollments.enroll_many(call.declared(), people, purpose, encoding_of)
+        return self._rooms.points.decision(call.declared(), "ok", allowed=True)
+
+    @guarded(Capability.MATCH, live=True, consent=True)
+    def verify(
+        self, call: Call, deployment: str, subject: str, image: Any, purpose: str
+    ) -> Decision:
+        """1:1: whether the face in ``image`` is ``subject`` (coarse match / no match)."""
+        return self._rooms.decisions.verify(call.declared(), subject, image)
+
+    @guarded(Capability.MATCH, live=True)
+    def identify(self, call: Call, deployment: str, image: Any, purpose: str) -> Decision:
+        """1:N: the best consented match within the threshold, or no match (R3, R4, R25)."""
+        return self._rooms.decisions.identify(call.declared(), image, purpose)
+
+    @guarded(Capability.MATCH)
+    def decline(
+        self, call: Call, deployment: str, alternative: str, subject: str | None = None
+    ) -> Decision:
+        """Records that a person chose a non-biometric alternative instead of face recognition
+        (R11): no face is processed, nothing counts against them, and the service path they
+        took is recorded. ``alternative`` is one of the deployment's alternatives."""
+        policy = self._rooms.registry.deployment(deployment)
+        offered = [a.description for a in policy.alternatives]
+        if alternative not in offered:
+            raise InvalidArgument(
+                f"{alternative!r} is not an alternative of deployment {deployment!r}; it "
+                f"offers: {'; '.join(offered) or 'none (a legal mandate applies)'}"
+            )
+        return self._rooms.points.decision(policy, "R11", allowed=True, detail=alternative)

@@ -1,0 +1,67 @@
+"""Operating points in the gate (R5): the threshold of every decision follows the gallery's size.
+
+A deployment's threshold is derived from its target error rate for the number of templates its
+gallery holds now (:mod:`facegate.accuracy`). When a change takes a 1:N gallery across a power
+of ten, the audit trail states the new operating point; growth past the deployment's honest
+limit (``max_fnir``) is refused.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from facegate.accuracy import OperatingPoint
+from facegate.compliance.policy import Deployment
+from facegate.compliance.registry import Registry, limit_message
+from facegate.errors import OperatingPointRefused
+from facegate.gate.audit import AuditLog
+from facegate.gate.results import Decision
+
+if TYPE_CHECKING:
+    from facegate.gate.galleries import Galleries
+
+__all__ = ["OperatingPoints"]
+
+
+class OperatingPoints:
+    """Where each deployment of one open store runs, given its gallery's current size."""
+
+    __slots__ = ("_audit", "_galleries", "_registry")
+
+    def __init__(self, registry: Registry, galleries: Galleries, audit: AuditLog) -> None:
+        self._registry, self._galleries, self._audit = registry, galleries, audit
+
+    def declared(self, deployment: str) -> Deployment:
+        return self._registry.deployment(deployment)
+
+    def now(self, policy: Deployment, photos: int | None = None) -> OperatingPoint:
+        """The deployment's operating point at its gallery's current size."""
+        return policy.operating_point(self._galleries.size(policy.name), photos)
+
+    def decision(self, policy: Deployment, rule: str, **fields: Any) -> Decision:
+        """A decision of ``policy`` with its alternatives (R11) and the threshold it ran at."""
+        alternatives = tuple(a.description for a in policy.alternatives)
+        threshold = self.now(policy).threshold
+        return Decision(rule=rule, alternatives=alternatives, threshold=threshold, **fields)
+
+    def resized(self, policy: Deployment, before: int, after: int) -> None:
+        """When a change in this transaction takes a 1:N gallery from ``before`` to ``after``
+        templates: refuses growth past the deployment's honest limit (R5), and audits the
+        operating point when the size crosses a power of ten (the threshold follows the size;
+        the record says what the deployment now runs at)."""
+        if not policy.identifies or before == after:
+            return  # 1:1 rates do not depend on the gallery's size
+        point = policy.operating_point(after)
+        if after > before and point.false_non_match > policy.max_fnir:
+            raise OperatingPointRefused(limit_message(policy, point, "enrollment"))
+        if len(str(max(before, 1))) == len(str(max(after, 1))):
+            return
+        self._audit.append(
+            capability="gate",
+            action="operating_point",
+            deployment=policy.name,
+            outcome="ok",
+            rule="R5",
+            threshold=point.threshold,
+            detail=point.describe(),
+        )

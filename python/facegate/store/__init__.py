@@ -1,0 +1,122 @@
+"""The store: one owner per table, on one interface that each backend implements.
+
+Every statement facegate runs lives in this package, in the module of the table it is about
+(a read that joins a second table lives with the table whose rows it returns). Everything above
+calls methods named for what they do (``store.templates.add``, ``store.consents.latest``); a
+backend is a :class:`~facegate.store.database.Database` (SQLite: :mod:`facegate.store.sqlite`).
+No image is ever stored (R15): templates only sealed, data keys only wrapped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from facegate.store.assessments import Assessments
+from facegate.store.attempts import AttemptCounters
+from facegate.store.audit import AuditRows
+from facegate.store.consents import Consents
+from facegate.store.database import Database
+from facegate.store.deployments import Deployments
+from facegate.store.filing import FilingEvents
+from facegate.store.incidents import Incidents
+from facegate.store.keys import DataKeys
+from facegate.store.meta import Meta
+from facegate.store.operators import Operators
+from facegate.store.schema import SCHEMA_VERSION, migrate
+from facegate.store.sqlite import SqliteDatabase
+from facegate.store.subjects import Subjects
+from facegate.store.templates import Templates
+
+__all__ = ["SCHEMA_VERSION", "Store"]
+
+
+class Store:
+    """An open facegate store. Use :meth:`open`; close with :meth:`close` or ``with``.
+
+    Its attributes are the table owners; :meth:`transaction` makes several of their calls one
+    transaction (each call alone is one already).
+    """
+
+    __slots__ = (
+        "_db",
+        "assessments",
+        "attempts",
+        "audit",
+        "consents",
+        "data_keys",
+        "deployments",
+        "filing",
+        "incidents",
+        "meta",
+        "operators",
+        "subjects",
+        "templates",
+    )
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.meta = Meta(db)
+        self.operators = Operators(db)
+        self.deployments = Deployments(db)
+        self.assessments = Assessments(db)
+        self.subjects = Subjects(db)
+        self.consents = Consents(db)
+        self.data_keys = DataKeys(db)
+        self.templates = Templates(db)
+        self.audit = AuditRows(db)
+        self.incidents = Incidents(db)
+        self.filing = FilingEvents(db)
+        self.attempts = AttemptCounters(db)
+
+    @classmethod
+    def open(cls, location: str | os.PathLike[str]) -> Store:
+        """Opens (creating if needed) the store at ``location`` (a SQLite file's path) and
+        migrates it to the current schema.
+
+        Raises CorruptStore if it is not a readable facegate store or comes from a newer
+        facegate, StoreUnavailable if it cannot be opened just now.
+        """
+        db = SqliteDatabase.open(Path(location))
+        try:
+            migrate(db)
+        except BaseException:
+            db.close()
+            raise
+        return cls(db)
+
+    @property
+    def location(self) -> str:
+        """Where the store is (for messages)."""
+        return self._db.location
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """One transaction around several calls; see :meth:`Database.transaction`."""
+        return self._db.transaction()
+
+    def after_commit(self, work: Callable[[], object]) -> None:
+        """Runs ``work`` once the current transaction has committed."""
+        self._db.after_commit(work)
+
+    def reading(self, what: str) -> AbstractContextManager[None]:
+        """Turns a damaged stored value into CorruptStore naming ``what`` was read."""
+        return self._db.reading(what)
+
+    def changed(self) -> bool:
+        """Whether another process has committed since the previous call."""
+        return self._db.changed()
+
+    def compact(self) -> None:
+        """Leaves no copy of deleted rows in the database's own files (R13)."""
+        self._db.compact()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

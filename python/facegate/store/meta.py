@@ -1,0 +1,69 @@
+"""The ``meta`` table: the store's own settings, one value per key.
+
+It holds the schema version, the audit trail's authenticated head, each deployment's rotation
+epoch and, for a master key held by a key service, the wrapped derivation root.
+"""
+
+from __future__ import annotations
+
+from facegate.store.database import Database
+
+__all__ = ["Meta"]
+
+_UPSERT = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+
+class Meta:
+    """Named settings of one store."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create(self) -> None:
+        """Creates the table if the store is new (the first step of every migration)."""
+        with self._db.transaction():
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+
+    def schema_version(self) -> int:
+        with self._db.reading("the schema version"):
+            return int(str(self._get("schema_version") or 0))
+
+    def set_schema_version(self, version: int) -> None:
+        self._put("schema_version", str(version))
+
+    def audit_head(self) -> str | None:
+        """The audit trail's head as ``size:link:tag`` (hex), None before the first entry."""
+        return self._get("audit_head")
+
+    def set_audit_head(self, head: str) -> None:
+        self._put("audit_head", head)
+
+    def rotation_epoch(self, deployment: str) -> int:
+        """How often the deployment's templates were renewed (R18): 0 at first."""
+        with self._db.reading(f"the rotation epoch of {deployment!r}"):
+            return int(str(self._get(f"rotation_epoch:{deployment}") or 0))
+
+    def set_rotation_epoch(self, deployment: str, epoch: int) -> None:
+        self._put(f"rotation_epoch:{deployment}", str(epoch))
+
+    def kms_root(self) -> bytes | None:
+        """The derivation root wrapped by the key service, if one was made."""
+        found = self._get("kms_derivation_root")
+        with self._db.reading("the wrapped derivation root"):
+            return None if found is None else bytes.fromhex(found)
+
+    def set_kms_root(self, wrapped: bytes) -> None:
+        self._put("kms_derivation_root", wrapped.hex())
+
+    def _get(self, key: str) -> str | None:
+        found = self._db.value("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if found is None else str(found)
+
+    def _put(self, key: str, value: str) -> None:
+        with self._db.transaction():
+            self._db.execute(_UPSERT, (key, value))

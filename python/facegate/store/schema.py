@@ -1,0 +1,198 @@
+"""The schema, as numbered migrations, and the one runner that brings a store up to date.
+
+A store records its schema version in ``meta``; opening it applies every later migration in one
+transaction, and refuses a store from a newer facegate. Opening a current store writes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from facegate.errors import CorruptStore
+from facegate.store.meta import Meta
+from facegate.store.sqlite import SqliteDatabase
+
+__all__ = ["SCHEMA_VERSION", "migrate"]
+
+SCHEMA_VERSION = 7
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE operators (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE deployments (
+        id TEXT PRIMARY KEY,
+        operator_id TEXT NOT NULL REFERENCES operators(id),
+        definition TEXT NOT NULL,
+        notice_version TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE subjects (
+        id TEXT PRIMARY KEY,
+        birth_date TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE consent_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        subject_id TEXT NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+        deployment_id TEXT NOT NULL REFERENCES deployments(id),
+        kind TEXT NOT NULL CHECK (kind IN ('granted', 'withdrawn')),
+        purposes TEXT NOT NULL,
+        notice_version TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        evidence_ref TEXT,
+        guardian_id TEXT,
+        guardian_relationship TEXT,
+        transfer INTEGER NOT NULL DEFAULT 0,
+        expires_at TEXT,
+        at TEXT NOT NULL
+    );
+    -- The ledger is append-only: events are never rewritten (erasure deletes them whole).
+    CREATE TRIGGER consent_events_append_only BEFORE UPDATE ON consent_events
+    BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END;
+    CREATE INDEX consent_by_subject ON consent_events(subject_id, deployment_id, seq);
+    CREATE TABLE data_keys (
+        subject_id TEXT PRIMARY KEY REFERENCES subjects(id) ON DELETE CASCADE,
+        wrapped BLOB NOT NULL,
+        master_key_id TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE templates (
+        id INTEGER PRIMARY KEY,
+        subject_id TEXT NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+        deployment_id TEXT NOT NULL REFERENCES deployments(id),
+        sealed BLOB NOT NULL,
+        rotation_epoch INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX templates_by_deployment ON templates(deployment_id);
+    """,
+    2: """
+    CREATE TABLE assessments (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        deployment_id TEXT NOT NULL REFERENCES deployments(id),
+        notice_version TEXT NOT NULL,
+        content TEXT NOT NULL,
+        signed_off_by TEXT NOT NULL,
+        signed_at TEXT NOT NULL
+    );
+    """,
+    3: """
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        capability TEXT NOT NULL,
+        action TEXT NOT NULL,
+        deployment_id TEXT,
+        purpose TEXT,
+        subject_ref TEXT,
+        outcome TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        threshold REAL
+    );
+    """,
+    4: """
+    -- The audit trail becomes a hash chain (facegate.gate.audit); ``detail`` holds non-biometric
+    -- context such as which alternative a person chose (R11).
+    ALTER TABLE audit ADD COLUMN detail TEXT;
+    ALTER TABLE audit ADD COLUMN entry_hash BLOB;
+    CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+    CREATE TRIGGER audit_kept BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit entries are kept at least three years (R21)'); END;
+    -- Integrity incidents (R22): what a breach notification (PIPL art. 57) needs.
+    CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        detected_at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('template_tag', 'wrong_key', 'audit_chain')),
+        deployment_id TEXT,
+        affected INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        data_categories TEXT NOT NULL,
+        possible_harm TEXT NOT NULL,
+        measures_taken TEXT NOT NULL,
+        individual_measures TEXT NOT NULL
+    );
+    -- Filing with the regulator (R27, R28): threshold crossings, changes, decommissioning.
+    CREATE TABLE filing_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        operator_id TEXT NOT NULL REFERENCES operators(id),
+        kind TEXT NOT NULL CHECK (kind IN ('warning', 'required', 'change', 'decommission')),
+        individuals INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        deadline TEXT,
+        provisional INTEGER NOT NULL DEFAULT 0,
+        detail TEXT
+    );
+    CREATE TRIGGER assessments_kept BEFORE DELETE ON assessments
+    BEGIN SELECT RAISE(ABORT, 'impact assessments are kept at least three years (R21)'); END;
+    CREATE INDEX templates_by_subject ON templates(subject_id);
+    """,
+    5: """
+    -- Consecutive failed verifications per subject and deployment (facegate.gate.attempts).
+    CREATE TABLE attempts (
+        subject_id TEXT NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+        deployment_id TEXT NOT NULL REFERENCES deployments(id),
+        failures INTEGER NOT NULL,
+        locked_until TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (subject_id, deployment_id)
+    );
+    """,
+    6: """
+    -- How many photographs each template averages (multi-image enrollment, issue 10).
+    ALTER TABLE templates ADD COLUMN photos INTEGER NOT NULL DEFAULT 1 CHECK (photos >= 1);
+    -- Before version 6 every stored deployment carried the old default threshold 0.6, which
+    -- nobody chose; it now means "derive the threshold from the target error rate" (R5).
+    UPDATE deployments SET definition = json_set(definition, '$.threshold', NULL)
+        WHERE json_extract(definition, '$.threshold') = 0.6;
+    """,
+    7: """
+    -- One spelling (enroll): the two deployment fields named after it are renamed.
+    UPDATE deployments SET definition = json_remove(json_set(definition,
+        '$.expected_enrollments', json_extract(definition, '$.expected_enrolments')),
+        '$.expected_enrolments')
+        WHERE json_type(definition, '$.expected_enrolments') IS NOT NULL;
+    UPDATE deployments SET definition = json_remove(json_set(definition,
+        '$.enrollment_photos', json_extract(definition, '$.enrolment_photos')),
+        '$.enrolment_photos')
+        WHERE json_type(definition, '$.enrolment_photos') IS NOT NULL;
+    """,
+}
+
+
+def migrate(db: SqliteDatabase) -> None:
+    """Brings the store up to :data:`SCHEMA_VERSION`, all in one transaction."""
+    meta = Meta(db)
+    with db.transaction():
+        meta.create()
+        version = meta.schema_version()
+        if version > SCHEMA_VERSION:
+            raise CorruptStore(
+                f"{db.location} has schema version {version}; this facegate reads up to "
+                f"{SCHEMA_VERSION} (upgrade facegate)"
+            )
+        if version == SCHEMA_VERSION:
+            return  # nothing to write: opening a current store changes nothing
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            db.script(_statements(_MIGRATIONS[step]))
+        meta.set_schema_version(SCHEMA_VERSION)
+
+
+def _statements(script: str) -> list[str]:
+    """Splits a migration script into statements, keeping trigger bodies whole."""
+    statements, current = [], ""
+    for line in script.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        current += line + "\n"
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s]
