@@ -8,6 +8,7 @@ purpose, method or retention makes a new notice version and so requires a new as
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from dataclasses import asdict, dataclass
@@ -61,7 +62,11 @@ def _to_json(deployment: Deployment) -> str:
     return json.dumps(data, sort_keys=True)
 
 
+@functools.lru_cache(maxsize=256)
 def _from_json(text: str) -> Deployment:
+    """The deployment a stored definition describes. Every call reads one, so a definition
+    already checked is not parsed and checked again (the text is the whole definition, and a
+    Deployment is immutable)."""
     with warnings.catch_warnings():
         # The R31 warning was given when the deployment was registered.
         warnings.simplefilter("ignore")
@@ -151,9 +156,13 @@ class Registry:
 
     def deployment(self, name: str) -> Deployment:
         """The stored deployment ``name``."""
+        return self.deployment_state(name)[0]
+
+    def deployment_state(self, name: str) -> tuple[Deployment, bool]:
+        """The stored deployment ``name`` and whether it is active, in one read."""
         record = self._store.deployments.get(name)
         with self._store.reading(f"deployment {name!r}"):
-            return _from_json(record.definition)
+            return _from_json(record.definition), record.active
 
     def record_assessment(self, name: str, assessment: Assessment) -> None:
         """Records a signed assessment for the deployment's current notice version."""

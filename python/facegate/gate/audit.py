@@ -23,12 +23,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from facegate.errors import InvalidArgument
+from facegate.errors import CorruptStore, InvalidArgument
 from facegate.keys import MasterKey
 from facegate.store import Store
 
@@ -64,7 +64,8 @@ class AuditEntry:
 
     def canonical(self) -> bytes:
         """The bytes the chain covers: sorted-key compact JSON of every field."""
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode()
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,13 +152,14 @@ class AuditLog:
     ) -> AuditEntry:
         """Appends one entry, inside the caller's transaction when there is one.
 
-        The entry follows the authenticated head, numbered after the highest entry stored: rows
-        someone added behind facegate's back do not stop the trail (or the verification that
-        finds them) from being written; :meth:`verify` still stops at the first of them."""
+        The entry follows the authenticated head. Where rows added behind facegate's back hold
+        that number already, it is numbered after the highest stored instead, so that the trail
+        (and the verification that finds them) can still be written; :meth:`verify` stops at
+        the first of them."""
         with self._store.transaction():
             size, head = self._head()
             entry = AuditEntry(
-                seq=max(size, self._store.audit.last_seq()) + 1,
+                seq=size + 1,
                 at=(at or datetime.now(UTC)).isoformat(),
                 capability=capability,
                 action=action,
@@ -169,12 +171,21 @@ class AuditLog:
                 threshold=threshold,
                 detail=detail,
             )
-            link = self._link(head, entry)
-            self._store.audit.append(_row(entry), link)
+            try:
+                link = self._insert(head, entry)
+            except CorruptStore:
+                # Rows were added behind the head: follow the highest stored entry instead.
+                entry = replace(entry, seq=self._store.audit.last_seq() + 1)
+                link = self._insert(head, entry)
             self._set_head(entry.seq, link)
             if self._folder is not None and entry.seq % self._every == 0:
                 self._store.after_commit(self.save_checkpoint)
         return entry
+
+    def _insert(self, head: bytes, entry: AuditEntry) -> bytes:
+        link = self._link(head, entry)
+        self._store.audit.append(_row(entry), link)
+        return link
 
     def save_checkpoint(self) -> Path:
         """Writes the current checkpoint into the checkpoint folder (atomically)."""

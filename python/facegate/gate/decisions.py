@@ -48,10 +48,11 @@ class Decisions:
         offer = "; ".join(a.description for a in policy.alternatives) or "none"
         self._attempts.check(subject, policy.name, offer, now)
         probe = self._rotations.of(policy.name).apply(self._encoder.encode(image))
-        limit = self._points.now(policy).threshold
+        point = self._points.now(policy)
+        limit = point.threshold
         matched = self._distance(policy.name, subject, probe, now, limit) <= limit
         self._attempts.record(subject, policy.name, matched, now)
-        return self._points.decision(policy, "ok", allowed=True, match=matched)
+        return self._points.decision(policy, "ok", point, allowed=True, match=matched)
 
     def identify(self, policy: Deployment, image: Any, purpose: str) -> Decision:
         """The best consented match within the threshold, or no match."""
@@ -80,13 +81,15 @@ class Decisions:
             return consent[owner]
 
         best: str | None = None
-        threshold = self._points.now(policy).threshold
+        point = self._points.now(policy)
         turn = self._rotations.of(policy.name)
         for _, encoding in faces[:1]:
-            found = self._galleries.nearest(policy.name, turn.apply(encoding), threshold, eligible)
+            found = self._galleries.nearest(
+                policy.name, turn.apply(encoding), point.threshold, eligible
+            )
             best = self._galleries.owner(policy.name, found[0])[0] if found else None
         return self._points.decision(
-            policy, "ok", allowed=True, match=best is not None, subject=best
+            policy, "ok", point, allowed=True, match=best is not None, subject=best
         )
 
     def score(self, deployment: str, subject: str, image: Any) -> float:

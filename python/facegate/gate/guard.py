@@ -134,18 +134,18 @@ def guarded(
         signature = inspect.signature(method)
         first, _call, *rest = signature.parameters.values()
         public = signature.replace(parameters=[first, *rest])
+        pick = {name: _picker(rest, name) for name in ("deployment", "purpose", "subject")}
 
         @functools.wraps(method)
         def run(self: G, *args: P.args, **kwargs: P.kwargs) -> T:
             if self._closed or self._rooms.closed:
                 raise InvalidArgument(f"{method.__name__}: this gate was closed; open it again")
-            given = public.bind(self, *args, **kwargs).arguments
-            deployment = given.get("deployment")
+            deployment = pick["deployment"](args, kwargs)
             call = Call(
                 action=method.__name__,
                 deployment=deployment.name if isinstance(deployment, Deployment) else deployment,
-                purpose=given.get("purpose"),
-                subject=given.get("subject"),
+                purpose=pick["purpose"](args, kwargs),
+                subject=pick["subject"](args, kwargs),
             )
             return self._rooms.guard.run(
                 self._capabilities, rule, call, lambda: method(self, call, *args, **kwargs)
@@ -156,6 +156,26 @@ def guarded(
         return run  # type: ignore[return-value]  # functools.wraps keeps the wrapped type
 
     return decorate
+
+
+def _picker(
+    parameters: list[inspect.Parameter], name: str
+) -> Callable[[tuple[Any, ...], dict[str, Any]], Any]:
+    """Reads argument ``name`` of a call from its positional and keyword arguments (a
+    ``Signature.bind`` per call costs more than the rest of the guard's Python)."""
+    names = [p.name for p in parameters]
+    if name not in names:
+        return lambda args, kwargs: None
+    index, default = names.index(name), parameters[names.index(name)].default
+    if default is inspect.Parameter.empty:
+        default = None
+
+    def read(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if name in kwargs:
+            return kwargs[name]
+        return args[index] if index < len(args) else default
+
+    return read
 
 
 class Guard:
@@ -237,8 +257,8 @@ class Guard:
         name = call.deployment
         if name is None:
             raise InternalError(f"{call.action} names no deployment; a facegate bug")
-        policy = self._registry.deployment(name)
-        if not self._registry.is_active(name):
+        policy, active = self._registry.deployment_state(name)
+        if not active:
             raise InactiveDeployment(
                 f"deployment {name!r} is not active: record an impact assessment and "
                 "activate it first"

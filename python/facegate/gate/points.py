@@ -38,10 +38,13 @@ class OperatingPoints:
         """The deployment's operating point at its gallery's current size."""
         return policy.operating_point(self._galleries.size(policy.name), photos)
 
-    def decision(self, policy: Deployment, rule: str, **fields: Any) -> Decision:
-        """A decision of ``policy`` with its alternatives (R11) and the threshold it ran at."""
+    def decision(
+        self, policy: Deployment, rule: str, point: OperatingPoint | None = None, **fields: Any
+    ) -> Decision:
+        """A decision of ``policy`` with its alternatives (R11) and the threshold it ran at
+        (``point``'s, when the caller has it already)."""
         alternatives = tuple(a.description for a in policy.alternatives)
-        threshold = self.now(policy).threshold
+        threshold = (point or self.now(policy)).threshold
         return Decision(rule=rule, alternatives=alternatives, threshold=threshold, **fields)
 
     def resized(self, policy: Deployment, before: int, after: int) -> None:
