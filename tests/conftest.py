@@ -4,12 +4,17 @@ fixtures most gate tests start from: a fresh master key and the path of the stor
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from facegate import MasterKey
+
+# Checkpoints kept outside each store (facegate.gate.opening) go to one folder per test run,
+# not the user's state folder; worker processes inherit it.
+os.environ.setdefault("FACEGATE_STATE_DIR", tempfile.mkdtemp(prefix="facegate-state-"))
 
 settings.register_profile(
     "ci",

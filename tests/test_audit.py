@@ -21,6 +21,7 @@ from facegate import Checkpoint, FaceGate, MasterKey
 from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import ConsentRequired, InvalidArgument, WrongKey
 from facegate.gate.audit import AuditLog
+from facegate.gate.seal import Seal
 from facegate.store import Store
 from tests import peek
 from tests.requirements.deployments import lobby
@@ -47,27 +48,45 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def tampered(original: Path, tmp_path: Path, *statements: str) -> FaceGate:
-    """A copy of ``original`` with ``statements`` run on its audit table, opened again."""
-    copy = tmp_path / "copy.db"
-    shutil.copy(original, copy)
-    db = sqlite3.connect(copy)
+def tamper(path: Path, *statements: str) -> None:
+    """Runs ``statements`` on the audit table of ``path`` as someone with the file could."""
+    db = sqlite3.connect(path)
     db.execute("DROP TRIGGER audit_append_only")  # what an attacker with the file can do
     db.execute("DROP TRIGGER audit_kept")
     for statement in statements:
         db.execute(statement)
     db.commit()
     db.close()
-    return FaceGate.open(copy, MASTER, encoder=FakeEncoder())
+
+
+def tampered(original: Path, tmp_path: Path, *statements: str) -> FaceGate:
+    """A copy of ``original`` with ``statements`` run on its audit table, opened again (with
+    checkpoints of its own: a copy shares the original's store id)."""
+    copy = tmp_path / "copy.db"
+    shutil.copy(original, copy)
+    tamper(copy, *statements)
+    return FaceGate.open(copy, MASTER, encoder=FakeEncoder(), checkpoints=tmp_path / "kept")
+
+
+def log_of(path: Path, key: MasterKey, checkpoints: Path) -> AuditLog:
+    """The audit trail of the store at ``path`` as ``key`` sees it, without opening a gate."""
+    store = Store.open(path)
+    seal = Seal(store, key, str(store.meta.store_id()))
+    return AuditLog(store, key, seal, checkpoints=checkpoints / seal.store_id)
 
 
 def size(path: Path) -> int:
     return peek.count(path, "SELECT COUNT(*) FROM audit")
 
 
-def audit_head(path: Path) -> str:
-    ((value,),) = peek.rows(path, "SELECT value FROM meta WHERE key = 'audit_head'")
+def seal_record(path: Path) -> str:
+    """The state seal as stored: the audit trail's authenticated head is part of it."""
+    ((value,),) = peek.rows(path, "SELECT value FROM meta WHERE key = 'seal'")
     return str(value)
+
+
+def sealed_size(record: str) -> int:
+    return int(json.loads(record)["size"])
 
 
 def entries(gate: FaceGate, start: int = 1) -> list[dict[str, object]]:
@@ -84,11 +103,9 @@ def test_an_untouched_trail_verifies(original: Path, tmp_path: Path) -> None:
     assert result.first_bad is None
 
 
-def test_entries_hold_no_raw_subject_ids_or_templates(original: Path) -> None:
-    with Store.open(original) as store:
-        log = AuditLog(store, MASTER)
-        out = io.StringIO()
-        log.export_jsonl(out)
+def test_entries_hold_no_raw_subject_ids_or_templates(original: Path, tmp_path: Path) -> None:
+    out = io.StringIO()
+    log_of(original, MASTER, tmp_path).export_jsonl(out)
     text = out.getvalue()
     assert "guest-" not in text and "stranger" not in text
     records = [json.loads(line) for line in text.splitlines()]
@@ -162,40 +179,44 @@ def test_appending_a_forged_entry_is_caught(original: Path, tmp_path: Path) -> N
 
 def test_a_forged_head_is_caught(original: Path, tmp_path: Path) -> None:
     n = size(original)
-    with pytest.raises(WrongKey, match="head"):  # refused at open ...
+    record = json.loads(seal_record(original))
+    record |= {"size": n - 2, "link": "ab" * 32}  # the head moved back, the tag left as it was
+    with pytest.raises(WrongKey, match="seal"):  # refused at open ...
         tampered(
             original,
             tmp_path,
             f"DELETE FROM audit WHERE seq > {n - 2}",
-            f"UPDATE meta SET value = '{n - 2}:' || hex(randomblob(32)) || ':' "
-            "|| hex(randomblob(32)) WHERE key = 'audit_head'",
+            f"UPDATE meta SET value = '{json.dumps(record)}' WHERE key = 'seal'",
         )
-    with Store.open(tmp_path / "copy.db") as store:  # ... and by verification
-        result = AuditLog(store, MASTER).verify()
+    result = log_of(tmp_path / "copy.db", MASTER, tmp_path).verify()  # ... and by verification
     assert not result.ok and "tag is invalid" in str(result.problem)
 
 
 def test_a_rolled_back_head_is_caught_by_an_exported_checkpoint(tmp_path: Path) -> None:
-    gate = open_gate(tmp_path / "s.db", MASTER)
-    old_head = audit_head(tmp_path / "s.db")
+    """Entries deleted and the authentic seal of an earlier moment put back: the trail is
+    self-consistent, but behind the checkpoints kept outside the store (the one facegate keeps
+    by itself, and one exported by hand)."""
+    path = tmp_path / "s.db"
+    gate = open_gate(path, MASTER)
+    old_seal = seal_record(path)
     for i in range(5):
         gate.decline("lobby", "Check in at the desk with an identity document", f"p{i}")
     kept = Checkpoint.from_json(gate.audit_checkpoint().to_json())  # exported, kept elsewhere
     assert gate.verify_audit(kept).ok
     gate.close()
-    size_before = int(str(old_head).split(":")[0])
-    gate = tampered(
-        tmp_path / "s.db",
-        tmp_path,
+    size_before = sealed_size(old_seal)
+    tamper(
+        path,
         f"DELETE FROM audit WHERE seq > {size_before}",
-        f"UPDATE meta SET value = '{old_head}' WHERE key = 'audit_head'",
+        f"UPDATE meta SET value = '{old_seal}' WHERE key = 'seal'",
     )
-    assert gate.verify_audit().ok  # the rolled-back log is self-consistent ...
-    held = size(tmp_path / "copy.db")  # what is left, and that verification's own entry
-    assert held == size_before + 1
-    caught = gate.verify_audit(kept)  # ... but not against the checkpoint
-    assert not caught.ok and caught.first_bad == held + 1
-    assert "cut short" in str(caught.problem)
+    gate = FaceGate.open(path, MASTER, encoder=FakeEncoder())
+    caught = gate.verify_audit()  # against the checkpoint facegate kept by itself
+    assert not caught.ok and "rolled back" in str(caught.problem)
+    caught = gate.verify_audit(kept)  # and against the exported one
+    assert not caught.ok and "rolled back" in str(caught.problem)
+    assert gate.incidents()  # an integrity incident (R22) ...
+    assert not gate.deployment_status("lobby").active  # ... that took the lobby off line
 
 
 def test_a_checkpoint_must_be_authentic(tmp_path: Path) -> None:
@@ -210,8 +231,7 @@ def test_a_checkpoint_must_be_authentic(tmp_path: Path) -> None:
 def test_another_master_key_cannot_verify(original: Path, tmp_path: Path) -> None:
     copy = tmp_path / "c.db"
     shutil.copy(original, copy)
-    with Store.open(copy) as store:
-        result = AuditLog(store, MasterKey.generate()).verify()
+    result = log_of(copy, MasterKey.generate(), tmp_path).verify()
     assert not result.ok and result.first_bad == 1
 
 
@@ -249,11 +269,11 @@ def test_tamper_matrix_over_10000_entries_given_the_last_checkpoint(tmp_path: Pa
     gate.register_operator("hotel", name="Example Hotel", contact="dpo@example.com")
     gate.register_deployment("hotel", lobby())
     gate.grant_consents("lobby", [(f"p{i}", CONSENT) for i in range(4_999)])
-    old_head = audit_head(tmp_path / "s.db")
+    old_seal = seal_record(tmp_path / "s.db")
     gate.grant_consents("lobby", [(f"q{i}", CONSENT) for i in range(5_000)])
     assert size(tmp_path / "s.db") == 10_003
     # written after each commit that passed a 1,000
-    newest = sorted(folder.glob("audit-*.json"))[-1]
+    newest = sorted(folder.glob("*/audit-*.json"))[-1]
     latest = Checkpoint.from_json(newest.read_text(encoding="utf-8"))
     assert latest.size == 10_003
     assert gate.verify_audit().ok
@@ -266,8 +286,8 @@ def test_tamper_matrix_over_10000_entries_given_the_last_checkpoint(tmp_path: Pa
         },
         "insert": EDITS["insert before"],
         "truncate": lambda k: [
-            f"DELETE FROM audit WHERE seq > {str(old_head).split(':')[0]}",
-            f"UPDATE meta SET value = '{old_head}' WHERE key = 'audit_head'",
+            f"DELETE FROM audit WHERE seq > {sealed_size(old_seal)}",
+            f"UPDATE meta SET value = '{old_seal}' WHERE key = 'seal'",
         ],
     }
     detected, tried = 0, 0
@@ -283,8 +303,7 @@ def test_tamper_matrix_over_10000_entries_given_the_last_checkpoint(tmp_path: Pa
                 db.execute(statement)
             db.commit()
             db.close()
-            with Store.open(copy) as store:
-                result = AuditLog(store, MASTER, checkpoints=folder).verify()
+            result = log_of(copy, MASTER, folder).verify()
             tried += 1
             detected += not result.ok
             assert not result.ok, (name, k)

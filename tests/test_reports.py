@@ -16,6 +16,7 @@ from facegate.compliance.incidents import IncidentKind, record_incident
 from facegate.compliance.safeguards import ENCRYPTION, TRANSFORM
 from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import ConsentRequired, InvalidArgument, UndeclaredPurpose, UnknownId
+from facegate.gate.opening import open_store
 from facegate.reports import (
     TO_BE_COMPLETED,
     label_location,
@@ -25,7 +26,6 @@ from facegate.reports import (
     render_notice,
     render_signage,
 )
-from facegate.store import Store
 from tests.requirements.deployments import NOTICE, lobby, notice
 from tests.requirements.gate import ASSESSMENT, CONSENT, open_gate
 
@@ -169,9 +169,9 @@ def test_measure_counts_expired_templates_until_purged(gate: FaceGate) -> None:
 
 
 def test_measure_counts_incidents_of_the_deployment_and_the_store(
-    gate: FaceGate, path: Path
+    gate: FaceGate, path: Path, master: MasterKey
 ) -> None:
-    with Store.open(path) as store:
+    with open_store(path, master) as store:
         record_incident(store, IncidentKind.TEMPLATE_TAG, "template 7", deployment="lobby")
         record_incident(store, IncidentKind.AUDIT_CHAIN, "entry 3")
         record_incident(store, IncidentKind.WRONG_KEY, "elsewhere", deployment="spa")

@@ -3,15 +3,44 @@ settings are checked in tests/reliability/test_connections.py)."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
+from facegate import FaceGate
 from facegate.compliance.registry import Registry
-from facegate.errors import CorruptStore
+from facegate.errors import CorruptStore, InvalidArgument
+from facegate.gate.opening import open_store
 from facegate.keys import MasterKey
 from facegate.store import SCHEMA_VERSION, Store
+from facegate.store.schema import _MIGRATIONS, _statements
 from tests import peek
+from tests.requirements.deployments import lobby
+from tests.requirements.gate import FakeEncoder, open_gate
+
+
+def old_store(path: Path, version: int) -> None:
+    """A store as facegate of schema ``version`` left it: its migrations and nothing after."""
+    db = sqlite3.connect(path)
+    try:
+        with db:
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+            for step in range(1, version + 1):
+                for statement in _statements(_MIGRATIONS[step]):
+                    db.execute(statement)
+            db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(version),))
+    finally:
+        db.close()
+
+
+def test_writes_need_the_seal(tmp_path: Path) -> None:
+    """A store opened without its key reads, but writes to no sealed table."""
+    with Store.open(tmp_path / "a.db") as store, pytest.raises(InvalidArgument, match="seal"):
+        store.operators.add("op", name="n", contact="c", at="now")
+    assert peek.count(tmp_path / "a.db", "SELECT COUNT(*) FROM operators") == 0
 
 
 def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
@@ -20,7 +49,7 @@ def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
             store.operators.add("op", name="n", contact="c", at="now")
             raise RuntimeError("crash between two writes")
 
-    with Store.open(tmp_path / "a.db") as store:
+    with open_store(tmp_path / "a.db", MasterKey.generate()) as store:
         with pytest.raises(RuntimeError):
             half_done(store)
         assert not store.operators.exists("op")
@@ -28,13 +57,15 @@ def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
 
 
 def test_reopening_keeps_data_and_schema_version(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "a.db") as store:
+    master = MasterKey.generate()
+    with open_store(tmp_path / "a.db", master) as store:
         store.operators.add("op", name="n", contact="c", at="now")
     with Store.open(tmp_path / "a.db") as store:
         assert store.operators.exists("op")
         assert store.meta.schema_version() == SCHEMA_VERSION
     assert peek.rows(tmp_path / "a.db", "SELECT id FROM operators") == [("op",)]
-    assert peek.rows(tmp_path / "a.db", "SELECT value FROM meta") == [(str(SCHEMA_VERSION),)]
+    versions = peek.rows(tmp_path / "a.db", "SELECT value FROM meta WHERE key = 'schema_version'")
+    assert versions == [(str(SCHEMA_VERSION),)]
 
 
 def test_garbage_and_newer_files_are_refused(tmp_path: Path) -> None:
@@ -50,19 +81,12 @@ def test_garbage_and_newer_files_are_refused(tmp_path: Path) -> None:
 
 def test_an_older_store_is_migrated_forward(tmp_path: Path) -> None:
     old = tmp_path / "old.db"
-    Store.open(old).close()
-    peek.execute(
-        old,
-        "DROP TABLE assessments",  # as a version-1 store was
-        "DROP TABLE audit",
-        *(f"DROP TABLE {table}" for table in ("incidents", "filing_events", "attempts")),
-        "DROP INDEX templates_by_subject",
-        "ALTER TABLE templates DROP COLUMN photos",
-        "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
-    )
+    old_store(old, 1)
     with Store.open(old) as store:
         assert store.meta.schema_version() == SCHEMA_VERSION
-    assert peek.rows(old, "SELECT value FROM meta") == [(str(SCHEMA_VERSION),)]
+    assert peek.rows(old, "SELECT value FROM meta WHERE key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)
+    ]
     assert peek.count(old, "SELECT COUNT(*) FROM assessments") == 0
     assert peek.count(old, "SELECT COUNT(*) FROM audit") == 0
     assert peek.count(old, "SELECT COUNT(*) FROM incidents") == 0
@@ -71,22 +95,53 @@ def test_an_older_store_is_migrated_forward(tmp_path: Path) -> None:
 
 
 def test_migration_6_forgets_the_old_default_threshold(tmp_path: Path) -> None:
-    from tests.requirements.gate import open_gate
-
     path = tmp_path / "old.db"
-    open_gate(path, MasterKey.generate()).close()
+    old_store(path, 5)
     # As a version-5 store held it: every deployment with the then default 0.6 written out,
     # and one with a threshold somebody chose.
+    chosen = asdict(lobby(name="chosen")) | {"threshold": 0.5, "expected_enrolments": 0}
+    default = asdict(lobby()) | {"threshold": 0.6, "enrolment_photos": 1}
+    for row in (chosen, default):
+        row.pop("expected_enrollments"), row.pop("enrollment_photos")
+        row["extra_purposes"] = []
     peek.execute(
         path,
-        "UPDATE deployments SET definition = json_set(definition, '$.threshold', 0.6)",
-        "INSERT INTO deployments SELECT 'chosen', operator_id, "
-        "json_set(json_set(definition, '$.threshold', 0.5), '$.name', 'chosen'), "
-        "notice_version, active, created_at FROM deployments WHERE id = 'lobby'",
-        "ALTER TABLE templates DROP COLUMN photos",
-        "UPDATE meta SET value = '5' WHERE key = 'schema_version'",
+        "INSERT INTO operators VALUES ('hotel', 'Hotel', 'dpo@example.com', 'now')",
+        *(
+            f"INSERT INTO deployments VALUES ('{row['name']}', 'hotel', "
+            "'" + json.dumps(row).replace("'", "''") + "', 'v', 0, 'now')"
+            for row in (chosen, default)
+        ),
     )
     with Store.open(path) as store:
         registry = Registry(store)
         assert registry.deployment("lobby").threshold is None  # now derived from the target
         assert registry.deployment("chosen").threshold == 0.5
+        # migration 7: one spelling of the fields named after enrollment
+        assert registry.deployment("chosen").expected_enrollments == 0
+
+
+def test_an_upgraded_store_is_sealed_once_as_it_is(tmp_path: Path) -> None:
+    """Rows from before the seal are sealed at the first open with the key; from then on a
+    change behind facegate's back is caught."""
+    path = tmp_path / "old.db"
+    old_store(path, 7)
+    peek.execute(path, "INSERT INTO operators VALUES ('hotel', 'Hotel', 'dpo@example.com', 'x')")
+    master = MasterKey.generate()
+    gate = FaceGate.open(path, master, encoder=FakeEncoder())
+    assert gate.verify_audit().ok
+    gate.close()
+    peek.execute(path, "UPDATE operators SET contact = 'attacker@example.com'")
+    gate = FaceGate.open(path, master, encoder=FakeEncoder())
+    result = gate.verify_audit()
+    assert not result.ok and "operators" in str(result.problem)
+
+
+def test_a_store_stripped_of_its_seal_is_not_sealed_again(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    master = MasterKey.generate()
+    open_gate(path, master).close()
+    peek.execute(path, "DELETE FROM meta WHERE key = 'seal'")
+    gate = FaceGate.open(path, master, encoder=FakeEncoder())
+    assert "seal is missing" in gate.incidents()[0].description  # found at open
+    assert not gate.verify_audit().ok

@@ -3,13 +3,14 @@ from the public API."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import facegate.gate.attempts
+import facegate.gate.decisions
 from facegate.errors import AttemptsExceeded, CapabilityRequired
 from facegate.gate import Capability, FaceGate
 from facegate.keys import MasterKey
@@ -49,8 +50,14 @@ def test_five_failures_lock_and_fifty_switch_off(
     )
     assert (outcome, action) == ("refused", "verify")
 
-    # The delay passes.
-    peek.execute(store, "UPDATE attempts SET locked_until = '2000-01-01T00:00:00+00:00'")
+    # The delay passes (a clock two hours on: the counters in the store are sealed, so time,
+    # not an edit, must lift the lock).
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Later:  # type: ignore[override]
+            return cls.fromtimestamp(datetime.now(tz).timestamp() + 7200, tz)
+
+    monkeypatch.setattr(facegate.gate.decisions, "datetime", Later)
     monkeypatch.setattr(facegate.gate.attempts, "FIRST_DELAY", timedelta(0))  # skip later waits
     monkeypatch.setattr(facegate.gate.attempts, "MAX_DELAY", timedelta(0))
     assert device.verify("lobby", "victim", face("victim"), PURPOSE).match is True  # resets

@@ -41,7 +41,8 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def use(path: Path) -> str:
     """Everything a caller might do with a store; returns how it ended."""
     try:
-        gate = FaceGate.open(path, MASTER, encoder=FakeEncoder())
+        # Each mutated copy is the same store (same id): it keeps checkpoints of its own.
+        gate = FaceGate.open(path, MASTER, encoder=FakeEncoder(), checkpoints=path.parent / "kept")
         decision = gate.identify("lobby", FACES[7], PURPOSE)
         if decision.subject not in (None, "p7"):
             return f"wrong answer {decision.subject}"
@@ -84,7 +85,7 @@ def test_a_mutated_wal_is_survived(original: Path, tmp_path: Path) -> None:
     copy = tmp_path / "s.db"
     shutil.copy(original, copy)
     gate.close()
-    live = FaceGate.open(copy, MASTER, encoder=FakeEncoder())
+    live = FaceGate.open(copy, MASTER, encoder=FakeEncoder(), checkpoints=tmp_path / "kept")
     live.grant_consent("lobby", "late", CONSENT)
     live.enroll("lobby", "late", np.roll(FACES[0], 5), PURPOSE)
     wal = Path(str(copy) + "-wal")

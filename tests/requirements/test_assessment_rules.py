@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from facegate import Assessment
+from facegate import Assessment, MasterKey
 from facegate.compliance.registry import Registry
 from facegate.errors import AssessmentRequired, DuplicateId, UnknownId
-from facegate.store import Store
+from facegate.gate.opening import open_store
 from tests.requirements.deployments import lobby
 
 ASSESSMENT = Assessment(
@@ -24,7 +24,7 @@ ASSESSMENT = Assessment(
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
-    with Store.open(tmp_path / "operator.db") as store:
+    with open_store(tmp_path / "operator.db", MasterKey.generate()) as store:
         registry = Registry(store)
         registry.register_operator("hotel", name="Example Hotel", contact="dpo@example.com")
         registry.register_deployment("hotel", lobby())

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from facegate import MasterKey
 from facegate.compliance.consent import ConsentGrant, ConsentLedger, Guardian
 from facegate.errors import ConsentNotSeparate, GuardianConsentRequired, UnknownId
-from facegate.store import Store
+from facegate.gate.opening import open_store
 from tests import peek
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -23,7 +24,7 @@ GRANT = ConsentGrant(
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[ConsentLedger]:
-    with Store.open(tmp_path / "operator.db") as store:
+    with open_store(tmp_path / "operator.db", MasterKey.generate()) as store:
         with store.transaction():
             store.operators.add("op", name="Hotel", contact="dpo@example.com", at="now")
             store.deployments.add(

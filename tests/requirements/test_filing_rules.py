@@ -31,6 +31,7 @@ from facegate.compliance.filing import (
 from facegate.compliance.workdays import add_working_days
 from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import InvalidArgument, UnknownId
+from facegate.gate.opening import open_store
 from facegate.reports import render_dossier
 from facegate.store import Store
 from tests.requirements.deployments import NOTICE, lobby
@@ -52,9 +53,9 @@ def enroll(gate: FaceGate, deployment: str, people: range) -> None:
 
 
 @pytest.fixture
-def gate(tmp_path: Path) -> Iterator[FaceGate]:
+def gate(tmp_path: Path, master: MasterKey) -> Iterator[FaceGate]:
     """Operator "hotel" with two active deployments, "lobby" (1:N) and "spa" (1:1)."""
-    gate = open_gate(tmp_path / "s.db", MasterKey.generate())
+    gate = open_gate(tmp_path / "s.db", master)
     gate.register_deployment("hotel", lobby(name="spa"))
     gate.record_assessment("spa", ASSESSMENT)
     gate.activate("spa")
@@ -63,10 +64,10 @@ def gate(tmp_path: Path) -> Iterator[FaceGate]:
 
 
 @pytest.fixture
-def store(gate: FaceGate, tmp_path: Path) -> Iterator[Store]:
-    """The gate's store file opened on its own, for the filing functions that take a store (a
-    custom threshold or margin)."""
-    with Store.open(tmp_path / "s.db") as store:
+def store(gate: FaceGate, tmp_path: Path, master: MasterKey) -> Iterator[Store]:
+    """The gate's store file opened on its own (sealed under its key, as the gate keeps it),
+    for the filing functions that take a store (a custom threshold or margin)."""
+    with open_store(tmp_path / "s.db", master) as store:
         yield store
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -99,10 +98,11 @@ def test_r17_no_key_no_service_and_a_failed_tag_refuses_to_match(
     enrolled(tmp_path / "s.db", master).close()
     with pytest.raises(WrongKey):
         FaceGate.open(tmp_path / "s.db", MasterKey.generate(), encoder=FakeEncoder())
-    with sqlite3.connect(tmp_path / "s.db") as db:
-        (sealed,) = db.execute("SELECT sealed FROM templates WHERE id = 1").fetchone()
-        flipped = sealed[:-1] + bytes([sealed[-1] ^ 0x80])  # one bit of the tag
-        db.execute("UPDATE templates SET sealed = ? WHERE id = 1", (flipped,))
+    ((sealed,),) = peek.rows(tmp_path / "s.db", "SELECT sealed FROM templates WHERE id = 1")
+    flipped = sealed[:-1] + bytes([sealed[-1] ^ 0x80])  # one bit of the tag
+    peek.execute(
+        tmp_path / "s.db", f"UPDATE templates SET sealed = x'{flipped.hex()}' WHERE id = 1"
+    )
     with pytest.raises(TamperedData):  # no plaintext fallback: nothing opens, nothing matches
         FaceGate.open(tmp_path / "s.db", master, encoder=FakeEncoder())
 

@@ -24,9 +24,10 @@ class AccountabilityVerbs(Gated):
 
     @guarded(Capability.ADMIN)
     def verify_audit(self, call: Call, checkpoint: Checkpoint | None = None) -> Verification:
-        """Verifies the audit trail (and an exported checkpoint, by default the latest in the
-        checkpoint folder); a break is recorded as an integrity incident (R22) that
-        deactivates every deployment until re-assessed."""
+        """Verifies the audit trail (against ``checkpoint``, by default the newest one kept
+        outside the store) and then the whole stored state against its seal: every row of every
+        sealed table. A break is recorded as an integrity incident (R22) that deactivates every
+        deployment until re-assessed."""
         audit = self._rooms.audit
         result = audit.verify(checkpoint)
         if not result.ok:
@@ -36,6 +37,11 @@ class AccountabilityVerbs(Gated):
                 str(result),
                 affected=len(audit) - (result.first_bad or 1) + 1,
             )
+            return result
+        problems = self._rooms.integrity.problems(full=True)
+        if problems:
+            self._rooms.integrity.record(problems)
+            return Verification(False, result.entries, None, "; ".join(problems))
         return result
 
     @guarded(Capability.ADMIN, audited=False)

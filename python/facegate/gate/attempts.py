@@ -65,8 +65,13 @@ class Attempts:
             )
 
     def record(self, subject: str, deployment: str, matched: bool, now: datetime) -> None:
-        """Counts a failure (locking or disabling at the limits) or resets on success."""
-        failures = 0 if matched else self.state(subject, deployment).failures + 1
+        """Counts a failure (locking or disabling at the limits) or resets on success: the
+        table holds only people with failures, which keeps it small enough to check whenever
+        another process has written (facegate.gate.integrity)."""
+        if matched:
+            self._store.attempts.clear(subject, deployment)
+            return
+        failures = self.state(subject, deployment).failures + 1
         locked = None
         if failures >= LOCK_AFTER:
             delay = min(FIRST_DELAY * 2 ** (failures - LOCK_AFTER), MAX_DELAY)

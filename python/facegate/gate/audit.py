@@ -4,14 +4,15 @@ Every entry is one operation or refusal: when, which capability, what action, de
 purpose, a pseudonymous subject reference, outcome, rule and threshold, and an optional
 non-biometric detail (which alternative a person chose). Entries form a keyed hash chain: each
 entry's link is HMAC-SHA256 (under a key that Rust derives from the master key) of the previous
-link and the entry's canonical bytes, and the store keeps an authenticated head (size and last
-link). So:
+link and the entry's canonical bytes; the state seal (:mod:`facegate.gate.seal`) keeps the
+authenticated head (size and last link), and after every commit that appends, the head is also
+kept outside the store as a checkpoint. So:
 
 - editing, deleting, reordering or inserting an entry breaks the first affected link, which
   :meth:`AuditLog.verify` names, even if the attacker recomputes hashes (they lack the key);
 - cutting entries off the end no longer matches the authenticated head;
-- rolling the head back to an older authentic one is caught against a :class:`Checkpoint`
-  exported outside the database (:meth:`AuditLog.checkpoint`).
+- rolling the store back to an older authentic state, or wiping the trail with its head, is
+  caught against the checkpoint kept outside it, which nobody has to remember to export.
 
 Subjects appear only as keyed pseudonyms (:meth:`AuditLog.subject_ref`), so the log names no one
 to a reader without the key. Entries are kept at least three years (R21): facegate never deletes
@@ -28,7 +29,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from facegate.errors import CorruptStore, InvalidArgument
+from facegate.errors import (
+    CorruptStore,
+    FacegateError,
+    InvalidArgument,
+    TamperedData,
+    WrongKey,
+)
+from facegate.gate.seal import GENESIS, Seal
 from facegate.keys import MasterKey
 from facegate.store import Store
 
@@ -37,13 +45,13 @@ __all__ = [
     "AuditLog",
     "Checkpoint",
     "Verification",
+    "legacy_head",
 ]
 
 _LINK = "audit link v1"
 _HEAD = "audit head v1"
 _SUBJECT = "audit subject v1"
 _CHECKPOINT = "audit checkpoint v1"
-_GENESIS = bytes(32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +114,25 @@ class Verification:
         return f"audit trail BROKEN{where}: {self.problem}"
 
 
+def legacy_head(store: Store, key: MasterKey) -> tuple[int, bytes] | None:
+    """The head a store kept before the state seal (schema 7 and earlier): its size and last
+    link, None if it has none; WrongKey if it does not authenticate under ``key``."""
+    stored = store.meta.audit_head()
+    if stored is None:
+        return None
+    try:
+        size, head, tag = stored.split(":")
+        parsed = int(size), bytes.fromhex(head), bytes.fromhex(tag)
+    except ValueError as exc:
+        raise CorruptStore(f"{store.location}: the audit trail's head is damaged") from exc
+    if not key.check_tag(_HEAD, _head_message(*parsed[:2]), parsed[2]):
+        raise WrongKey(
+            f"{store.location}: the audit trail's head does not authenticate under master key "
+            f"{key.id} (another operator's key, or the head was altered)"
+        )
+    return parsed[:2]
+
+
 def _head_message(size: int, head: bytes) -> bytes:
     return f"{size}|".encode() + head
 
@@ -113,23 +140,28 @@ def _head_message(size: int, head: bytes) -> bytes:
 class AuditLog:
     """The audit trail of one store, keyed by the operator's master key."""
 
-    __slots__ = ("_every", "_folder", "_key", "_store")
+    __slots__ = ("_every", "_folder", "_key", "_seal", "_store", "_witnessing")
 
     def __init__(
         self,
         store: Store,
         key: MasterKey,
+        seal: Seal,
         *,
-        checkpoints: str | os.PathLike[str] | None = None,
+        checkpoints: str | os.PathLike[str],
         every: int = 1000,
     ) -> None:
-        """``checkpoints``: a folder (ideally on other storage) that receives a checkpoint
-        every ``every`` entries; :meth:`verify` then checks against the latest one."""
+        """``checkpoints``: the folder (best on other storage than the store) that keeps this
+        store's checkpoints: ``head.json``, rewritten after every commit that appends, and one
+        ``audit-<size>.json`` every ``every`` entries. :meth:`verify` checks against the
+        newest, so a trail cut short or rolled back is caught without anyone exporting
+        checkpoints by hand."""
         if every < 1:
             raise InvalidArgument(f"checkpoints come every n >= 1 entries, not {every}")
-        self._store, self._key = store, key
-        self._folder = Path(checkpoints) if checkpoints is not None else None
+        self._store, self._key, self._seal = store, key, seal
+        self._folder = Path(checkpoints)
         self._every = every
+        self._witnessing = False
 
     def subject_ref(self, subject: str) -> str:
         """The log's name for ``subject``: a keyed hash, stable for one master key, meaningless
@@ -157,7 +189,7 @@ class AuditLog:
         (and the verification that finds them) can still be written; :meth:`verify` stops at
         the first of them."""
         with self._store.transaction():
-            size, head = self._head()
+            size, head = self._seal.head()
             entry = AuditEntry(
                 seq=size + 1,
                 at=(at or datetime.now(UTC)).isoformat(),
@@ -177,9 +209,12 @@ class AuditLog:
                 # Rows were added behind the head: follow the highest stored entry instead.
                 entry = replace(entry, seq=self._store.audit.last_seq() + 1)
                 link = self._insert(head, entry)
-            self._set_head(entry.seq, link)
-            if self._folder is not None and entry.seq % self._every == 0:
+            self._seal.advance(entry.seq, link)
+            if entry.seq % self._every == 0:
                 self._store.after_commit(self.save_checkpoint)
+            if not self._witnessing:
+                self._witnessing = True
+                self._store.after_commit(self._witness)
         return entry
 
     def _insert(self, head: bytes, entry: AuditEntry) -> bytes:
@@ -188,25 +223,46 @@ class AuditLog:
         return link
 
     def save_checkpoint(self) -> Path:
-        """Writes the current checkpoint into the checkpoint folder (atomically)."""
-        if self._folder is None:
-            raise InvalidArgument("this audit log has no checkpoint folder")
+        """Writes the current checkpoint as ``audit-<size>.json`` (atomically)."""
         checkpoint = self.checkpoint()
+        return self._save(checkpoint, f"audit-{checkpoint.size:012d}.json")
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The newest checkpoint in the checkpoint folder, if any."""
+        saved = sorted(self._folder.glob("audit-*.json"))
+        found = [self._read(path) for path in (self._folder / "head.json", *saved[-1:])]
+        kept = [c for c in found if c is not None]
+        return max(kept, key=lambda c: c.size) if kept else None
+
+    def _witness(self) -> None:
+        """After a commit that appended: the head as it now stands, kept outside the store.
+        Never older than what is there (another process may have written a newer one), and
+        never failing the commit it follows: a missed write only narrows what is caught."""
+        self._witnessing = False
+        try:
+            checkpoint = self.checkpoint()
+            kept = self._read(self._folder / "head.json")
+            if kept is None or kept.size < checkpoint.size:
+                self._save(checkpoint, "head.json")
+        except (OSError, FacegateError):
+            pass
+
+    def _save(self, checkpoint: Checkpoint, name: str) -> Path:
         self._folder.mkdir(parents=True, exist_ok=True)
-        target = self._folder / f"audit-{checkpoint.size:012d}.json"
-        partial = target.with_suffix(".partial")
+        target = self._folder / name
+        partial = target.with_name(f".{name}.{os.getpid()}.partial")
         partial.write_text(checkpoint.to_json() + "\n", encoding="utf-8")
         os.replace(partial, target)
         return target
 
-    def latest_checkpoint(self) -> Checkpoint | None:
-        """The newest checkpoint in the checkpoint folder, if any."""
-        if self._folder is None:
+    @staticmethod
+    def _read(path: Path) -> Checkpoint | None:
+        """A checkpoint file, None if it is missing or unreadable (a torn write after a crash
+        counts as missing: it is older than the store anyway)."""
+        try:
+            return Checkpoint.from_json(path.read_text(encoding="utf-8"))
+        except (OSError, InvalidArgument, UnicodeDecodeError):
             return None
-        saved = sorted(self._folder.glob("audit-*.json"))
-        if not saved:
-            return None
-        return Checkpoint.from_json(saved[-1].read_text(encoding="utf-8"))
 
     def entries(self, start: int = 1) -> Iterator[AuditEntry]:
         """Entries in sequence order from ``start``."""
@@ -222,7 +278,7 @@ class AuditLog:
         earlier :meth:`checkpoint` kept elsewhere, which catches a rolled-back head; by default
         the latest one in the checkpoint folder)."""
         checkpoint = checkpoint or self.latest_checkpoint()
-        expected, link, count = 1, _GENESIS, 0
+        expected, link, count = 1, GENESIS, 0
         links: dict[int, bytes] = {}
         for row in self._store.audit.since():
             try:
@@ -241,24 +297,27 @@ class AuditLog:
         if problem:
             return Verification(False, count, count + 1 if "missing" in problem else None, problem)
         if checkpoint is not None:
-            seen = _GENESIS if checkpoint.size == 0 else links.get(checkpoint.size)
+            seen = GENESIS if checkpoint.size == 0 else links.get(checkpoint.size)
             problem = self._check_checkpoint(checkpoint, count, seen)
             if problem:
                 return Verification(False, count, min(checkpoint.size, count + 1), problem)
         return Verification(True, count)
 
-    def head_authentic(self) -> bool:
-        """Whether the recorded head (if any) authenticates under this key: a cheap check at
-        open that the store belongs to this master key before anything is appended."""
-        try:
-            stored = self._stored_head()
-        except ValueError:
-            return False
-        return stored is None or self._authentic(*stored)
+    def behind(self, checkpoint: Checkpoint) -> str | None:
+        """Why the trail as the seal records it is behind ``checkpoint`` (cut below it, rolled
+        back, rewritten before it), without walking the chain; None if it is not."""
+        size, link = self._seal.head()
+        if checkpoint.size == 0:
+            seen: bytes | None = GENESIS
+        elif checkpoint.size == size:
+            seen = link
+        else:
+            seen = self._store.audit.link_at(checkpoint.size) if checkpoint.size < size else None
+        return self._check_checkpoint(checkpoint, size, seen)
 
     def checkpoint(self, *, at: datetime | None = None) -> Checkpoint:
         """The current size and head, authenticated, for keeping outside the database."""
-        size, head = self._head()
+        size, head = self._seal.head()
         moment = (at or datetime.now(UTC)).isoformat()
         tag = self._key.tag(_CHECKPOINT, _head_message(size, head) + moment.encode())
         return Checkpoint(size, head.hex(), tag.hex(), moment)
@@ -279,43 +338,24 @@ class AuditLog:
     def _link(self, previous: bytes, entry: AuditEntry) -> bytes:
         return self._key.tag(_LINK, previous + entry.canonical())
 
-    def _head(self) -> tuple[int, bytes]:
-        """The recorded size and last link (read on the store's one connection, so inside a
-        transaction it sees that transaction's appends)."""
-        with self._store.reading("the audit trail's head"):
-            stored = self._stored_head()
-        return (0, _GENESIS) if stored is None else stored[:2]
-
-    def _stored_head(self) -> tuple[int, bytes, bytes] | None:
-        """The recorded (size, last link, tag), None if nothing was ever appended; raises
-        ValueError when the record does not parse."""
-        stored = self._store.meta.audit_head()
-        if stored is None:
-            return None
-        size, head, tag = stored.split(":")
-        return int(size), bytes.fromhex(head), bytes.fromhex(tag)
-
-    def _authentic(self, size: int, head: bytes, tag: bytes) -> bool:
-        return self._key.check_tag(_HEAD, _head_message(size, head), tag)
-
-    def _set_head(self, size: int, head: bytes) -> None:
-        tag = self._key.tag(_HEAD, _head_message(size, head))
-        self._store.meta.set_audit_head(f"{size}:{head.hex()}:{tag.hex()}")
-
     def _check_head(self, count: int, link: bytes) -> str | None:
         try:
-            stored = self._stored_head()
-        except ValueError:
+            stored = self._seal.stored()
+        except CorruptStore:
             return "the authenticated head is malformed"
+        except TamperedData:
+            return "the head's tag is invalid (altered, or another master key)"
         if stored is None:
             return None if count == 0 else "the authenticated head is missing"
-        size, head, tag = stored
-        if not self._authentic(size, head, tag):
-            return "the head's tag is invalid (altered, or another master key)"
-        if size > count:
-            return f"entries missing at the end: the head records {size}, the log holds {count}"
-        if size < count or head != link:
-            return f"entries after the authenticated head: it records {size}, the log holds {count}"
+        if stored.size > count:
+            return (
+                f"entries missing at the end: the head records {stored.size}, the log holds {count}"
+            )
+        if stored.size < count or stored.link != link:
+            return (
+                f"entries after the authenticated head: it records {stored.size}, the log holds "
+                f"{count}"
+            )
         return None
 
     def _check_checkpoint(
@@ -330,8 +370,8 @@ class AuditLog:
             return "the checkpoint's tag is invalid (altered, or another master key)"
         if checkpoint.size > count:
             return (
-                f"the log was cut short: the checkpoint saw {checkpoint.size} entries, "
-                f"the log holds {count}"
+                f"the log was cut short, rolled back or wiped: the checkpoint kept outside the "
+                f"store saw {checkpoint.size} entries, the log holds {count}"
             )
         if link != head:
             return "the log was rewritten before the checkpoint"

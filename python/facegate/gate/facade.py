@@ -21,8 +21,9 @@ from facegate.gate.accountability import AccountabilityVerbs
 from facegate.gate.administration import AdministrationVerbs
 from facegate.gate.encoder import Encoder
 from facegate.gate.guard import ALL, Capability
+from facegate.gate.opening import open_rooms
 from facegate.gate.people import PeopleVerbs
-from facegate.gate.rooms import Rooms, open_rooms
+from facegate.gate.rooms import Rooms
 from facegate.keys import KmsMasterKey, MasterKey
 
 __all__ = ["FaceGate"]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy.typing as npt
 
 from facegate.compliance.incidents import IncidentKind, record_incident
-from facegate.errors import IntegrityError, WrongKey
+from facegate.errors import IntegrityError, TamperedData, WrongKey
 from facegate.gate.rotations import Rotations
 from facegate.keys import KmsMasterKey, MasterKey, open_into_gallery
 from facegate.matching import NO_MATCH, Gallery
@@ -41,11 +41,12 @@ class Galleries:
 
     def load_all(self) -> None:
         """Opens every deployment's gallery (when the store is opened). A template that fails
-        its tag or a wrong key is an integrity incident (R22), recorded before the store is
-        refused (fail closed, R17)."""
+        its tag, a wrong key or a destroyed template that has come back is an integrity
+        incident (R22), recorded before the store is refused (fail closed, R17)."""
+        destroyed = self._store.destroyed.template_ids()
         for deployment in self._store.deployments.names():
             try:
-                self._load(deployment)
+                self._load(deployment, destroyed)
             except IntegrityError as exc:
                 kind = (
                     IncidentKind.WRONG_KEY
@@ -61,15 +62,14 @@ class Galleries:
                 )
                 raise
 
-    def sync(self) -> None:
+    def reload(self) -> None:
         """Catches up with commits by other processes: the galleries are rebuilt, and the
         rotations derived again (a renewal elsewhere changes them)."""
-        if not self._store.changed():
-            return
         self._rotations.clear()
         self._held.clear()
+        destroyed = self._store.destroyed.template_ids()
         for deployment in self._store.deployments.names():
-            self._load(deployment)
+            self._load(deployment, destroyed)
 
     def size(self, deployment: str) -> int:
         """Templates in the deployment's gallery (its 1:N size)."""
@@ -107,9 +107,11 @@ class Galleries:
 
         self._store.after_commit(drop)
 
-    def reload(self, deployment: str) -> None:
+    def renewed(self, deployment: str) -> None:
         """Rebuilds one gallery from the store once the transaction commits (after renewal)."""
-        self._store.after_commit(lambda: self._load(deployment))
+        self._store.after_commit(
+            lambda: self._load(deployment, self._store.destroyed.template_ids())
+        )
 
     def nearest(
         self, deployment: str, probe: Any, threshold: float, eligible: Callable[[int], bool]
@@ -133,12 +135,21 @@ class Galleries:
     def _entry(self, deployment: str) -> tuple[Gallery, Owners]:
         return self._held.setdefault(deployment, (Gallery(), {}))
 
-    def _load(self, deployment: str) -> None:
-        """The deployment's gallery, opened from its sealed templates, and their owners."""
+    def _load(self, deployment: str, destroyed: set[int]) -> None:
+        """The deployment's gallery, opened from its sealed templates, and their owners. A
+        template recorded as destroyed is refused: restored from an older copy, it would
+        bring back someone who was erased (R13)."""
         with self._store.reading(f"deployment {deployment!r}'s templates"):
             ids, sealed, wrapped, subjects, expiries = self._store.templates.sealed_columns(
                 deployment
             )
+            back = destroyed.intersection(ids)
+            if back:
+                raise TamperedData(
+                    f"template {min(back)} of deployment {deployment} was destroyed and is back "
+                    f"in the store ({len(back)} such): restored from an older copy; nothing "
+                    "was loaded"
+                )
             gallery = Gallery()
             if ids:
                 open_into_gallery(

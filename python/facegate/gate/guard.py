@@ -32,6 +32,7 @@ from facegate.errors import (
     ConsentRequired,
     FacegateError,
     InactiveDeployment,
+    IntegrityError,
     InternalError,
     InvalidArgument,
     PolicyRefusal,
@@ -39,6 +40,7 @@ from facegate.errors import (
 )
 from facegate.gate.audit import AuditLog
 from facegate.gate.galleries import Galleries
+from facegate.gate.integrity import Integrity
 from facegate.gate.results import Decision
 from facegate.store import Store
 
@@ -181,7 +183,7 @@ def _picker(
 class Guard:
     """The checks of the module docs, for one open store."""
 
-    __slots__ = ("_audit", "_galleries", "_ledger", "_registry", "_store")
+    __slots__ = ("_audit", "_galleries", "_integrity", "_ledger", "_registry", "_store")
 
     def __init__(
         self,
@@ -190,9 +192,10 @@ class Guard:
         ledger: ConsentLedger,
         audit: AuditLog,
         galleries: Galleries,
+        integrity: Integrity,
     ) -> None:
         self._store, self._registry, self._ledger = store, registry, ledger
-        self._audit, self._galleries = audit, galleries
+        self._audit, self._galleries, self._integrity = audit, galleries, integrity
 
     def run(self, held: frozenset[Capability], rule: Rule, call: Call, work: Callable[[], T]) -> T:
         usable = sorted(held & rule.needs) or sorted(rule.needs)
@@ -207,7 +210,10 @@ class Guard:
                     raise CapabilityRequired(
                         f"this handle may not {call.action}: it needs the {wanted} capability"
                     )
-                self._galleries.sync()
+                if self._store.changed():
+                    # Another process wrote: check what it wrote, then follow it.
+                    self._integrity.ensure()
+                    self._galleries.reload()
                 if rule.live:
                     self._live(call)
                 if rule.consent:
@@ -222,6 +228,8 @@ class Guard:
                         detail=decision.detail if decision else None,
                     )
         except FacegateError as exc:
+            if isinstance(exc, IntegrityError):
+                self._integrity.incident(exc)  # recorded even though the call rolled back
             rule_id = exc.rule if isinstance(exc, PolicyRefusal) else type(exc).__name__
             self.note(call, outcome="refused", rule=rule_id)
             raise

@@ -1,15 +1,13 @@
-"""Everything behind the façade of one open store, built once by :func:`open_rooms` and shared
-by every handle on it. Handles reach these only through their guarded methods."""
+"""Everything behind the façade of one open store, built once when it is opened
+(:mod:`facegate.gate.opening`) and shared by every handle on it. Handles reach these only
+through their guarded methods."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from facegate.compliance.consent import ConsentLedger
 from facegate.compliance.registry import Registry
-from facegate.errors import WrongKey
 from facegate.gate.attempts import Attempts
 from facegate.gate.audit import AuditLog
 from facegate.gate.decisions import Decisions
@@ -17,13 +15,15 @@ from facegate.gate.encoder import Encoder
 from facegate.gate.enrollment import Enrollments
 from facegate.gate.galleries import Galleries
 from facegate.gate.guard import Guard
+from facegate.gate.integrity import Integrity
 from facegate.gate.points import OperatingPoints
 from facegate.gate.rotations import Rotations
+from facegate.gate.seal import Seal
 from facegate.gate.vault import Vault
 from facegate.keys import KmsMasterKey, MasterKey
 from facegate.store import Store
 
-__all__ = ["Rooms", "open_rooms"]
+__all__ = ["Rooms", "build_rooms"]
 
 
 @dataclass(slots=True)
@@ -42,44 +42,20 @@ class Rooms:
     vault: Vault
     enrollments: Enrollments
     decisions: Decisions
+    integrity: Integrity
     guard: Guard
     closed: bool = False
 
 
-def open_rooms(
-    location: str | os.PathLike[str],
-    key: MasterKey | KmsMasterKey,
-    *,
-    encoder: Encoder,
-    checkpoints: str | os.PathLike[str] | None,
-) -> Rooms:
-    """Opens the store, checks that ``key`` is its master key, and loads every gallery."""
-    store = Store.open(location)
-    try:
-        # Rotations and audit tags are derived from ``secrets``: the master key itself, or for
-        # a KMS-held master key a random root that the service wraps.
-        secrets = key if isinstance(key, MasterKey) else _kms_root(store, key)
-        audit = AuditLog(store, secrets, checkpoints=checkpoints)
-        if not audit.head_authentic():
-            raise WrongKey(
-                f"{Path(location)}: the audit trail's head does not authenticate under master "
-                f"key {key.id} (another operator's key, or the head was altered)"
-            )
-        rooms = _build(store, key, secrets, encoder, audit)
-        rooms.galleries.load_all()
-    except BaseException:
-        store.close()
-        raise
-    return rooms
-
-
-def _build(
+def build_rooms(
     store: Store,
     master: MasterKey | KmsMasterKey,
     secrets: MasterKey,
     encoder: Encoder,
     audit: AuditLog,
+    seal: Seal,
 ) -> Rooms:
+    """The rooms over an open store whose seal and audit trail are set up."""
     registry, ledger, attempts = Registry(store), ConsentLedger(store), Attempts(store)
     rotations = Rotations(store, secrets)
     galleries = Galleries(store, master, rotations)
@@ -94,7 +70,8 @@ def _build(
         attempts=attempts,
     )
     enrollments = Enrollments(encoder, rotations, ledger, vault)
-    guard = Guard(store, registry, ledger, audit, galleries)
+    integrity = Integrity(store, seal, audit)
+    guard = Guard(store, registry, ledger, audit, galleries, integrity)
     return Rooms(
         store=store,
         master=master,
@@ -107,15 +84,6 @@ def _build(
         vault=vault,
         enrollments=enrollments,
         decisions=decisions,
+        integrity=integrity,
         guard=guard,
     )
-
-
-def _kms_root(store: Store, key: KmsMasterKey) -> MasterKey:
-    """The derivation root of a store whose master key is held by a key service: created and
-    stored wrapped on first use, unwrapped by the service on every open."""
-    stored = store.meta.kms_root()
-    root, wrapped = key.derivation_root(stored)
-    if stored is None:
-        store.meta.set_kms_root(wrapped)
-    return root

@@ -78,7 +78,10 @@ class Vault:
         now = datetime.now(UTC)
         expires = expires or now + timedelta(days=policy.notice.retention_days)
         with self._store.transaction():
-            first = self._store.templates.next_id()
+            # Ids are never used twice: a destroyed template's id stays recorded (R13).
+            first = max(
+                self._store.templates.next_id(), self._store.destroyed.highest_template() + 1
+            )
             ids = list(range(first, first + len(people)))
             epoch = self._rotations.epoch(policy.name)
             self._store.templates.add(
@@ -141,6 +144,7 @@ class Vault:
             # old one is forgotten.
             self.store(policy, [person], replacing=1, expires=expires)
             self._store.templates.delete([old])
+            self._store.destroyed.templates([old], at=datetime.now(UTC).isoformat())
             self._galleries.forget([(old, policy.name)])
 
     def destroy(
@@ -154,7 +158,9 @@ class Vault:
             key_destroyed = self._store.templates.count_of_subject(subject) == len(rows)
             if key_destroyed:
                 self._store.data_keys.delete(subject)
-            self._store.templates.delete([template for template, _ in rows])
+            ids = [template for template, _ in rows]
+            self._store.templates.delete(ids)
+            self._store.destroyed.templates(ids, at=datetime.now(UTC).isoformat())
             for deployment in sorted({deployment for _, deployment in rows}):
                 # Counted in the store: a purge erases several subjects in one transaction.
                 after = self._store.templates.count(deployment)
@@ -184,7 +190,7 @@ class Vault:
                     new=new,
                 )
                 self._store.templates.reseal(row.id, renewed, rotation_epoch=epoch)
-            self._galleries.reload(deployment)
+            self._galleries.renewed(deployment)
         return len(rows)
 
     def export(self, deployment: str, subjects: Sequence[str]) -> tuple[SealedTemplate, ...]:

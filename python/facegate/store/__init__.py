@@ -10,16 +10,18 @@ No image is ever stored (R15): templates only sealed, data keys only wrapped.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from facegate.store import seal
 from facegate.store.assessments import Assessments
-from facegate.store.attempts import AttemptCounters
+from facegate.store.attempts import AttemptCounters, IdentifyCounters
 from facegate.store.audit import AuditRows
 from facegate.store.consents import Consents
-from facegate.store.database import Database
+from facegate.store.database import Database, Row, Sealer
 from facegate.store.deployments import Deployments
+from facegate.store.destroyed import Destroyed
 from facegate.store.filing import FilingEvents
 from facegate.store.incidents import Incidents
 from facegate.store.keys import DataKeys
@@ -48,7 +50,9 @@ class Store:
         "consents",
         "data_keys",
         "deployments",
+        "destroyed",
         "filing",
+        "identify_attempts",
         "incidents",
         "meta",
         "operators",
@@ -70,6 +74,8 @@ class Store:
         self.incidents = Incidents(db)
         self.filing = FilingEvents(db)
         self.attempts = AttemptCounters(db)
+        self.identify_attempts = IdentifyCounters(db)
+        self.destroyed = Destroyed(db)
 
     @classmethod
     def open(cls, location: str | os.PathLike[str]) -> Store:
@@ -103,6 +109,18 @@ class Store:
     def reading(self, what: str) -> AbstractContextManager[None]:
         """Turns a damaged stored value into CorruptStore naming ``what`` was read."""
         return self._db.reading(what)
+
+    def attach(self, sealer: Sealer) -> None:
+        """Routes every change of the sealed tables to ``sealer`` (the gate's state seal)."""
+        self._db.attach(sealer)
+
+    def scan(self, table: str) -> Iterator[Row]:
+        """Every row of a sealed table, as its triggers report rows (for the seal's checks)."""
+        return seal.scan(self._db, table)
+
+    def seal_triggers(self) -> set[str]:
+        """The seal's triggers the schema holds."""
+        return seal.triggers_present(self._db)
 
     def changed(self) -> bool:
         """Whether another process has committed since the previous call."""

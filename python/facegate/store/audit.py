@@ -62,6 +62,11 @@ class AuditRows:
     def count(self) -> int:
         return self._db.count("SELECT COUNT(*) FROM audit")
 
+    def link_at(self, seq: int) -> bytes | None:
+        """The stored link of entry ``seq`` (None if there is no such entry or no link)."""
+        found = self._db.value("SELECT entry_hash FROM audit WHERE seq = ?", (seq,))
+        return bytes(found) if isinstance(found, bytes | memoryview) else None
+
     def last_seq(self) -> int:
         """The highest sequence number stored (0 for an empty trail)."""
         return self._db.count("SELECT MAX(seq) FROM audit")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
 
 from facegate.errors import CorruptStore, FacegateError
 
@@ -21,6 +22,7 @@ __all__ = [
     "ForeignKeyViolation",
     "Params",
     "Row",
+    "Sealer",
     "UniqueViolation",
     "blob",
 ]
@@ -35,6 +37,17 @@ def blob(value: object) -> bytes:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
     raise TypeError(f"expected binary data, found {type(value).__name__}")
+
+
+class Sealer(Protocol):
+    """What follows every change to the sealed tables (:mod:`facegate.store.seal`): each changed
+    row as it was or now is, then the commit or the rollback of the transaction."""
+
+    def row(self, table: str, values: Row) -> None: ...
+
+    def before_commit(self) -> None: ...
+
+    def rolled_back(self) -> None: ...
 
 
 class ConstraintViolation(Exception):
@@ -85,6 +98,11 @@ class Database(ABC):
     @abstractmethod
     def stream(self, sql: str, params: Params = ()) -> Iterator[Row]:
         """The rows of a long query, fetched as they are consumed."""
+
+    @abstractmethod
+    def attach(self, sealer: Sealer) -> None:
+        """Routes every row change of the sealed tables to ``sealer`` from now on; before it,
+        such changes are refused (the store is written through a gate that holds its key)."""
 
     @abstractmethod
     def changed(self) -> bool:

@@ -1,7 +1,8 @@
 """The ``meta`` table: the store's own settings, one value per key.
 
-It holds the schema version, the audit trail's authenticated head, each deployment's rotation
-epoch and, for a master key held by a key service, the wrapped derivation root.
+It holds the schema version, the store's id, the state seal (the audit trail's authenticated
+head and the digests of every sealed table), each deployment's rotation epoch and, for a master
+key held by a key service, the wrapped derivation root.
 """
 
 from __future__ import annotations
@@ -37,11 +38,38 @@ class Meta:
         self._put("schema_version", str(version))
 
     def audit_head(self) -> str | None:
-        """The audit trail's head as ``size:link:tag`` (hex), None before the first entry."""
+        """The audit trail's head as stores before schema 8 kept it (``size:link:tag``, hex),
+        until the state seal replaces it."""
         return self._get("audit_head")
 
-    def set_audit_head(self, head: str) -> None:
-        self._put("audit_head", head)
+    def drop_audit_head(self) -> None:
+        with self._db.transaction():
+            self._db.execute("DELETE FROM meta WHERE key = 'audit_head'")
+
+    def seal(self) -> str | None:
+        """The state seal's record (JSON), None before the first (facegate.gate.seal)."""
+        return self._get("seal")
+
+    def set_seal(self, record: str) -> None:
+        self._put("seal", record)
+
+    def seal_pending(self) -> bool:
+        """Whether the store was upgraded from before the seal and awaits its first seal."""
+        return self._get("seal_pending") is not None
+
+    def set_seal_pending(self) -> None:
+        self._put("seal_pending", "upgraded")
+
+    def clear_seal_pending(self) -> None:
+        with self._db.transaction():
+            self._db.execute("DELETE FROM meta WHERE key = 'seal_pending'")
+
+    def store_id(self) -> str | None:
+        """The store's random id, which the seal and its checkpoints name."""
+        return self._get("store_id")
+
+    def set_store_id(self, store_id: str) -> None:
+        self._put("store_id", store_id)
 
     def rotation_epoch(self, deployment: str) -> int:
         """How often the deployment's templates were renewed (R18): 0 at first."""

@@ -10,11 +10,14 @@ import sqlite3
 
 from facegate.errors import CorruptStore
 from facegate.store.meta import Meta
+from facegate.store.seal import SEALED, trigger_sql
 from facegate.store.sqlite import SqliteDatabase
 
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
+SEALED_SINCE = 8
+"""The schema version whose stores carry the state seal (facegate.gate.seal)."""
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -164,6 +167,27 @@ _MIGRATIONS: dict[int, str] = {
         '$.enrolment_photos')
         WHERE json_type(definition, '$.enrolment_photos') IS NOT NULL;
     """,
+    8: """
+    -- What was destroyed, so that a row restored from an older copy is recognised (R13).
+    CREATE TABLE destroyed (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('template')),
+        ident TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX destroyed_by_ident ON destroyed(kind, ident);
+    -- Consecutive identifications without a match per device and deployment (attempt limits).
+    CREATE TABLE identify_attempts (
+        device TEXT NOT NULL,
+        deployment_id TEXT NOT NULL REFERENCES deployments(id),
+        failures INTEGER NOT NULL,
+        locked_until TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (device, deployment_id)
+    );
+    -- Every row change of a sealed table reaches the state seal (facegate.store.seal).
+    """
+    + "".join(f"{statement};\n" for table in SEALED for statement in trigger_sql(table)),
 }
 
 
@@ -182,6 +206,9 @@ def migrate(db: SqliteDatabase) -> None:
             return  # nothing to write: opening a current store changes nothing
         for step in range(version + 1, SCHEMA_VERSION + 1):
             db.script(_statements(_MIGRATIONS[step]))
+        if 0 < version < SEALED_SINCE:
+            # Its rows predate the seal: the gate seals them when it next opens the store.
+            meta.set_seal_pending()
         meta.set_schema_version(SCHEMA_VERSION)
 
 

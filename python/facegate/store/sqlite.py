@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from facegate._files import register_database, unregister_database
 from facegate.errors import (
     CorruptStore,
     InternalError,
+    InvalidArgument,
     ResearchSeparation,
     StoreUnavailable,
 )
@@ -27,6 +29,7 @@ from facegate.store.database import (
     ForeignKeyViolation,
     Params,
     Row,
+    Sealer,
     UniqueViolation,
 )
 
@@ -91,7 +94,18 @@ def translate(error: sqlite3.Error, path: str) -> Exception:
 class SqliteDatabase(Database):
     """An open SQLite store file. Use :meth:`open`."""
 
-    __slots__ = ("_compact_due", "_db", "_depth", "_lock", "_pending", "_version", "location")
+    __slots__ = (
+        "_compact_due",
+        "_db",
+        "_depth",
+        "_lock",
+        "_open",
+        "_pending",
+        "_sealer",
+        "_unsealed",
+        "_version",
+        "location",
+    )
 
     def __init__(self, path: Path, db: sqlite3.Connection) -> None:
         self.location, self._db = str(path), db
@@ -99,7 +113,11 @@ class SqliteDatabase(Database):
         self._pending: list[Callable[[], object]] = []
         self._lock = threading.RLock()
         self._compact_due = False
+        self._open = True
+        self._sealer: Sealer | None = None
+        self._unsealed = False
         self._version = self._data_version()
+        db.create_function("fg_row", -1, self._row)
 
     @classmethod
     def open(cls, path: Path) -> SqliteDatabase:
@@ -119,7 +137,9 @@ class SqliteDatabase(Database):
                 )
             if application != PRODUCTION_APPLICATION_ID:
                 db.execute(f"PRAGMA application_id = {PRODUCTION_APPLICATION_ID}")
-            return cls(path, db)
+            opened = cls(path, db)
+            register_database(path)
+            return opened
         except UnicodeDecodeError as exc:  # SQLite reporting on a damaged schema
             db.close()
             raise CorruptStore(f"{path} is not a readable facegate store ({exc})") from exc
@@ -134,6 +154,16 @@ class SqliteDatabase(Database):
 
     def transaction(self) -> _Transaction:
         return _Transaction(self)
+
+    def attach(self, sealer: Sealer) -> None:
+        self._sealer = sealer
+
+    def _row(self, table: str, *values: object) -> None:
+        """``fg_row``, called by the seal's triggers for each changed row."""
+        if self._sealer is None:
+            self._unsealed = True
+            raise PermissionError("sealed table written without the store's seal")
+        self._sealer.row(table, values)
 
     def _begin(self) -> None:
         """Enters a transaction (the lock is held): BEGIN IMMEDIATE at the outermost level."""
@@ -155,6 +185,8 @@ class SqliteDatabase(Database):
             self._rollback()
             return
         try:
+            if self._sealer is not None:
+                self._sealer.before_commit()
             with self._translated():
                 self._db.execute("COMMIT")
         except BaseException:
@@ -236,13 +268,18 @@ class SqliteDatabase(Database):
             self._compact_due = True
 
     def close(self) -> None:
-        self._db.close()
+        if self._open:
+            self._open = False
+            self._db.close()
+            unregister_database(self.location)
 
     def _data_version(self) -> int:
         with self._translated():
             return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def _rollback(self) -> None:
+        if self._sealer is not None:
+            self._sealer.rolled_back()
         # SQLite may already have rolled back (some errors end the transaction themselves).
         try:
             if self._db.in_transaction:
@@ -258,6 +295,12 @@ class SqliteDatabase(Database):
             raise self._mapped(exc) from exc
 
     def _mapped(self, error: sqlite3.Error | UnicodeDecodeError) -> Exception:
+        if self._unsealed:
+            self._unsealed = False
+            return InvalidArgument(
+                f"{self.location}: facegate's tables are written only through a FaceGate opened "
+                "with the store's master key (their state is sealed with it)"
+            )
         if isinstance(error, UnicodeDecodeError):
             return CorruptStore(f"{self.location} is damaged ({error}); restore it from a backup")
         return translate(error, self.location)

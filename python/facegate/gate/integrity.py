@@ -1,0 +1,97 @@
+"""Whether the store still holds what facegate wrote (R17, R20, R22).
+
+Three things are checked, each against what facegate itself keeps:
+
+- the state seal: its tag, and the digests of the sealed tables against their rows
+  (:mod:`facegate.gate.seal`); the small tables that decide whether a deployment runs and a
+  person is locked at every open and whenever another process has written, every table in the
+  full verification;
+- the seal's triggers: all present (a write that dropped them escapes the digests);
+- the checkpoint kept outside the store: the trail has not been cut below it or rolled back.
+
+A problem found is an integrity incident (R22): recorded once (the same problem found again is
+not recorded again), which takes every deployment off line until a new assessment.
+"""
+
+from __future__ import annotations
+
+from facegate.compliance.incidents import IncidentKind, incidents, record_incident
+from facegate.errors import CorruptStore, IntegrityError, TamperedData, WrongKey
+from facegate.gate.audit import AuditLog
+from facegate.gate.seal import Seal
+from facegate.store import Store
+from facegate.store.seal import QUICK, SEALED, trigger_names
+
+__all__ = ["Integrity", "StateTampered"]
+
+
+class StateTampered(TamperedData):
+    """The store's rows, seal or trail no longer match what facegate wrote: restore the store
+    from a backup and investigate who could write to it."""
+
+
+class Integrity:
+    """The checks of the module docs, for one open store."""
+
+    __slots__ = ("_audit", "_seal", "_store")
+
+    def __init__(self, store: Store, seal: Seal, audit: AuditLog) -> None:
+        self._store, self._seal, self._audit = store, seal, audit
+
+    def problems(self, *, full: bool = False) -> list[str]:
+        """What does not match: the seal, its triggers, the checkpoint (empty when all do).
+        ``full`` checks every sealed table, else the small ones (:data:`QUICK`)."""
+        found = []
+        missing = trigger_names() - self._store.seal_triggers()
+        if missing:
+            found.append(f"the state seal's triggers were removed ({len(missing)} missing)")
+        problem = self._seal.check(SEALED if full else QUICK)
+        if problem:
+            found.append(problem)
+        problem = self._behind_checkpoint()
+        if problem:
+            found.append(problem)
+        return found
+
+    def record(self, problems: list[str]) -> None:
+        """Records ``problems`` as one incident, unless the latest incident says the same."""
+        if not problems:
+            return
+        description = "; ".join(problems)
+        latest = incidents(self._store)[-1:]
+        if latest and latest[0].description == description:
+            return
+        record_incident(self._store, IncidentKind.AUDIT_CHAIN, description)
+
+    def incident(self, error: IntegrityError) -> None:
+        """Records the incident an integrity failure found during an operation is (R22), in a
+        transaction of its own: the operation itself was refused and rolled back."""
+        kind = (
+            IncidentKind.AUDIT_CHAIN
+            if isinstance(error, StateTampered)
+            else (
+                IncidentKind.WRONG_KEY if isinstance(error, WrongKey) else IncidentKind.TEMPLATE_TAG
+            )
+        )
+        description = f"during an operation: {type(error).__name__}: {error}"
+        latest = incidents(self._store)[-1:]
+        if latest and latest[0].description == description:
+            return
+        record_incident(self._store, kind, description)
+
+    def ensure(self) -> None:
+        """Raises StateTampered when the quick checks find a problem (after another process
+        wrote): the caller records it and refuses the operation."""
+        problems = self.problems()
+        if problems:
+            raise StateTampered(f"{self._store.location}: {'; '.join(problems)}")
+
+    def _behind_checkpoint(self) -> str | None:
+        """Why the trail is behind the checkpoint kept outside the store (None if it is not)."""
+        kept = self._audit.latest_checkpoint()
+        if kept is None:
+            return None
+        try:
+            return self._audit.behind(kept)
+        except (CorruptStore, TamperedData):
+            return None  # the seal's own check reports it
