@@ -99,10 +99,22 @@ def test_r22_a_failed_tag_is_an_incident_and_needs_a_new_assessment(
     assert gate.identify("lobby", synthetic_faces(3, 0, seed=2).centres[1], PURPOSE).match
 
 
-def test_r22_a_wrong_master_key_is_refused(tmp_path: Path, master: MasterKey) -> None:
+def test_r22_a_wrong_master_key_is_refused_and_recorded_once(
+    tmp_path: Path, master: MasterKey
+) -> None:
     enrolled(tmp_path / "s.db", master).close()
-    with pytest.raises(WrongKey, match="does not authenticate under master key"):
-        FaceGate.open(tmp_path / "s.db", MasterKey.generate(), encoder=FakeEncoder())
+    intruders = [MasterKey.generate() for _ in range(3)]
+    for key in [*intruders, intruders[0]]:  # four refused opens, three keys
+        with pytest.raises(WrongKey, match="does not authenticate under master key"):
+            FaceGate.open(tmp_path / "s.db", key, encoder=FakeEncoder())
+    assert peek.count(tmp_path / "s.db", "SELECT COUNT(*) FROM incidents") == 0  # unwritten
+    gate = FaceGate.open(tmp_path / "s.db", master, encoder=FakeEncoder())
+    (incident,) = gate.incidents()  # one incident, however many attempts
+    assert incident.kind is IncidentKind.WRONG_KEY
+    assert "4 attempt(s)" in incident.description
+    assert all(key.id in incident.description for key in intruders)
+    gate.close()
+    assert len(FaceGate.open(tmp_path / "s.db", master, encoder=FakeEncoder()).incidents()) == 1
 
 
 def test_r22_a_broken_audit_chain_is_an_incident(tmp_path: Path, master: MasterKey) -> None:

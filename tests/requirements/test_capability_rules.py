@@ -22,7 +22,7 @@ from tests.requirements.gate import ASSESSMENT, CONSENT, open_gate
 FACES = synthetic_faces(4, 0, seed=19).centres
 PURPOSE = "hotel_check_in"
 
-UNGATED = {"open", "handle", "close", "capabilities", "closed"}
+UNGATED = {"open", "handle", "close", "capabilities", "closed", "device"}
 """The public names of a gate that are not verbs: opening, narrowing, closing, reading what a
 handle holds. Every other public name must be a guarded verb."""
 
@@ -40,6 +40,7 @@ ARGUMENTS: dict[str, Any] = {
     "alternative": "Check in at the desk with an identity document",
     "subjects": ["guest-0"],
     "kind": "change",
+    "device": "kiosk-1",
     "detail": "a spa added",
 }
 """A valid value for every parameter a verb takes, by name, so that a refusal can only come from

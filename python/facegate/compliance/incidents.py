@@ -84,7 +84,18 @@ def record_incident(
     at: datetime | None = None,
 ) -> Incident:
     """Records an incident and deactivates what it touches (``deployment``, or every deployment
-    when None). ``description`` must hold no biometric data (ids and counts only)."""
+    when None). ``description`` must hold no biometric data (ids and counts only). The same
+    incident found again (the latest recorded has the same kind, deployment and description:
+    a damaged store refused at every open) is not recorded again; the deployments it touches
+    still go off line."""
+    latest = incidents(store)[-1:]
+    if latest and (latest[0].kind, latest[0].deployment, latest[0].description) == (
+        kind,
+        deployment,
+        description,
+    ):
+        store.deployments.deactivate(deployment)
+        return latest[0]
     categories, harm, measures, individual = _NOTICE[kind]
     moment = (at or datetime.now(UTC)).isoformat()
     incident = Incident(

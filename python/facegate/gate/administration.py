@@ -12,7 +12,7 @@ from facegate._time import utc
 from facegate.accuracy import OperatingPoint
 from facegate.compliance.policy import Deployment
 from facegate.compliance.registry import Assessment
-from facegate.errors import TransferNotConsented
+from facegate.errors import TransferNotConsented, UnknownId
 from facegate.gate.guard import ALL, Call, Capability, Gated, guarded
 from facegate.gate.results import (
     ConsentRecord,
@@ -99,6 +99,12 @@ class AdministrationVerbs(Gated):
         self._rooms.attempts.reenable(subject, deployment)
 
     @guarded(Capability.ADMIN)
+    def reenable_identification(self, call: Call, deployment: str, device: str) -> None:
+        """Lifts a device's identification lock or switch-off after repeated identifications
+        without a match (``device``: as the handle names it)."""
+        self._rooms.identify_attempts.reenable(device, deployment)
+
+    @guarded(Capability.ADMIN)
     def renew(self, call: Call, deployment: str) -> int:
         """Re-keys every template of ``deployment`` to a new rotation epoch (R18 renewal, e.g.
         after a suspected leak): each is opened, turned back, turned by the new rotation and
@@ -110,7 +116,10 @@ class AdministrationVerbs(Gated):
     @guarded(Capability.ADMIN)
     def erase(self, call: Call, subject: str) -> DeletionReceipt:
         """Erases the subject everywhere, in one transaction: data key, templates, consents,
-        attempt counters, gallery entries (R13)."""
+        attempt counters, gallery entries (R13). UnknownId if nothing is held about them (the
+        receipt would claim what did not happen)."""
+        if not self._rooms.store.subjects.exists(subject):
+            raise UnknownId(f"nothing is held about subject {subject!r}: there is nothing to erase")
         receipt = self._rooms.vault.destroy(subject, self._rooms.store.deployments.names())
         self._rooms.store.subjects.delete(subject)
         return receipt

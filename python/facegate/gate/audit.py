@@ -114,6 +114,22 @@ class Verification:
         return f"audit trail BROKEN{where}: {self.problem}"
 
 
+def _check_fields(**fields: str | None) -> None:
+    """Every text field of an entry is text (or absent): an entry is covered by its canonical
+    bytes, so a value SQLite would store as another type (an int purpose) must never reach it;
+    a typed error comes before anything is written (the guard checks the caller's arguments
+    first, so this only ever stops a facegate bug)."""
+    for name, value in fields.items():
+        if value is None and name not in ("capability", "action", "outcome", "rule"):
+            continue
+        if not isinstance(value, str):
+            raise InvalidArgument(f"audit field {name} must be text, not {type(value).__name__}")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidArgument(f"audit field {name} holds unpaired surrogates") from exc
+
+
 def legacy_head(store: Store, key: MasterKey) -> tuple[int, bytes] | None:
     """The head a store kept before the state seal (schema 7 and earlier): its size and last
     link, None if it has none; WrongKey if it does not authenticate under ``key``."""
@@ -188,6 +204,20 @@ class AuditLog:
         that number already, it is numbered after the highest stored instead, so that the trail
         (and the verification that finds them) can still be written; :meth:`verify` stops at
         the first of them."""
+        _check_fields(
+            capability=capability,
+            action=action,
+            outcome=outcome,
+            rule=rule,
+            deployment=deployment,
+            purpose=purpose,
+            subject=subject,
+            detail=detail,
+        )
+        if threshold is not None and (
+            isinstance(threshold, bool) or not isinstance(threshold, int | float)
+        ):
+            raise InvalidArgument(f"an audit threshold is a number, not {type(threshold).__name__}")
         with self._store.transaction():
             size, head = self._seal.head()
             entry = AuditEntry(
@@ -200,7 +230,7 @@ class AuditLog:
                 subject_ref=self.subject_ref(subject) if subject is not None else None,
                 outcome=outcome,
                 rule=rule,
-                threshold=threshold,
+                threshold=None if threshold is None else float(threshold),
                 detail=detail,
             )
             try:

@@ -13,12 +13,12 @@ from typing import Any
 
 from facegate.compliance.consent import ConsentLedger
 from facegate.compliance.policy import Deployment, Mode
-from facegate.errors import IdentificationNotEnabled, MultipleFacesRefused
+from facegate.errors import IdentificationNotEnabled, MultipleFacesRefused, NoFace
 from facegate.gate.attempts import Attempts
 from facegate.gate.encoder import Encoder
 from facegate.gate.galleries import Galleries
 from facegate.gate.points import OperatingPoints
-from facegate.gate.results import Decision
+from facegate.gate.results import Decision, FaceResult
 from facegate.gate.rotations import Rotations
 
 __all__ = ["Decisions"]
@@ -27,7 +27,15 @@ __all__ = ["Decisions"]
 class Decisions:
     """The matching decisions of one open store."""
 
-    __slots__ = ("_attempts", "_encoder", "_galleries", "_ledger", "_points", "_rotations")
+    __slots__ = (
+        "_attempts",
+        "_encoder",
+        "_galleries",
+        "_identify_attempts",
+        "_ledger",
+        "_points",
+        "_rotations",
+    )
 
     def __init__(
         self,
@@ -38,9 +46,11 @@ class Decisions:
         points: OperatingPoints,
         ledger: ConsentLedger,
         attempts: Attempts,
+        identify_attempts: Attempts,
     ) -> None:
         self._encoder, self._galleries, self._rotations = encoder, galleries, rotations
         self._points, self._ledger, self._attempts = points, ledger, attempts
+        self._identify_attempts = identify_attempts
 
     def verify(self, policy: Deployment, subject: str, image: Any) -> Decision:
         """Whether the face in ``image`` is ``subject`` (whose consent the guard checked)."""
@@ -54,42 +64,58 @@ class Decisions:
         self._attempts.record(subject, policy.name, matched, now)
         return self._points.decision(policy, "ok", point, allowed=True, match=matched)
 
-    def identify(self, policy: Deployment, image: Any, purpose: str) -> Decision:
-        """The best consented match within the threshold, or no match."""
+    def identify(self, policy: Deployment, image: Any, purpose: str, device: str) -> Decision:
+        """The best consented match within the threshold, or no match; ``device`` is the
+        handle's, whose consecutive failures are limited."""
         if Mode(policy.mode) is not Mode.IDENTIFY:
             raise IdentificationNotEnabled(
                 f"deployment {policy.name!r} is enabled for 1:1 verification only"
             )
+        now = datetime.now(UTC)
+        offer = "; ".join(a.description for a in policy.alternatives) or "none"
+        self._identify_attempts.check(device, policy.name, offer, now)
         faces = self._encoder.encode_all(image)
+        if not faces:
+            raise NoFace("no face was found in the image; identification needs one")
         if len(faces) > 1 and not policy.multi_face_basis.strip():
             raise MultipleFacesRefused(
                 f"{len(faces)} faces in the frame; identification takes one cooperating "
                 "person at a time"
             )
-        now = datetime.now(UTC)
         consent: dict[str, bool] = {}
 
         def eligible(template: int) -> bool:
-            # Consent is looked up for the nearest candidates only, at this moment.
+            # Consent and locks are looked up for the nearest candidates only, at this moment.
             owner, expires = self._galleries.owner(policy.name, template)
             if expires <= now:  # expired templates never match (R14)
                 return False
             if owner not in consent:
                 consent[owner] = self._ledger.is_valid(
                     owner, policy.name, purpose, policy.notice.version, at=now
-                )
+                ) and not self._attempts.blocked(owner, policy.name, now)
             return consent[owner]
 
-        best: str | None = None
         point = self._points.now(policy)
         turn = self._rotations.of(policy.name)
-        for _, encoding in faces[:1]:
+        results = []
+        for face, encoding in faces:
             found = self._galleries.nearest(
                 policy.name, turn.apply(encoding), point.threshold, eligible
             )
-            best = self._galleries.owner(policy.name, found[0])[0] if found else None
+            subject = self._galleries.owner(policy.name, found[0])[0] if found else None
+            results.append(FaceResult(face.box, subject is not None, subject))
+        matched = any(result.match for result in results)
+        self._identify_attempts.record(device, policy.name, matched, now)
         return self._points.decision(
-            policy, "ok", point, allowed=True, match=best is not None, subject=best
+            policy,
+            "ok",
+            point,
+            allowed=True,
+            match=matched,
+            # One face: its subject. Several (a deployment with a legal basis): each face's
+            # own result is in ``faces``, and no single subject speaks for the frame.
+            subject=results[0].subject if len(results) == 1 else None,
+            faces=tuple(results),
         )
 
     def score(self, deployment: str, subject: str, image: Any) -> float:

@@ -7,6 +7,7 @@ own valid consent and stores all of them in one transaction, or none (R30).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy.typing as npt
 from facegate._arrays import as_matrix
 from facegate.compliance.consent import ConsentLedger
 from facegate.compliance.policy import Deployment
-from facegate.errors import ConsentRequired, InvalidArgument, InvalidTemplate
+from facegate.errors import ConsentRequired, DuplicateId, InvalidArgument, InvalidTemplate
 from facegate.faces.photos import encode_photos, folded
 from facegate.gate.encoder import Encoder
 from facegate.gate.rotations import Rotations
@@ -57,6 +58,7 @@ class Enrollments:
 
     def enroll(self, policy: Deployment, subject: str, image: Any) -> None:
         """Stores ``subject``'s template from one photograph or several (averaged)."""
+        self._vault.refuse_enrolled(policy.name, [subject])
         mean, photos = self.photos(image)
         template = self._rotations.of(policy.name).apply(mean)[0]
         self._vault.store(policy, [Enrollment(subject, template, photos)])
@@ -84,6 +86,15 @@ class Enrollments:
         default; :func:`encoding_of` for encodings computed elsewhere)."""
         if not people:
             raise InvalidArgument("bulk enrollment needs at least one person")
+        names = [subject for subject, _ in people]
+        twice = [(name, n) for name, n in Counter(names).items() if n > 1]
+        if twice:
+            name, n = min(twice)
+            raise DuplicateId(
+                f"{name!r} is named {n} times in one bulk enrollment (one template per "
+                "person; give several photographs as a list instead)"
+            )
+        self._vault.refuse_enrolled(policy.name, names)
         lacking = sorted(
             {
                 subject

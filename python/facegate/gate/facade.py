@@ -26,7 +26,10 @@ from facegate.gate.people import PeopleVerbs
 from facegate.gate.rooms import Rooms
 from facegate.keys import KmsMasterKey, MasterKey
 
-__all__ = ["FaceGate"]
+__all__ = ["LOCAL_DEVICE", "FaceGate"]
+
+LOCAL_DEVICE = "local"
+"""The device a gate speaks for until a handle names one."""
 
 
 class FaceGate(PeopleVerbs, AdministrationVerbs, AccountabilityVerbs):
@@ -39,13 +42,21 @@ class FaceGate(PeopleVerbs, AdministrationVerbs, AccountabilityVerbs):
     hold the master key belongs in another process, behind the service's device keys.
     """
 
-    __slots__ = ("_capabilities", "_closed", "_owner", "_rooms")
+    __slots__ = ("_capabilities", "_closed", "_device", "_owner", "_rooms")
 
-    def __init__(self, rooms: Rooms, capabilities: frozenset[Capability], *, owner: bool) -> None:
+    def __init__(
+        self,
+        rooms: Rooms,
+        capabilities: frozenset[Capability],
+        *,
+        owner: bool,
+        device: str = LOCAL_DEVICE,
+    ) -> None:
         self._rooms = rooms
         self._capabilities = frozenset(capabilities)
         self._owner = owner
         self._closed = False
+        self._device = device
 
     @classmethod
     def open(
@@ -71,16 +82,25 @@ class FaceGate(PeopleVerbs, AdministrationVerbs, AccountabilityVerbs):
         """What this handle may do (R19)."""
         return self._capabilities
 
-    def handle(self, *capabilities: Capability) -> FaceGate:
+    @property
+    def device(self) -> str:
+        """The device this handle speaks for: identification's attempt limits count per
+        device and deployment."""
+        return self._device
+
+    def handle(self, *capabilities: Capability, device: str | None = None) -> FaceGate:
         """A handle on the same open store limited to ``capabilities`` (a matching device:
-        ``gate.handle(Capability.MATCH)``); never more than this one holds."""
+        ``gate.handle(Capability.MATCH, device="kiosk-3")``); never more than this one holds.
+        ``device`` names the device (default: this handle's)."""
+        if device is not None and (not isinstance(device, str) or not device.strip()):
+            raise InvalidArgument(f"a device is named by non-empty text, not {device!r}")
         unknown = [c for c in capabilities if c not in ALL]
         if unknown:
             raise InvalidArgument(
                 f"unknown capabilities {unknown!r}; use {', '.join(c.name for c in Capability)}"
             )
         narrowed = frozenset(Capability(c) for c in capabilities) & self._capabilities
-        return FaceGate(self._rooms, narrowed, owner=False)
+        return FaceGate(self._rooms, narrowed, owner=False, device=device or self._device)
 
     def close(self) -> None:
         """Closes this handle; on the gate :meth:`open` returned, closes the store and with it

@@ -41,7 +41,7 @@ from facegate.errors import (
 from facegate.gate.audit import AuditLog
 from facegate.gate.galleries import Galleries
 from facegate.gate.integrity import Integrity
-from facegate.gate.results import Decision
+from facegate.gate.results import Decision, PendingReceipt
 from facegate.store import Store
 
 if TYPE_CHECKING:
@@ -117,6 +117,7 @@ class Gated:
     _rooms: Rooms
     _capabilities: frozenset[Capability]
     _closed: bool
+    _device: str
 
 
 G = TypeVar("G", bound=Gated)
@@ -233,6 +234,8 @@ class Guard:
             rule_id = exc.rule if isinstance(exc, PolicyRefusal) else type(exc).__name__
             self.note(call, outcome="refused", rule=rule_id)
             raise
+        if isinstance(result, PendingReceipt):
+            return result.settled()  # type: ignore[return-value]  # a DeletionReceipt, as declared
         return result
 
     def note(

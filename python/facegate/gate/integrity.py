@@ -15,7 +15,7 @@ not recorded again), which takes every deployment off line until a new assessmen
 
 from __future__ import annotations
 
-from facegate.compliance.incidents import IncidentKind, incidents, record_incident
+from facegate.compliance.incidents import IncidentKind, record_incident
 from facegate.errors import CorruptStore, IntegrityError, TamperedData, WrongKey
 from facegate.gate.audit import AuditLog
 from facegate.gate.seal import Seal
@@ -54,14 +54,9 @@ class Integrity:
         return found
 
     def record(self, problems: list[str]) -> None:
-        """Records ``problems`` as one incident, unless the latest incident says the same."""
-        if not problems:
-            return
-        description = "; ".join(problems)
-        latest = incidents(self._store)[-1:]
-        if latest and latest[0].description == description:
-            return
-        record_incident(self._store, IncidentKind.AUDIT_CHAIN, description)
+        """Records ``problems`` as one incident (not again while the latest says the same)."""
+        if problems:
+            record_incident(self._store, IncidentKind.AUDIT_CHAIN, "; ".join(problems))
 
     def incident(self, error: IntegrityError) -> None:
         """Records the incident an integrity failure found during an operation is (R22), in a
@@ -73,11 +68,7 @@ class Integrity:
                 IncidentKind.WRONG_KEY if isinstance(error, WrongKey) else IncidentKind.TEMPLATE_TAG
             )
         )
-        description = f"during an operation: {type(error).__name__}: {error}"
-        latest = incidents(self._store)[-1:]
-        if latest and latest[0].description == description:
-            return
-        record_incident(self._store, kind, description)
+        record_incident(self._store, kind, f"during an operation: {type(error).__name__}: {error}")
 
     def ensure(self) -> None:
         """Raises StateTampered when the quick checks find a problem (after another process

@@ -9,10 +9,13 @@ template that fails its tag or that was destroyed and has come back (fail closed
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
+from facegate.compliance.incidents import IncidentKind, record_incident
 from facegate.errors import TamperedData, WrongKey
 from facegate.gate.audit import AuditLog, legacy_head
 from facegate.gate.encoder import Encoder
@@ -23,6 +26,8 @@ from facegate.store import Store
 from facegate.store.seal import SEALED
 
 __all__ = ["STATE_DIR_ENV", "checkpoint_folder", "open_rooms", "open_store"]
+
+_WRONG_KEYS = "wrong-keys.json"
 
 STATE_DIR_ENV = "FACEGATE_STATE_DIR"
 """Where checkpoints go when the caller names no folder (default ~/.local/state/facegate)."""
@@ -85,7 +90,12 @@ def _open(
         store.attach(seal)
         folder = checkpoint_folder(checkpoints, seal.store_id)
         audit = AuditLog(store, root, seal, checkpoints=folder)
-        _first_seal(store, seal, root, key.id)
+        try:
+            _first_seal(store, seal, root, key.id)
+        except WrongKey:
+            _note_wrong_key(folder, key.id)
+            raise
+        _record_wrong_keys(store, folder)
     except BaseException:
         store.close()
         raise
@@ -119,6 +129,44 @@ def _first_seal(store: Store, seal: Seal, root: MasterKey, key_id: str) -> None:
         seal.write(SealRecord(size, link, {table: seal.digest(table) for table in SEALED}))
         store.meta.drop_audit_head()
         store.meta.clear_seal_pending()
+
+
+def _note_wrong_key(folder: Path, key_id: str) -> None:
+    """A wrong master key is an incident (R22), but the store cannot record it: nothing is
+    written without its own key. It is noted beside the store's checkpoints, one note however
+    often it happens, and recorded in the store at the next open with the right key."""
+    note = folder / _WRONG_KEYS
+    now = datetime.now(UTC).isoformat()
+    try:
+        seen = json.loads(note.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        seen = {"first": now, "count": 0, "key_ids": []}
+    seen |= {"last": now, "count": int(seen.get("count", 0)) + 1}
+    seen["key_ids"] = sorted({*seen.get("key_ids", []), key_id})
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{_WRONG_KEYS}.{os.getpid()}.partial"
+        partial.write_text(json.dumps(seen, sort_keys=True), encoding="utf-8")
+        os.replace(partial, note)
+    except OSError:
+        pass  # the refusal stands whether or not the note could be kept
+
+
+def _record_wrong_keys(store: Store, folder: Path) -> None:
+    """Records the wrong-key opens noted since the last open with the right key."""
+    note = folder / _WRONG_KEYS
+    try:
+        seen = json.loads(note.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    record_incident(
+        store,
+        IncidentKind.WRONG_KEY,
+        f"{seen.get('count', 1)} attempt(s) to open the store with another master key "
+        f"(key ids {', '.join(seen.get('key_ids', []))}) from {seen.get('first')} to "
+        f"{seen.get('last')}",
+    )
+    note.unlink(missing_ok=True)
 
 
 def _kms_root(store: Store, key: KmsMasterKey) -> MasterKey:

@@ -109,8 +109,23 @@ class PeopleVerbs(Gated):
 
     @guarded(Capability.MATCH, live=True)
     def identify(self, call: Call, deployment: str, image: Any, purpose: str) -> Decision:
-        """1:N: the best consented match within the threshold, or no match (R3, R4, R25)."""
-        return self._rooms.decisions.identify(call.declared(), image, purpose)
+        """1:N: the best consented match within the threshold, or no match (R3, R4), for the
+        one face in ``image``; for each face where the deployment cites a legal basis for
+        frames with several (R25, ``Decision.faces``). The audit entry names the person
+        matched, as a pseudonym (R20); with several faces, an entry per face does."""
+        decision = self._rooms.decisions.identify(call.declared(), image, purpose, self._device)
+        if len(decision.faces) == 1:
+            call.subject = decision.subject
+        else:
+            for face in decision.faces:
+                self._rooms.guard.note(
+                    call,
+                    action="identify_face",
+                    subject=face.subject,
+                    outcome="match" if face.match else "ok",
+                    threshold=decision.threshold,
+                )
+        return decision
 
     @guarded(Capability.MATCH)
     def decline(

@@ -37,6 +37,7 @@ class Rooms:
     ledger: ConsentLedger
     audit: AuditLog
     attempts: Attempts
+    identify_attempts: Attempts
     galleries: Galleries
     points: OperatingPoints
     vault: Vault
@@ -57,6 +58,7 @@ def build_rooms(
 ) -> Rooms:
     """The rooms over an open store whose seal and audit trail are set up."""
     registry, ledger, attempts = Registry(store), ConsentLedger(store), Attempts(store)
+    identify_attempts = Attempts(store, "identify")
     rotations = Rotations(store, secrets)
     galleries = Galleries(store, master, rotations)
     points = OperatingPoints(registry, galleries, audit)
@@ -68,6 +70,7 @@ def build_rooms(
         points=points,
         ledger=ledger,
         attempts=attempts,
+        identify_attempts=identify_attempts,
     )
     enrollments = Enrollments(encoder, rotations, ledger, vault)
     integrity = Integrity(store, seal, audit)
@@ -79,6 +82,7 @@ def build_rooms(
         ledger=ledger,
         audit=audit,
         attempts=attempts,
+        identify_attempts=identify_attempts,
         galleries=galleries,
         points=points,
         vault=vault,

@@ -18,10 +18,10 @@ import numpy.typing as npt
 
 from facegate.compliance.filing import DEFAULT_WARNING_MARGIN, FILING_THRESHOLD, check_filing
 from facegate.compliance.policy import Deployment
-from facegate.errors import UnknownId
+from facegate.errors import DuplicateId, UnknownId
 from facegate.gate.galleries import Galleries
 from facegate.gate.points import OperatingPoints
-from facegate.gate.results import DeletionReceipt, SealedTemplate
+from facegate.gate.results import PendingReceipt, SealedTemplate
 from facegate.gate.rotations import Rotations
 from facegate.keys import (
     DataKey,
@@ -116,6 +116,20 @@ class Vault:
             [(person.subject, expires) for person in people],
         )
 
+    def refuse_enrolled(self, deployment: str, subjects: Sequence[str]) -> None:
+        """DuplicateId if any of ``subjects`` already holds an unexpired template here: one
+        template per person (R13), so that withdrawal and erasure account for everything."""
+        now = datetime.now(UTC).isoformat()
+        held = [
+            s for s in subjects if self._store.templates.latest(s, deployment, unexpired_at=now)
+        ]
+        if held:
+            raise DuplicateId(
+                f"{held[0]!r} is already enrolled in deployment {deployment!r}"
+                + (f" (and {len(held) - 1} more)" if len(held) > 1 else "")
+                + "; add photographs to the template with add_photos, or withdraw first"
+            )
+
     def latest(
         self, deployment: str, subject: str
     ) -> tuple[int, npt.NDArray[np.float32], int, datetime]:
@@ -149,7 +163,7 @@ class Vault:
 
     def destroy(
         self, subject: str, deployments: Sequence[str], *, expiring_by: str | None = None
-    ) -> DeletionReceipt:
+    ) -> PendingReceipt:
         """Destroys the subject's templates in ``deployments`` (only those expiring by
         ``expiring_by`` when given), and their data key if no template of theirs is left."""
         with self._store.transaction():
@@ -167,11 +181,12 @@ class Vault:
                 gone = sum(1 for _, d in rows if d == deployment)
                 self._points.resized(self._points.declared(deployment), after + gone, after)
             self._galleries.forget(rows)
+            receipt = PendingReceipt(
+                subject, tuple(deployments), len(rows), key_destroyed, datetime.now(UTC)
+            )
             # The WAL still holds the deleted pages until it is moved into the file.
-            self._store.after_commit(self._store.compact)
-        return DeletionReceipt(
-            subject, tuple(deployments), len(rows), key_destroyed, datetime.now(UTC)
-        )
+            self._store.after_commit(lambda: self._store.compact(receipt.cleaned.set))
+        return receipt
 
     def renew(self, deployment: str) -> int:
         """Re-keys every template of ``deployment`` to a new rotation epoch (R18), inside Rust

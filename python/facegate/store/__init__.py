@@ -126,9 +126,10 @@ class Store:
         """Whether another process has committed since the previous call."""
         return self._db.changed()
 
-    def compact(self) -> None:
-        """Leaves no copy of deleted rows in the database's own files (R13)."""
-        self._db.compact()
+    def compact(self, done: Callable[[], None] | None = None) -> None:
+        """Leaves no copy of deleted rows in the database's own files (R13), as soon as no
+        other connection needs them; ``done`` runs once it has."""
+        self._db.compact(done)
 
     def close(self) -> None:
         self._db.close()

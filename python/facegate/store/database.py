@@ -110,9 +110,10 @@ class Database(ABC):
         before each operation, so in-memory galleries follow other workers)."""
 
     @abstractmethod
-    def compact(self) -> None:
+    def compact(self, done: Callable[[], None] | None = None) -> None:
         """Leaves no copy of deleted rows in the database's own files (for erasure, R13)
-        where the engine allows it; never fails the committed deletion it follows."""
+        where the engine allows it, without waiting for other connections; never fails the
+        committed deletion it follows. ``done`` runs once the files are clean."""
 
     @abstractmethod
     def close(self) -> None:

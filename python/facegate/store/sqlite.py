@@ -101,9 +101,11 @@ class SqliteDatabase(Database):
         "_lock",
         "_open",
         "_pending",
+        "_retry",
         "_sealer",
         "_unsealed",
         "_version",
+        "_waiting",
         "location",
     )
 
@@ -113,6 +115,8 @@ class SqliteDatabase(Database):
         self._pending: list[Callable[[], object]] = []
         self._lock = threading.RLock()
         self._compact_due = False
+        self._waiting: list[Callable[[], None]] = []
+        self._retry: threading.Timer | None = None
         self._open = True
         self._sealer: Sealer | None = None
         self._unsealed = False
@@ -123,9 +127,14 @@ class SqliteDatabase(Database):
     def open(cls, path: Path) -> SqliteDatabase:
         """Opens (creating if needed) the SQLite file at ``path`` as a production store.
 
-        Raises CorruptStore if the file is not a readable database, ResearchSeparation for a
-        research store (R12).
+        Raises CorruptStore if the file is not a readable database, or is empty (a store cut
+        to nothing is not silently begun again), ResearchSeparation for a research store (R12).
         """
+        if path.is_file() and path.stat().st_size == 0:
+            raise CorruptStore(
+                f"{path} is empty: a facegate store is never empty once created. Restore it "
+                "from a backup; to begin a new store, remove the file first"
+            )
         db = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
         try:
             for pragma in _PRAGMAS:
@@ -255,20 +264,54 @@ class SqliteDatabase(Database):
             seen, self._version = self._version, version
         return version != seen
 
-    def compact(self) -> None:
+    def compact(self, done: Callable[[], None] | None = None) -> None:
         """Moves the WAL into the database file and truncates it, so deleted rows leave no copy
-        in the -wal file (R13). If that fails (an I/O error, a reader in the way) the deletion
-        it follows is still committed, so nobody is told it failed: it is retried after each
-        later commit until it succeeds."""
+        in the -wal file (R13), without waiting: a reader in another process that still holds
+        an older snapshot keeps those pages alive until it moves on, and the checkpoint is then
+        retried (every half second, and after each commit) until it succeeds. ``done`` runs
+        once the files are clean. A failure here never fails the deletion it follows."""
+        if done is not None:
+            self._waiting.append(done)
+        if self._checkpointed():
+            waiting, self._waiting = self._waiting, []
+            for callback in waiting:
+                callback()
+            return
+        self._compact_due = True
+        with self._lock:
+            if self._retry is None and self._open:
+                self._retry = threading.Timer(0.5, self._retry_compact)
+                self._retry.daemon = True
+                self._retry.start()
+
+    def _retry_compact(self) -> None:
+        with self._lock:
+            self._retry = None
+            if not self._open:
+                return
+        self.compact()
+
+    def _checkpointed(self) -> bool:
+        """One non-blocking TRUNCATE checkpoint; whether it moved and truncated the whole WAL."""
         try:
             with self._lock, self._translated():
-                busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            self._compact_due = bool(busy)
+                if self._depth:
+                    return False  # inside a transaction: after it commits
+                self._db.execute("PRAGMA busy_timeout = 0")
+                try:
+                    busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                finally:
+                    self._db.execute("PRAGMA busy_timeout = 30000")
         except (StoreUnavailable, CorruptStore):
-            self._compact_due = True
+            return False
+        self._compact_due = bool(busy)
+        return not busy
 
     def close(self) -> None:
         if self._open:
+            with self._lock:
+                if self._retry is not None:
+                    self._retry.cancel()
             self._open = False
             self._db.close()
             unregister_database(self.location)

@@ -123,6 +123,14 @@ class Templates:
         with self._db.reading("a template"):
             return None if found is None else _sealed(found)
 
+    def holders(self, deployment: str, *, unexpired_at: str) -> set[str]:
+        """The subjects with a template in the deployment that has not expired."""
+        found = self._db.rows(
+            "SELECT DISTINCT subject_id FROM templates WHERE deployment_id = ? AND expires_at > ?",
+            (deployment, unexpired_at),
+        )
+        return {str(row[0]) for row in found}
+
     def of_subject(
         self, subject: str, deployments: Sequence[str], *, expiring_by: str | None = None
     ) -> list[tuple[int, str]]:
