@@ -107,3 +107,26 @@ def test_identify(benchmark: Any, n: int, engine: str) -> None:
         rotated = Rotation.derive(MASTER, "lobby").apply(probe)
         found = benchmark(gallery.search, rotated, max_distance=0.6)
         assert found.ids[0, 0] == n // 3
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_identify_after_a_commit_elsewhere(benchmark: Any, n: int) -> None:
+    """Another process wrote (here, a second connection records a decline at the desk): the
+    next identification first checks what it wrote and follows the store's change log, where
+    it used to rebuild the whole gallery."""
+    path, faces = populated(n)
+    probe = faces[n // 3] + 0.01
+    benchmark.group = f"gate: identify n={n:,}"
+    benchmark.extra_info.update(engine="after a commit elsewhere", stage=f"identify {n:,}", n=1)
+    gate = FaceGate.open(path, MASTER, encoder=FakeEncoder())
+    desk = FaceGate.open(path, MASTER, encoder=FakeEncoder(), load_galleries=False)
+    alternative = gate.deployment("lobby").alternatives[0].description
+    decision = benchmark.pedantic(
+        gate.identify,
+        args=("lobby", probe, PURPOSE),
+        setup=lambda: desk.decline("lobby", alternative),
+        rounds=20 if QUICK else 50,
+    )
+    assert decision.subject == f"subject-{n // 3}"
+    desk.close()
+    gate.close()

@@ -10,6 +10,7 @@ import random
 import shutil
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -268,9 +269,10 @@ def test_tamper_matrix_over_10000_entries_given_the_last_checkpoint(tmp_path: Pa
     gate = FaceGate.open(tmp_path / "s.db", MASTER, encoder=FakeEncoder(), checkpoints=folder)
     gate.register_operator("hotel", name="Example Hotel", contact="dpo@example.com")
     gate.register_deployment("hotel", lobby())
-    gate.grant_consents("lobby", [(f"p{i}", CONSENT) for i in range(4_999)])
+    consent = replace(CONSENT, notice_version=gate.deployment("lobby").notice.version)
+    gate.grant_consents("lobby", [(f"p{i}", consent) for i in range(4_999)])
     old_seal = seal_record(tmp_path / "s.db")
-    gate.grant_consents("lobby", [(f"q{i}", CONSENT) for i in range(5_000)])
+    gate.grant_consents("lobby", [(f"q{i}", consent) for i in range(5_000)])
     assert size(tmp_path / "s.db") == 10_003
     # written after each commit that passed a 1,000
     newest = sorted(folder.glob("*/audit-*.json"))[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +16,10 @@ import pytest
 from PIL import Image
 
 from facegate.compliance.dossier import FilingDossier
+from facegate.demo.hotel import DOCUMENTS
 from tests import faces
+
+PURPOSE = ("--purpose", "hotel_check_in")
 
 
 class Cli:
@@ -40,6 +44,26 @@ class Cli:
 
     def json(self, *args: str, code: int = 0) -> object:
         return json.loads(self(*args, "--json", code=code).stdout)
+
+    def signed(self, deployment: str) -> None:
+        """Records an assessment of ``deployment``: the draft, each "To confirm:" judged."""
+        draft = json.loads(self("assess", deployment, "--draft").stdout)
+        judged = {k: v.replace("To confirm:", "The DPO judged that") for k, v in draft.items()}
+        (self.folder / f"{deployment}-a.json").write_text(
+            json.dumps(judged | {"signed_off_by": "DPO"})
+        )
+        self("assessment", "record", deployment, f"{deployment}-a.json")
+
+    def live(self, definition: dict[str, object] | None = None) -> dict[str, object]:
+        """A store with operator "hotel" and the example's 1:1 deployment "lobby", live."""
+        self("init")
+        self("operator", "add", "hotel", "--name", "Example Hotel", "--contact", "dpo@example.com")
+        definition = definition or json.loads(self("deployment", "example").stdout)
+        (self.folder / "lobby.json").write_text(json.dumps(definition))
+        self("deployment", "add", "lobby.json", "--operator", "hotel")
+        self.signed(str(definition["name"]))
+        self("activate", str(definition["name"]))
+        return definition
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +91,11 @@ def test_a_store_s_whole_life_cycle(tmp_path: Path, photos: dict[str, Path]) -> 
     (tmp_path / "room.json").write_text(json.dumps(room))
     refused = cli("deployment", "add", "room.json", "--operator", "hotel", code=3)
     assert "[R23]" in refused.stderr and refused.stdout == ""
-    definition |= {"mode": "identify", "identification_justification": "returning guests"}
+    definition |= {
+        "mode": "identify",
+        "identification_justification": "returning guests",
+        "expected_enrollments": 10,
+    }
     (tmp_path / "lobby.json").write_text(json.dumps(definition))
     cli("deployment", "add", "lobby.json", "--operator", "hotel")
     assert "[R26]" in cli("activate", "lobby", code=3).stderr
@@ -75,13 +103,14 @@ def test_a_store_s_whole_life_cycle(tmp_path: Path, photos: dict[str, Path]) -> 
     draft = cli.json("assess", "lobby", "--draft")
     assert isinstance(draft, dict) and draft["legality_and_necessity"]
     (tmp_path / "assessment.json").write_text(json.dumps(draft | {"signed_off_by": "DPO"}))
-    cli("assessment", "record", "lobby", "assessment.json")
+    assert "[R26]" in cli("assessment", "record", "lobby", "assessment.json", code=3).stderr
+    cli.signed("lobby")
     cli("activate", "lobby")
     shown = cli.json("deployment", "show", "lobby")
     assert shown["active"] is True and shown["templates"] == 0  # type: ignore[index]
     point = shown["operating_point"]  # type: ignore[index]
-    assert point["identify"] is True and point["gallery_size"] == 1 and point["threshold"] < 0.6
-    assert "operating point: 1:N with 1 enrolled" in cli("deployment", "show", "lobby").stdout
+    assert point["identify"] is True and point["threshold"] < 0.6
+    assert "operating point: 1:N with" in cli("deployment", "show", "lobby").stdout
 
     astronaut = str(photos["astronaut"])
     enroll = ("enroll", "lobby", "astronaut", astronaut, "--purpose", "hotel_check_in")
@@ -106,7 +135,10 @@ def test_a_store_s_whole_life_cycle(tmp_path: Path, photos: dict[str, Path]) -> 
     cli("decline", "lobby", definition["notice"]["alternatives"][0]["description"])
 
     notice = cli("notice", "lobby", "--language", "zh", "--large-print").stdout
-    assert "人脸识别" in notice and "Example Hotel" in notice
+    # The Chinese notice prints the deployment's Chinese text, never its English (R6).
+    chinese = definition["notice"]["translations"][0]
+    assert "人脸识别" in notice and chinese["processor_name"] in notice
+    assert definition["notice"]["processor_name"] not in notice
     signage = cli("notice", "lobby", "--language", "en", "--signage").stdout
     assert "Facial recognition in use" in signage
     cli("assess", "lobby", "--format", "html", "--out", "assessment.html")
@@ -154,30 +186,79 @@ def test_a_store_s_whole_life_cycle(tmp_path: Path, photos: dict[str, Path]) -> 
 
 def test_bulk_enrollment_from_a_consent_manifest(tmp_path: Path, photos: dict[str, Path]) -> None:
     cli = Cli(tmp_path)
-    cli("init")
-    cli("operator", "add", "hotel", "--name", "Example Hotel", "--contact", "dpo@example.com")
-    (tmp_path / "lobby.json").write_text(cli("deployment", "example").stdout)
-    cli("deployment", "add", "lobby.json", "--operator", "hotel")
-    (tmp_path / "a.json").write_text(cli("assess", "lobby", "--draft").stdout)
-    signed = json.loads((tmp_path / "a.json").read_text()) | {"signed_off_by": "DPO"}
-    (tmp_path / "a.json").write_text(json.dumps(signed))
-    cli("assessment", "record", "lobby", "a.json")
-    cli("activate", "lobby")
+    cli.live()
     manifest = tmp_path / "manifest.csv"
     manifest.write_text(
         f"subject,image,evidence\nastronaut,{photos['astronaut']},form-1\n"
         f"hopper,{photos['hopper']},form-2\n"
     )
-    bulk = ("enroll", "lobby", "--manifest", str(manifest), "--purpose", "hotel_check_in")
-    cli(*bulk, code=3)  # no consent recorded for them, and the manifest is not a consent
+    bulk = ("enroll", "lobby", "--manifest", str(manifest), *PURPOSE)
+    # No consent recorded for them, and the evidence column alone records none.
+    assert "channel" in cli(*bulk, code=2).stderr
     done = cli.json(*bulk, "--channel", "paper form", "--face-data")
-    assert done["enrolled"] == ["astronaut", "hopper"]  # type: ignore[index]
+    assert done == {"enrolled": ["astronaut", "hopper"], "photos": 2, "consents_recorded": 2}
     copy = str(photos["astronaut-copy"])
-    cli("verify", "lobby", "astronaut", copy, "--purpose", "hotel_check_in")
+    cli("verify", "lobby", "astronaut", copy, *PURPOSE)
 
     manifest.write_text(f"subject,image\nthird,{tmp_path / 'missing.png'}\n")
     failed = cli(*bulk, "--channel", "kiosk", "--face-data", code=2)
     assert "third" in failed.stderr and "nobody was enrolled" in failed.stderr
+
+
+def _folder(tmp_path: Path, photos: dict[str, Path], manifest: str) -> Path:
+    """arrivals/: the astronaut as two photographs in a subfolder, Hopper as one file."""
+    folder = tmp_path / "arrivals"
+    (folder / "astronaut").mkdir(parents=True, exist_ok=True)
+    shutil.copy(photos["astronaut"], folder / "astronaut" / "front.png")
+    shutil.copy(photos["astronaut-copy"], folder / "astronaut" / "desk.png")
+    shutil.copy(photos["hopper"], folder / "hopper.png")
+    (folder / "notes.txt").write_text("not a photograph: not read")
+    (folder / "consents.csv").write_text(manifest)
+    return folder
+
+
+def test_r30_folder_enrollment_names_everyone_in_its_consent_manifest(
+    tmp_path: Path, photos: dict[str, Path]
+) -> None:
+    """The folder mode the help promises: photographs named by subject, a consent manifest
+    naming each person once; anyone unnamed, unknown columns, or a minor without a guardian
+    fail the whole enrollment."""
+    cli = Cli(tmp_path)
+    cli.live()
+    bulk = ("enroll", "lobby", "--folder", "arrivals", *PURPOSE, "--channel", "paper form")
+    consent = (*bulk, "--face-data")
+    _folder(tmp_path, photos, "subject,evidence\nastronaut,form-1\n")
+    assert "'hopper'" in cli(*consent, code=2).stderr  # a photograph of someone unnamed
+    _folder(tmp_path, photos, "subject,birthdate\nastronaut,2001-01-01\nhopper,1906-12-09\n")
+    assert "unknown column(s) birthdate" in cli(*consent, code=2).stderr
+    child = "subject,evidence,birth_date\nastronaut,form-1,2020-05-01\nhopper,form-2,1906-12-09\n"
+    _folder(tmp_path, photos, child)
+    assert "[R9]" in cli(*consent, code=3).stderr
+    assert "[R8]" in cli(*bulk, code=3).stderr  # not a separate consent to face data
+    assert cli.json("deployment", "show", "lobby")["templates"] == 0  # type: ignore[index]
+
+    guarded = (
+        "subject,evidence,birth_date,guardian,relationship\n"
+        "astronaut,form-1,2020-05-01,parent-1,mother\nhopper,form-2,1906-12-09,,\n"
+    )
+    _folder(tmp_path, photos, guarded)
+    done = cli.json(*consent)
+    assert done == {"enrolled": ["astronaut", "hopper"], "photos": 3, "consents_recorded": 2}
+    cli("verify", "lobby", "hopper", str(photos["hopper"]), *PURPOSE)
+    with sqlite3.connect(tmp_path / "hotel.db") as db:  # read only: two photographs averaged
+        ((photos_kept,),) = db.execute("SELECT MAX(photos) FROM templates").fetchall()
+    assert photos_kept == 2
+
+
+def test_enroll_refuses_consent_flags_it_would_not_record(
+    tmp_path: Path, photos: dict[str, Path]
+) -> None:
+    cli = Cli(tmp_path)
+    cli.live()
+    one = ("enroll", "lobby", "astronaut", str(photos["astronaut"]), *PURPOSE)
+    refused = cli(*one, "--channel", "kiosk", "--face-data", code=2)
+    assert "facegate consent grant lobby astronaut" in refused.stderr
+    assert "[R8]" in cli(*one, code=3).stderr  # and nothing was recorded by the flags
 
 
 def test_errors_name_what_is_missing(tmp_path: Path) -> None:
@@ -189,24 +270,52 @@ def test_errors_name_what_is_missing(tmp_path: Path) -> None:
 
 
 def test_demo_tells_the_story_as_json(tmp_path: Path) -> None:
+    """1:1 at check-in, 1:N for every guest refused, 1:N at the lounge where it is honest."""
     done = Cli(tmp_path).json(
         "demo", "--size", "20000", "--queries", "200", "--guests", "2000", "--out", "docs"
     )
     assert isinstance(done, dict)
     assert done["identities"] == 20000 and done["int8_agreement"] >= 0.99
+    assert done["gate_checkin_verified"] is True and done["gate_checkin_other_booking"] is False
+    assert done["gate_everyone_refused"] == "R5" and done["gate_everyone_fnir"] > 0.5
+    assert done["gate_lounge_members"] == 30 and done["gate_lounge_fnir"] < 0.25
     assert done["gate_identified"] == "guest-astronaut"
     assert done["gate_after_withdrawal"] is None and done["gate_template_bytes_left"] == 0
     assert done["gate_audit_ok"] is True and done["gate_tamper_caught_at"] == 1000
-    assert (tmp_path / "docs" / "assessment.md").read_text().count("##") >= 4
-    assert "人脸识别" in (tmp_path / "docs" / "notice-zh-large.txt").read_text()
+    assert done["gate_filing_individuals"] == 2001 and done["gate_filing_state"] == "below"
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == sorted(DOCUMENTS)
+    assert (tmp_path / "docs" / "lounge-assessment.md").read_text().count("##") >= 4
+    assert "人脸识别" in (tmp_path / "docs" / "lobby-notice-zh-large.txt").read_text()
+    again = Cli(tmp_path)("demo", "--size", "10", "--guests", "1", "--out", "docs", code=2)
+    assert "already holds" in again.stderr  # before the demo runs, not after
 
 
 def test_demo_narrates_in_prose_by_default(tmp_path: Path) -> None:
     done = Cli(tmp_path)("demo", "--size", "5000", "--queries", "50", "--guests", "300")
     assert "5,000 synthetic identities" in done.stdout
     assert "[R23]" in done.stdout and "[R8]" in done.stdout
-    assert "identified afterwards as None" in done.stdout
+    assert "1:N recognition of every guest is refused at activation: [R5]" in done.stdout
+    assert "checked against the astronaut's booking: match" in done.stdout
+    assert "against guest-0's booking: no match" in done.stdout
+    assert "identified among 30 members as 'guest-astronaut'" in done.stdout
+    assert "identified at the door afterwards as None" in done.stdout
     assert "audit trail intact" in done.stdout and "BROKEN at entry 150" in done.stdout
+    assert "filing monitor: 301 individuals stored" in done.stdout
+
+
+def test_demo_without_its_photograph_names_the_extra(tmp_path: Path) -> None:
+    """Installed without scikit-image, the demo says what to install (exit 5), no
+    traceback."""
+    code = (
+        "import sys; sys.modules['skimage'] = None\n"
+        "from facegate.cli import main\n"
+        "sys.exit(main(['demo', '--size', '10', '--guests', '1']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 5 and "pip install 'facegate[demo]'" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
@@ -215,3 +324,121 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     cli("frobnicate", code=2)
     assert "must be at least 1" in cli("demo", "--size", "0", code=2).stderr
     assert cli("--version").stdout.startswith("facegate ")
+
+
+def test_every_error_is_a_message_and_its_exit_code(tmp_path: Path) -> None:
+    """No traceback and no exit 1 (reserved for "no match") for a bad command line: a consent
+    without --channel, dates that are not dates, several purposes for one decision."""
+    cli = Cli(tmp_path)
+    cli.live()
+    grant = ("consent", "grant", "lobby", "guest-17", *PURPOSE)
+    for bad in (
+        (*grant, "--face-data"),  # no channel
+        (*grant, "--channel", "kiosk", "--face-data", "--birth-date", "31/05/2012"),
+        (*grant, "--channel", "kiosk", "--face-data", "--expires", "2030-01-01"),  # no zone
+        ("purge", "--now", "yesterday"),
+        ("verify", "lobby", "guest-17", "x.jpg", *PURPOSE, "--purpose", "payment"),
+    ):
+        done = cli(*bad, code=2)
+        assert done.stderr.startswith("facegate: error: ") and "Traceback" not in done.stderr
+    assert "--channel" in cli(*grant, "--face-data", code=2).stderr
+    missing = cli("verify", "lobby", "guest-17", "missing.jpg", *PURPOSE, code=3)
+    assert "Traceback" not in missing.stderr  # no consent: refused before the image is read
+
+
+def test_json_refusals_print_an_error_object(tmp_path: Path) -> None:
+    """--json before or after the subcommand; a refusal prints a JSON error object on stdout
+    (rule id and the exit code's meaning), the message on stderr."""
+    cli = Cli(tmp_path)
+    cli.live()
+    verify = ("verify", "lobby", "guest-17", "camera.jpg", *PURPOSE)
+    after = cli(*verify, "--json", code=3)
+    before = cli("--json", *verify, code=3)
+    for done in (after, before):
+        error = json.loads(done.stdout)["error"]
+        assert error["rule"] == "R8" and error["exit_code"] == 3
+        assert error["meaning"] == "refused by a rule" and error["type"] == "ConsentRequired"
+        assert "[R8]" in done.stderr
+    usage = json.loads(cli("--json", "verify", "lobby", code=2).stdout)["error"]
+    assert usage["type"] == "UsageError" and usage["meaning"] == "bad usage or input"
+    unknown = json.loads(cli("--json", "deployment", "show", "spa", code=5).stdout)["error"]
+    assert unknown["rule"] is None and unknown["type"] == "UnknownId"
+    listed = cli("deployment", "list", "--json").stdout
+    assert listed == cli("--json", "deployment", "list").stdout
+    assert json.loads(listed)[0]["deployment"] == "lobby"
+
+
+def test_filing_dossier_with_json_prints_json(tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    cli.live()
+    dossier = cli.json("filing", "dossier", "hotel")
+    assert isinstance(dossier, dict) and set(dossier) == {f.name for f in fields(FilingDossier)}
+    markdown = cli.json("filing", "dossier", "hotel", "--format", "markdown")
+    assert markdown["text"].startswith("# Filing dossier")  # type: ignore[index]
+    assert cli("filing", "dossier", "hotel").stdout.startswith("# Filing dossier")
+
+
+def test_out_never_overwrites_and_never_the_store_or_key(tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    cli.live()
+    key_bytes = (tmp_path / "hotel.key").read_bytes()
+    for kept in ("hotel.key", "hotel.db", "hotel.db-wal", str(tmp_path / "hotel.key")):
+        done = cli("notice", "lobby", "--out", kept, "--force", code=2)
+        assert "never writes over them" in done.stderr
+    (tmp_path / "link.txt").symlink_to(tmp_path / "hotel.key")
+    cli("audit", "checkpoint", "--out", "link.txt", "--force", code=2)
+    assert (tmp_path / "hotel.key").read_bytes() == key_bytes
+
+    (tmp_path / "notice.txt").write_text("mine")
+    assert "--force" in cli("notice", "lobby", "--out", "notice.txt", code=2).stderr
+    assert (tmp_path / "notice.txt").read_text() == "mine"
+    cli("notice", "lobby", "--out", "notice.txt", "--force")
+    assert "人脸识别" in (tmp_path / "notice.txt").read_text()
+    for out in (("audit", "export"), ("filing", "dossier", "hotel"), ("assess", "lobby")):
+        done = cli(*out, "--out", "nowhere/file.txt", code=2)
+        assert "does not exist" in done.stderr and "Traceback" not in done.stderr
+        assert "already exists" in cli(*out, "--out", "notice.txt", code=2).stderr
+    demo = cli("demo", "--size", "10", "--guests", "1", "--out", "nowhere/docs", code=2)
+    assert "does not exist" in demo.stderr
+
+
+def test_r03_r05_deployment_example_declares_1_to_n_honestly(tmp_path: Path) -> None:
+    """The example for 1:N has a justification, an expected size and photographs per person,
+    and shows its operating point there; one expecting too many says activation will refuse."""
+    cli = Cli(tmp_path)
+    example = cli("deployment", "example", "--identify")
+    definition = json.loads(example.stdout)
+    assert definition["mode"] == "identify" and definition["identification_justification"]
+    assert definition["expected_enrollments"] == 100 and definition["enrollment_photos"] == 3
+    assert "1:N with 100 enrolled" in example.stderr and "FNIR 26.3 %" in example.stderr
+    assert "within the limit" in example.stderr
+    crowd = cli("deployment", "example", "--identify", "--expected", "100000").stderr
+    assert "BEYOND" in crowd and "activation will be refused" in crowd
+    assert "--identify" in cli("deployment", "example", "--help").stdout
+    assert "expected_enrollments" in cli("deployment", "--help").stdout
+
+    cli.live(definition)
+    assert cli.json("deployment", "show", "lounge")["active"] is True  # type: ignore[index]
+
+
+def test_r26_deployment_update_says_what_must_follow(tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    definition = cli.live()
+    contact = definition | {"notice": {**definition["notice"], "processor_contact": "dpo@x.cn"}}  # type: ignore[dict-item]
+    (tmp_path / "lobby.json").write_text(json.dumps(contact))
+    same = cli.json("deployment", "update", "lobby.json")
+    assert same["changed"] == ["notice.processor_contact"]  # type: ignore[index]
+    assert same["new_notice"] is False and same["reassess"] is False  # type: ignore[index]
+    assert cli.json("deployment", "show", "lobby")["active"] is True  # type: ignore[index]
+
+    shorter = contact | {"notice": {**contact["notice"], "retention_days": 7}}  # type: ignore[dict-item]
+    (tmp_path / "lobby.json").write_text(json.dumps(shorter))
+    told = cli("deployment", "update", "lobby.json").stdout
+    assert "changed notice.retention_days" in told and "new notice version" in told
+    assert "taken off line" in told
+    assert cli.json("deployment", "show", "lobby")["active"] is False  # type: ignore[index]
+    room = shorter | {"location": "hotel_guest_room"}
+    (tmp_path / "lobby.json").write_text(json.dumps(room))
+    assert "[R23]" in cli("deployment", "update", "lobby.json", code=3).stderr
+    audited = [json.loads(line) for line in cli("audit", "export").stdout.splitlines()]
+    assert any(e["rule"] == "R23" for e in audited)  # the refusal is in the trail (R20)

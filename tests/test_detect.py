@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import time
+from typing import Any
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from facegate.errors import FaceTooSmall, InvalidArgument, InvalidImage, MultipleFaces, NoFace
-from facegate.faces import FaceDetector, encode_many
+from facegate.faces import FaceDetector, detect, encode_many
+from facegate.faces.detect import DEFAULT_MAX_DETECT_PIXELS
 from tests import faces
 
 THRESHOLD = 0.6
@@ -152,3 +158,94 @@ def test_missing_models_say_which_package_to_install(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(importlib.util, "find_spec", without_models)
     with pytest.raises(DetectorUnavailable, match="pip install face_recognition_models"):
         models.model_path("encoder")
+
+
+class _Recording:
+    """dlib's HOG detector, noting the size of every image it is given."""
+
+    def __init__(self, real: Any, seen: list[tuple[int, ...]]) -> None:
+        self._real, self._seen = real, seen
+
+    def run(self, pixels: np.ndarray, *args: Any) -> Any:
+        self._seen.append(pixels.shape)
+        return self._real.run(pixels, *args)
+
+
+@pytest.fixture
+def detector_input(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
+    """The shapes of the images the HOG detector is given during the test."""
+    seen: list[tuple[int, ...]] = []
+    real = detect.model
+
+    def recording(name: str) -> Any:
+        return _Recording(real(name), seen) if name == "hog" else real(name)
+
+    monkeypatch.setattr(detect, "model", recording)
+    return seen
+
+
+def test_a_huge_image_is_detected_on_at_most_max_detect_pixels(
+    detector_input: list[tuple[int, ...]],
+) -> None:
+    # A few KB of PNG that decodes to 36 megapixels: HOG on all of it took 39 s of CPU.
+    out = io.BytesIO()
+    Image.new("RGB", (6000, 6000), (128, 128, 128)).save(out, format="PNG")
+    assert len(out.getvalue()) < 200_000
+    started = time.monotonic()
+    with pytest.raises(NoFace):
+        DETECTOR.encode(out.getvalue())
+    # A hang guard only; what is bounded is the size below.
+    assert time.monotonic() - started < 60
+    assert detector_input and all(
+        h * w <= DEFAULT_MAX_DETECT_PIXELS for h, w, *_ in detector_input
+    ), detector_input
+    height, width = detector_input[0][:2]
+    assert height == width and height * width > 0.99 * DEFAULT_MAX_DETECT_PIXELS
+
+
+def test_faces_found_on_a_downscaled_copy_are_mapped_back_to_the_full_image(
+    detector_input: list[tuple[int, ...]],
+) -> None:
+    pixels = faces.astronaut()
+    (full,) = DETECTOR.detect(pixels)
+    bounded = FaceDetector(max_detect_pixels=100_000)
+    (small,) = bounded.detect(pixels)
+    assert detector_input[-1][0] * detector_input[-1][1] <= 100_000
+    scale = 512 / detector_input[-1][0]
+    for got, want in zip(
+        (small.box.left, small.box.top, small.box.right, small.box.bottom),
+        (full.box.left, full.box.top, full.box.right, full.box.bottom),
+        strict=True,
+    ):
+        assert abs(got - want) <= 12 * scale
+    # Landmarks and the encoding come from the full image: the same person, closely.
+    assert float(np.linalg.norm(bounded.encode(pixels) - DETECTOR.encode(pixels))) < 0.1
+    # A four times larger copy of the photograph is found and encoded the same way.
+    large = np.asarray(Image.fromarray(pixels).resize((2048, 2048), Image.Resampling.BICUBIC))
+    (face,) = DETECTOR.detect(large)
+    assert detector_input[-1][0] * detector_input[-1][1] <= DEFAULT_MAX_DETECT_PIXELS
+    assert abs(face.box.left - 4 * full.box.left) <= 4 * 12
+    assert float(np.linalg.norm(DETECTOR.encode(large) - DETECTOR.encode(pixels))) < 0.1
+
+
+def test_the_detection_bound_must_fit_a_face() -> None:
+    with pytest.raises(InvalidArgument, match="max_detect_pixels must be an integer of at least"):
+        FaceDetector(max_detect_pixels=1000)
+    with pytest.raises(InvalidArgument, match="max_detect_pixels"):
+        FaceDetector(max_detect_pixels=2.5e6)  # type: ignore[arg-type]
+
+
+def test_quality_messages_name_the_operation_they_refuse() -> None:
+    both = faces.composite()
+    with pytest.raises(MultipleFaces, match="verification needs exactly one") as caught:
+        DETECTOR.encode(both, operation="verification")
+    assert "enrol" not in str(caught.value)
+    with pytest.raises(MultipleFaces) as caught:
+        DETECTOR.encode(both)  # the gate's call: no operation named, none wrongly claimed
+    assert "enrol" not in str(caught.value) and "exactly one" in str(caught.value)
+    with pytest.raises(NoFace, match="verification needs one face"):
+        DETECTOR.encode(faces.no_faces()[0], operation="verification")
+    with pytest.raises(FaceTooSmall, match="verification needs at least 200 pixels"):
+        FaceDetector(min_face_size=200).encode(faces.astronaut(), operation="verification")
+    (result,) = encode_many([both], detector=DETECTOR, threads=1)
+    assert isinstance(result, MultipleFaces) and "enrollment needs exactly one" in str(result)

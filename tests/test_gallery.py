@@ -30,11 +30,66 @@ def small() -> Gallery:
 
 
 def test_results_are_m_by_k_nearest_first_with_sentinels(small: Gallery) -> None:
-    ids, dist = small.search([[0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]], k=5)
+    ids, dist = small.search([[0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]], k=3, max_distance=4)
     assert ids.dtype == np.uint64 and dist.dtype == np.float32
-    assert ids.tolist() == [[10, 20, 30, NO_MATCH, NO_MATCH], [20, 10, 30, NO_MATCH, NO_MATCH]]
-    np.testing.assert_allclose(dist[0, :3], [0.0, 1.0, 5.0])
-    assert np.isinf(dist[:, 3:]).all()
+    assert ids.tolist() == [[10, 20, NO_MATCH], [20, 10, NO_MATCH]]
+    np.testing.assert_allclose(dist[:, :2], [[0.0, 1.0], [0.0, 1.0]])
+    assert np.isinf(dist[:, 2]).all()
+
+
+def test_k_beyond_the_gallery_is_clamped_to_its_size(small: Gallery) -> None:
+    # 2**20 neighbours of 1000 queries would be 12 GB of results: it used to abort the process.
+    for k in (4, 1_048_576, 2**64 - 1):
+        for gallery in (small, _quantized_copy(small)):
+            ids, dist = gallery.search(np.zeros((1000, 4)), k=k)
+            assert ids.shape == dist.shape == (1000, 3)
+            assert ids[0].tolist() == [10, 20, 30]
+    assert small.search(np.zeros(4), k=2**64 - 1, rerank=2**64 - 1).ids.tolist() == [[10, 20, 30]]
+
+
+def test_an_empty_gallery_keeps_one_column_so_the_nearest_is_always_there() -> None:
+    ids, dist = Gallery(4).search(np.zeros((2, 4)), k=10)
+    assert ids.tolist() == [[NO_MATCH], [NO_MATCH]] and np.isinf(dist).all()
+    assert Gallery(4).search(np.zeros(4), k=0).ids.shape == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"k": 2**64}, "k must be between 0 and 2\\*\\*64 - 1, got 18446744073709551616"),
+        ({"k": -1}, "k must be between 0"),
+        ({"k": "3"}, "k must be an integer, not str"),
+        ({"k": 2.5}, "k must be an integer, not float"),
+        ({"k": None}, "k must be an integer, not NoneType"),
+        ({"k": True}, "k must be an integer, not bool"),
+        ({"rerank": 2**64}, "rerank must be between"),
+        ({"rerank": "all"}, "rerank must be an integer"),
+        ({"max_distance": "0.6"}, "max_distance must be a number"),
+        ({"max_distance": -0.1}, "non-negative"),
+        ({"max_distance": float("nan")}, "non-negative"),
+        ({"max_distance": 1j}, "real number"),
+        ({"exact": 1}, "exact must be True or False"),
+    ],
+)
+def test_search_options_of_the_wrong_type_or_range_raise_invalid_argument(
+    small: Gallery, options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        small.search(np.zeros(4), **options)  # type: ignore[arg-type]
+
+
+def test_numpy_integers_and_infinite_limits_are_accepted(small: Gallery) -> None:
+    found = small.search(np.zeros(4), k=np.uint64(2), rerank=np.int8(5), max_distance=np.inf)
+    assert found.ids.tolist() == [[10, 20]]
+    assert small.search(
+        np.zeros(4), max_distance=np.float32(0.5), exact=np.bool_(True)
+    ).ids.tolist() == [[10]]
+
+
+def _quantized_copy(gallery: Gallery) -> Gallery:
+    copy = Gallery(gallery.dim, quantized=True)
+    copy.add([10, 20, 30], [[0, 0, 0, 0], [1, 0, 0, 0], [0, 3, 4, 0]])
+    return copy
 
 
 def test_single_vector_query_is_one_row_and_k_zero_is_empty(small: Gallery) -> None:
@@ -51,7 +106,7 @@ def test_max_distance_is_inclusive(small: Gallery) -> None:
 
 def test_empty_gallery_returns_only_sentinels() -> None:
     ids, dist = Gallery(8).search(np.ones(8), k=2)
-    assert ids.tolist() == [[NO_MATCH, NO_MATCH]]
+    assert ids.tolist() == [[NO_MATCH]]
     assert np.isinf(dist).all()
 
 
@@ -74,7 +129,8 @@ def test_float64_lists_and_non_contiguous_arrays_are_accepted() -> None:
         ([2**64], np.zeros(4), InvalidArgument, "2\\*\\*64"),
         ([2**64 - 1], np.zeros(4), InvalidArgument, "reserved"),
         ([10], np.zeros(4), DuplicateId, "id 10 is already present"),
-        ([7, 7], np.zeros((2, 4)), DuplicateId, "id 7"),
+        ([7, 7], np.zeros((2, 4)), DuplicateId, "id 7 appears more than once in the batch"),
+        ([], np.zeros((1, 4)), InvalidArgument, "0 ids were given for 1 vectors"),
         ([7], [[0, np.nan, 0, 0]], InvalidTemplate, "row 0"),
         ([7, 8], [[0, 0, 0, 0], [1e300, 0, 0, 0]], InvalidTemplate, "row 1"),
     ],
@@ -103,13 +159,21 @@ def test_error_messages_never_contain_template_values() -> None:
 def test_remove_is_all_or_nothing(small: Gallery) -> None:
     with pytest.raises(UnknownId, match="id 99 is not in the gallery"):
         small.remove([10, 99])
-    with pytest.raises(DuplicateId):
+    with pytest.raises(DuplicateId, match="id 10 appears more than once in the batch"):
         small.remove([10, 10])
     assert len(small) == 3
     small.remove([10, 30])
     assert small.ids().tolist() == [20]
     assert 10 not in small and 20 in small
-    assert small.search([0, 0, 0, 0], k=2).ids.tolist() == [[20, NO_MATCH]]
+    assert small.search([0, 0, 0, 0], k=2, max_distance=0.5).ids.tolist() == [[NO_MATCH]]
+
+
+@pytest.mark.parametrize("ids", [[], np.zeros(0), np.zeros(0, np.int64)])
+@pytest.mark.parametrize("vectors", [[], np.zeros((0, 4)), np.zeros(0)])
+def test_empty_batches_add_and_remove_nothing(small: Gallery, ids: object, vectors: object) -> None:
+    small.add(ids, vectors)
+    small.remove(ids)
+    assert len(small) == 3
 
 
 def test_removed_id_can_be_added_again_and_clear_empties(small: Gallery) -> None:
@@ -128,15 +192,25 @@ def test_properties_and_repr_hold_no_template_values(small: Gallery) -> None:
     assert "0.0" not in repr(small.search([0, 0, 0, 0]))
 
 
-def test_constructor_refuses_bad_settings() -> None:
-    with pytest.raises(InvalidArgument, match="metric"):
-        Gallery(4, metric="manhattan")  # type: ignore[arg-type]
-    with pytest.raises(InvalidArgument, match="dim"):
-        Gallery(0)
-    with pytest.raises(InvalidArgument, match="simd"):
-        Gallery(4, simd="sse9")
-    with pytest.raises(InvalidArgument, match="k"):
-        Gallery(4).search(np.zeros(4), k=-1)
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"metric": "manhattan"}, "metric"),
+        ({"metric": 5}, "metric"),
+        ({"dim": 0}, "dim"),
+        ({"dim": -1}, "dim must be a positive integer, got -1"),
+        ({"dim": 2**64}, "dim must be between 1 and 32768"),
+        ({"dim": 40_000}, "dim must be between 1 and 32768"),
+        ({"dim": 4.0}, "dim must be a positive integer"),
+        ({"dim": "128"}, "dim must be a positive integer"),
+        ({"simd": "sse9"}, "simd"),
+        ({"simd": 2}, "simd must be the name"),
+        ({"quantized": "yes"}, "quantized must be True or False"),
+    ],
+)
+def test_constructor_refuses_bad_settings(settings: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        Gallery(**{"dim": 4, **settings})  # type: ignore[arg-type]
 
 
 def test_every_simd_path_returns_the_same_neighbours() -> None:
@@ -189,6 +263,19 @@ def test_one_to_one_distance_forms() -> None:
         distances(np.zeros(3), np.zeros(4))
     with pytest.raises(InvalidArgument, match="single vectors"):
         distance(many, b)
+
+
+@pytest.mark.parametrize("empty", [[], np.zeros(0), np.zeros((1, 0)), np.zeros((0, 0))])
+def test_vectors_without_values_are_refused_as_templates(empty: object) -> None:
+    with pytest.raises(InvalidTemplate, match="dimension 0"):
+        distance(empty, empty)
+    with pytest.raises(InvalidTemplate, match="dimension 0"):
+        distances(empty, empty)
+
+
+def test_distance_refuses_an_unknown_metric() -> None:
+    with pytest.raises(InvalidArgument, match="metric"):
+        distance(np.ones(4), np.ones(4), metric="l1")  # type: ignore[arg-type]
 
 
 def test_search_releases_the_gil_and_threads_share_a_gallery() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import io
+import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -92,3 +95,62 @@ def test_pixel_limit_is_checked_before_decoding() -> None:
     with pytest.raises(InvalidImage, match="10,000 pixels, more than the limit of 5,000"):
         load_image(encoded, max_pixels=5000)
     assert load_image(encoded, max_pixels=10_000).shape == (100, 100, 3)
+
+
+def test_a_lazily_opened_corrupt_pil_image_raises_invalid_image() -> None:
+    # Image.open reads only the header; the damage shows when the pixels are decoded.
+    lazy = Image.open(io.BytesIO(_truncated_jpeg()))
+    with pytest.raises(InvalidImage, match="corrupt or truncated"):
+        load_image(lazy)
+
+
+@pytest.mark.parametrize("kind", ["directory", "device", "fifo"])
+def test_paths_that_are_not_regular_files_are_refused_without_waiting(
+    tmp_path: Path, kind: str
+) -> None:
+    path = {"directory": tmp_path, "device": Path("/dev/zero"), "fifo": tmp_path / "f.png"}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it for reading blocks until a writer comes, unless refused
+    with pytest.raises(InvalidImage, match="not a regular file"):
+        load_image(path)
+
+
+def test_the_store_database_is_refused_as_an_image_without_being_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening and closing a database file this process has open drops its SQLite locks, so
+    another process may delete a -wal still in use (acknowledged writes lost)."""
+    from facegate.gate.opening import open_store
+    from facegate.keys import MasterKey
+
+    store = open_store(tmp_path / "s.db", MasterKey.generate())
+    image = tmp_path / "image.png"
+    image.write_bytes(_png(PIXELS))
+    (tmp_path / "link.db").symlink_to(tmp_path / "s.db")
+    (tmp_path / "hard.db").hardlink_to(tmp_path / "s.db")
+    opened: list[str] = []
+    real_os_open, real_open = os.open, builtins.open
+
+    def watch_os_open(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(os.fsdecode(path))
+        return real_os_open(path, *args, **kwargs)
+
+    def watch_open(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(path, str | bytes | os.PathLike):
+            opened.append(os.fsdecode(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", watch_os_open)
+    monkeypatch.setattr(builtins, "open", watch_open)
+    try:
+        for name in ("s.db", "s.db-wal", "s.db-shm", "link.db", "hard.db"):
+            assert (tmp_path / name).exists(), name
+            with pytest.raises(InvalidImage, match="the store's database file"):
+                load_image(tmp_path / name)
+        assert opened == []
+        # An ordinary image still loads, through the same path.
+        np.testing.assert_array_equal(load_image(image), PIXELS)
+        assert opened == [str(image)]
+    finally:
+        monkeypatch.undo()
+        store.close()

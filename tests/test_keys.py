@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -257,3 +259,164 @@ def test_kms_hook_wraps_and_loads_through_callables() -> None:
         deployment="d",
     )
     assert gallery.search(np.ones(128)).ids.tolist() == [[5]]
+
+
+def test_kms_failures_are_key_file_errors_naming_the_service() -> None:
+    """Whatever the key service raises or returns, the caller gets KeyFileError (the master
+    key could not be used), never the service's own exception type nor CorruptStore."""
+
+    class Outage(Exception):
+        pass
+
+    def fails(data: bytes, subject: str) -> bytes:
+        raise Outage("service down; it saw " + data.hex())
+
+    key = DataKey.generate()
+    good = KmsMasterKey(lambda key, subject: b"handle", lambda blob, subject: bytes(32), key_id="k")
+    handle = good.wrap(key, "s")
+    cases = [
+        (KmsMasterKey(fails, fails, key_id="kms://a"), "failed to wrap a data key \\(Outage\\)"),
+        (KmsMasterKey(lambda k, s: None, fails, key_id="kms://b"), "returned NoneType from wrap"),  # type: ignore[arg-type, return-value]
+        (KmsMasterKey(lambda k, s: b"", fails, key_id="kms://c"), "empty wrapped key"),
+    ]
+    for kms, message in cases:
+        with pytest.raises(KeyFileError, match=message) as caught:
+            kms.wrap(key, "s")
+        assert key._inner._to_kms().hex() not in str(caught.value)
+    unwraps = [
+        (fails, "failed to unwrap a data key \\(Outage\\)"),
+        (lambda blob, subject: None, "returned NoneType from unwrap, not bytes"),
+        (lambda blob, subject: "text", "returned str from unwrap"),
+        (lambda blob, subject: bytes(31), "returned 31 bytes from unwrap, not a 32-byte"),
+        (lambda blob, subject: {}[blob], "failed to unwrap a data key \\(KeyError\\)"),
+    ]
+    for unwrap, message in unwraps:
+        kms = KmsMasterKey(lambda k, s: b"handle", unwrap, key_id="kms://d")  # type: ignore[arg-type]
+        with pytest.raises(KeyFileError, match=message) as caught:
+            kms.unwrap(handle, "s")
+        assert "kms://d" in str(caught.value) and "handle" not in str(caught.value)
+        with pytest.raises(KeyFileError):
+            kms.derivation_root(handle)
+        with pytest.raises(KeyFileError):
+            open_into_gallery(
+                Gallery(),
+                kms,
+                ids=[1],
+                sealed=[b"x"],
+                wrapped_keys=[handle],
+                subjects=["s"],
+                deployment="d",
+            )
+
+
+def test_kms_settings_are_checked() -> None:
+    with pytest.raises(InvalidArgument, match="callables"):
+        KmsMasterKey(b"wrap", b"unwrap", key_id="k")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="key_id must be text"):
+        KmsMasterKey(bytes, bytes, key_id=7)  # type: ignore[arg-type]
+
+
+def test_key_material_of_the_wrong_type_is_refused_not_misread() -> None:
+    # bytes(32) is 32 zero bytes: an int must not become an all-zero master key.
+    with pytest.raises(InvalidArgument, match="data must be bytes, not int"):
+        MasterKey.from_bytes(32)  # type: ignore[arg-type]
+    master, key = MasterKey.generate(), DataKey.generate()
+    with pytest.raises(InvalidArgument, match="wrapped must be bytes"):
+        master.unwrap(64, "s")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="subject must be text, not int"):
+        master.wrap(key, 7)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="unpaired surrogates"):
+        master.wrap(key, "\ud800")
+    with pytest.raises(InvalidArgument, match="name must be text"):
+        MasterKey.from_env(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="key file path must be str"):
+        MasterKey.from_file(3)  # type: ignore[arg-type]
+    bad_contexts = [
+        ({**CTX, "template_id": 2**64}, "template_id must be between 0 and 2\\*\\*64 - 1"),
+        ({**CTX, "template_id": "42"}, "template_id must be an integer"),
+        ({**CTX, "subject": None}, "subject must be text"),
+        ({**CTX, "deployment": b"lobby"}, "deployment must be text"),
+    ]
+    for context, message in bad_contexts:
+        with pytest.raises(InvalidArgument, match=message):
+            seal_template(np.ones(128), key, **context)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument, match=message):
+            open_template(b"sealed", key, **context)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="epoch must be an integer"):
+        Rotation.derive(master, "d", epoch="1")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="between 1 and 4096"):
+        Rotation.derive(master, "d", dim=2**64 - 1)
+    with pytest.raises(InvalidArgument, match="must be bytes, subjects text"):
+        open_into_gallery(
+            Gallery(),
+            master,
+            ids=[1],
+            sealed=[bytearray(4)],
+            wrapped_keys=[b"w"],  # type: ignore[list-item]
+            subjects=["s"],
+            deployment="d",
+        )
+
+
+def test_a_fifo_as_key_file_is_refused_at_once(tmp_path: Path) -> None:
+    """Reading a FIFO used to wait for a writer for ever, holding the GIL: the whole process
+    stopped. Run in a child process, so that a regression fails instead of hanging the run."""
+    fifo = tmp_path / "master.key"
+    os.mkfifo(fifo, 0o600)
+    script = (
+        "import sys\n"
+        "from facegate import KeyFileError, MasterKey\n"
+        "try:\n"
+        "    MasterKey.from_file(sys.argv[1])\n"
+        "except KeyFileError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(fifo)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "not a regular file" in done.stdout
+
+
+@pytest.mark.parametrize("name", ["directory", "device"])
+def test_other_non_regular_key_files_are_refused(tmp_path: Path, name: str) -> None:
+    path = {"directory": tmp_path, "device": Path("/dev/null")}[name]
+    with pytest.raises(KeyFileError, match="not a regular file"):
+        MasterKey.from_file(path)
+
+
+def test_a_key_file_larger_than_a_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.key"
+    MasterKey.generate(path)
+    with path.open("a") as handle:
+        handle.write("\n" * 10_000)
+    with pytest.raises(KeyFileError, match="larger than a key file"):
+        MasterKey.from_file(path)
+
+
+def test_the_store_database_is_refused_as_a_key_file_without_being_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facegate import keys
+    from facegate.gate.opening import open_store
+
+    store = open_store(tmp_path / "s.db", MasterKey.generate())
+    opened: list[str] = []
+
+    class Recorder:
+        @staticmethod
+        def from_file(path: str) -> None:
+            opened.append(path)
+
+        create_file = from_file
+
+    try:
+        (tmp_path / "link.db").symlink_to(tmp_path / "s.db")
+        monkeypatch.setattr(keys._core, "MasterKey", Recorder)
+        for name in ("s.db", "s.db-wal", "link.db"):
+            assert (tmp_path / name).exists(), name
+            with pytest.raises(KeyFileError, match="database file of a store this process has"):
+                MasterKey.from_file(tmp_path / name)
+        assert opened == []
+    finally:
+        store.close()

@@ -13,7 +13,7 @@ import pytest
 from facegate import FaceDetector, FaceGate, MasterKey
 from tests.faces import astronaut, hopper, transformed
 from tests.requirements.deployments import lobby
-from tests.requirements.gate import ASSESSMENT, CONSENT
+from tests.requirements.gate import ASSESSMENT, consent_to
 
 PURPOSE = "hotel_check_in"
 ENROLL = ("mirror", "rescale", "brighter")
@@ -38,7 +38,7 @@ def test_three_photographs_match_closer_than_one(
     copies = transformed(photo())
     one, three = f"{photo.__name__}-one", f"{photo.__name__}-three"
     for subject in (one, three):
-        gate.grant_consent("lobby", subject, CONSENT)
+        gate.grant_consent("lobby", subject, consent_to(gate.deployment("lobby")))
     gate.enroll("lobby", one, copies[ENROLL[0]], PURPOSE)
     gate.enroll("lobby", three, [copies[name] for name in ENROLL], PURPOSE)
     probes = [copies[name] for name in PROBES] + [photo()]

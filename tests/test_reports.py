@@ -9,16 +9,24 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from facegate import Alternative, Assessment, FaceGate, Location, MasterKey
-from facegate.compliance.facts import AssessmentFacts
+from facegate.compliance.facts import AssessmentFacts, measure
 from facegate.compliance.incidents import IncidentKind, record_incident
 from facegate.compliance.safeguards import ENCRYPTION, TRANSFORM
 from facegate.demo.synthetic import synthetic_faces
-from facegate.errors import ConsentRequired, InvalidArgument, UndeclaredPurpose, UnknownId
+from facegate.errors import (
+    AssessmentRequired,
+    ConsentRequired,
+    InvalidArgument,
+    UndeclaredPurpose,
+    UnknownId,
+)
 from facegate.gate.opening import open_store
 from facegate.reports import (
     TO_BE_COMPLETED,
+    TO_CONFIRM,
     label_location,
     label_purpose,
     prefill_assessment,
@@ -26,7 +34,8 @@ from facegate.reports import (
     render_notice,
     render_signage,
 )
-from tests.requirements.deployments import NOTICE, lobby, notice
+from tests import peek
+from tests.requirements.deployments import NOTICE, ZH, lobby, notice, translated
 from tests.requirements.gate import ASSESSMENT, CONSENT, open_gate
 
 FACES = synthetic_faces(8, 2, seed=11)
@@ -77,33 +86,63 @@ def test_signage_names_purpose_operator_contact_alternative_and_notice() -> None
             "Hotel check-in",
             "Full notice: at the desk",
         ],
-        render_signage(lobby(), language="zh", notice_at="at the desk"): [
+        render_signage(translated(lobby()), language="zh", notice_at="在前台"): [
             "此处使用人脸识别",
             "酒店入住登记",
             "完整告知书",
+            ZH[NOTICE.processor_name],
+            ZH[DESK],
         ],
     }
     for sign, expected in signs.items():
-        for fragment in [*expected, NOTICE.processor_name, NOTICE.processor_contact, DESK]:
+        for fragment in [*expected, NOTICE.processor_contact]:
             assert fragment in sign, fragment
         assert len(sign.splitlines()) <= 10  # a sign, not a notice
     default = render_signage(lobby(), language="en")
     assert f"ask staff here, or contact {NOTICE.processor_contact}" in default
 
 
+PUBLIC = lobby(
+    location=Location.PUBLIC_PLACE,
+    purposes=("public_security",),
+    notice=notice(purposes=("public_security",)),
+    public_security_basis="City regulation 12",
+    capture_area="North gate",
+    signage=True,
+)
+
+
 def test_r24_public_place_signage_shows_capture_area_and_public_security_use() -> None:
-    public = lobby(
-        location=Location.PUBLIC_PLACE,
-        public_security_basis="City regulation 12",
-        capture_area="North gate",
-        signage=True,
-    )
-    sign = render_signage(public, language="en", large_print=True)
+    sign = render_signage(PUBLIC, language="en", large_print=True)
     assert "Capture area: North gate" in sign
     assert "public security only" in " ".join(sign.split())
     assert sign.startswith("FACIAL RECOGNITION IN USE\n\n")
     assert max(len(line) for line in sign.splitlines()) <= 40
     assert "Capture area" not in render_signage(lobby(), language="en")
+
+
+def test_r24_public_security_only_is_said_only_where_it_is_true() -> None:
+    """A basis declared away from a public place, next to other purposes: the sign and the
+    notice state the basis but never claim the data serves public security only."""
+    venue = lobby(
+        location=Location.VENUE_ENTRANCE,
+        purposes=("venue_entry",),
+        notice=notice(purposes=("venue_entry",)),
+        public_security_basis="Large-event safety regulation art. 5",
+    )
+    for text in (render_signage(venue, language="en"), render_notice(venue, language="en")):
+        assert "public security only" not in " ".join(text.split())
+    assert "Basis: Large-event safety regulation art. 5" in render_notice(venue, language="en")
+    assert "public security only" in " ".join(render_notice(PUBLIC, language="en").split())
+
+
+def test_r25_the_notice_says_when_frames_may_hold_several_faces() -> None:
+    basis = "Art. 12 of the venue safety regulation"
+    several = lobby(mode="identify", identification_justification="VIP", multi_face_basis=basis)
+    text = " ".join(render_notice(several, language="en").split())
+    assert f"Frames may hold several faces; each is searched, under: {basis}" in text
+    assert ZH[basis] in render_notice(translated(several), language="zh")
+    assert "several faces" not in render_notice(lobby(), language="en")
 
 
 def test_large_print_keeps_an_overlong_address_whole_on_its_own_line() -> None:
@@ -124,7 +163,7 @@ def test_a_deployment_with_a_legal_mandate_and_no_alternative_says_so() -> None:
 
 def test_an_inaccessible_alternative_is_not_marked_accessible() -> None:
     with pytest.warns(UserWarning, match="R31"):
-        deployment = lobby(notice=notice(alternatives=(Alternative("Desk"),)))
+        deployment = translated(lobby(notice=notice(alternatives=(Alternative("Desk"),))))
     assert "accessible" not in render_notice(deployment, language="en")
     assert "无障碍" not in render_notice(deployment, language="zh")
 
@@ -162,7 +201,8 @@ def test_measure_counts_expired_templates_until_purged(gate: FaceGate) -> None:
     later = datetime.now(UTC) + timedelta(days=NOTICE.retention_days + 1)
     assert gate.assessment_facts("lobby", now=later).expired_templates == 2
     assert gate.assessment_facts("lobby").expired_templates == 0
-    assert gate.purge_expired(now=later) == 2
+    with time_machine.travel(later):
+        assert gate.purge_expired() == 2
     purged = gate.assessment_facts("lobby", now=later)
     assert (purged.expired_templates, purged.templates, purged.data_keys) == (0, 0, 0)
     assert purged.measured_at == later
@@ -276,17 +316,55 @@ def test_r26_prefilled_assessment_can_be_edited_signed_and_activates(gate: FaceG
     fields = {f.name for f in dataclasses.fields(Assessment)} - {"signed_off_by"}
     assert set(draft) == fields
     assert deployment.necessity in draft["legality_and_necessity"]
-    assert "2 consents currently granted" in draft["legality_and_necessity"]
+    assert "2 consents currently granted, 2 people enrolled" in draft["legality_and_necessity"]
     assert DESK in draft["rights_impact"]
     assert "2 people chose an alternative" in draft["rights_impact"]
     assert "2 templates of 2 people under 2 data keys" in draft["risks"]
     assert "R2: 1, R8: 1" in draft["safeguards"] and ENCRYPTION in draft["safeguards"]
-    assessment = Assessment(**draft, signed_off_by="Data protection officer")
+    # Every item ends with a judgement only a person can make.
+    assert all(TO_CONFIRM in text for text in draft.values())
+    edited = {
+        item: text.split(TO_CONFIRM)[0] + "Judged so by the DPO." for item, text in draft.items()
+    }
+    assessment = Assessment(**edited, signed_off_by="Data protection officer")
+    gate.update_deployment(deployment)  # unchanged: stays live, the assessment still covers it
     gate.record_assessment("lobby", assessment)
     gate.activate("lobby")
     assert gate.deployment_status("lobby").active
     signed = render_assessment(deployment, facts, assessment)
-    assert draft["risks"] in signed and "Data protection officer" in signed
+    assert edited["risks"] in signed and "Data protection officer" in signed
+
+
+def test_r26_an_unedited_draft_is_refused_even_once_signed(gate: FaceGate, path: Path) -> None:
+    draft = prefill_assessment(gate.deployment("lobby"), gate.assessment_facts("lobby"))
+    with pytest.raises(AssessmentRequired, match="placeholders") as caught:
+        gate.record_assessment("lobby", Assessment(**draft, signed_off_by="DPO"))
+    assert caught.value.rule == "R26"
+    assert gate.assessment("lobby") == ASSESSMENT  # still the one recorded by open_gate
+    rows = peek.rows(path, "SELECT action, outcome, rule FROM audit ORDER BY seq DESC LIMIT 1")
+    assert rows == [("record_assessment", "refused", "R26")]
+
+
+def test_r26_the_draft_counts_in_words_and_names_the_store_master_key(
+    gate: FaceGate, path: Path, master: MasterKey
+) -> None:
+    gate.grant_consent("lobby", "guest-0", CONSENT)
+    deployment = gate.deployment("lobby")
+    with open_store(path, master) as store:
+        empty = measure(store, "lobby", master_key_id=master.id)
+    draft = prefill_assessment(deployment, empty)
+    assert "0 templates of 0 people under 0 data keys" in draft["risks"]
+    assert f"master key: {master.id} (the store's; no data key wrapped yet)" in draft["risks"]
+    assert "master keys: none" not in draft["risks"]
+    assert "1 consent currently granted" in draft["legality_and_necessity"]
+    gate.enroll("lobby", "guest-0", FACES.centres[0], PURPOSE)
+    with open_store(path, master) as store:
+        one = measure(store, "lobby", master_key_id=master.id)
+    text = " ".join(prefill_assessment(deployment, one).values())
+    assert "1 template of 1 person under 1 data key (master key: " in text
+    assert f"{one.audit_entries} entries" in text and "1 entries" not in text
+    document = render_assessment(deployment, one)
+    assert f"- **Master keys in use**: {master.id}" in document
 
 
 def test_facts_are_immutable_values(gate: FaceGate) -> None:

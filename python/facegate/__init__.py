@@ -15,6 +15,7 @@ from facegate.accuracy import OperatingPoint, operating_point
 from facegate.compliance.consent import ConsentGrant, Guardian
 from facegate.compliance.policy import Alternative, Deployment, Location, Mode, Notice
 from facegate.compliance.registry import Assessment
+from facegate.compliance.wording import Wording
 from facegate.errors import (
     DetectorUnavailable,
     DuplicateId,
@@ -45,6 +46,7 @@ from facegate.gate import (
     Checkpoint,
     Decision,
     DeletionReceipt,
+    DeploymentUpdate,
     FaceGate,
     Verification,
 )
@@ -71,6 +73,7 @@ __all__ = [
     "Decision",
     "DeletionReceipt",
     "Deployment",
+    "DeploymentUpdate",
     "DetectorUnavailable",
     "DuplicateId",
     "Face",
@@ -107,6 +110,7 @@ __all__ = [
     "UnknownId",
     "UnsupportedFormat",
     "Verification",
+    "Wording",
     "WrongKey",
     "distance",
     "distances",

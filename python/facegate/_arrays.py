@@ -31,7 +31,9 @@ def as_matrix(value: Any, *, name: str, dim: int | None = None) -> npt.NDArray[n
             f"{name} must hold real numbers (float or integer), got dtype {array.dtype}"
         )
     if array.ndim == 1:
-        array = array.reshape(1, -1)
+        # An empty list is no vectors when their width is known (``add([], [])``), not one
+        # vector without values.
+        array = array.reshape(0, dim) if array.size == 0 and dim else array.reshape(1, -1)
     if array.ndim != 2:
         raise InvalidTemplate(
             f"{name} must be one vector or a 2-D array of vectors, got {array.ndim} dimensions"
@@ -40,6 +42,8 @@ def as_matrix(value: Any, *, name: str, dim: int | None = None) -> npt.NDArray[n
         raise InvalidTemplate(
             f"{name} must have vectors of dimension {dim}, got dimension {array.shape[1]}"
         )
+    if array.shape[1] == 0:
+        raise InvalidTemplate(f"{name} has vectors of dimension 0; a template has values")
     with np.errstate(over="ignore"):
         # float64 values beyond float32 become inf here, which the core refuses by row.
         return np.ascontiguousarray(array, dtype=np.float32)
@@ -54,6 +58,9 @@ def as_ids(value: Any, *, name: str = "ids") -> npt.NDArray[np.uint64]:
         array = np.asarray(value)
     except (TypeError, ValueError, OverflowError) as exc:
         raise InvalidArgument(f"{name} must be integers between 0 and 2**64 - 1") from exc
+    if array.size == 0 and array.ndim <= 1:
+        # ``[]`` and ``np.zeros(0)`` are float arrays: no ids, whatever their dtype says.
+        return np.zeros(0, dtype=np.uint64)
     if array.dtype == object:
         # Python ints beyond int64 arrive as objects; check their range exactly.
         if not all(isinstance(v, int) and 0 <= v <= _U64_MAX for v in array.ravel()):
@@ -68,3 +75,16 @@ def as_ids(value: Any, *, name: str = "ids") -> npt.NDArray[np.uint64]:
     if array.dtype.kind == "i" and array.size and array.min() < 0:
         raise InvalidArgument(f"{name} must not be negative")
     return np.ascontiguousarray(array, dtype=np.uint64)
+
+
+def as_count(value: Any, *, name: str) -> int:
+    """``value`` as a count for the core: an integer (not a bool) from 0 to 2**64 - 1.
+
+    Raises InvalidArgument naming ``name`` otherwise.
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise InvalidArgument(f"{name} must be an integer, not {type(value).__name__}")
+    count = int(value)
+    if not 0 <= count <= _U64_MAX:
+        raise InvalidArgument(f"{name} must be between 0 and 2**64 - 1, got {count}")
+    return count

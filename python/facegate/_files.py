@@ -47,12 +47,19 @@ def unregister_database(path: str | os.PathLike[str]) -> None:
 
 def is_open_database(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is (or is a companion file of) a database this process has open: the
-    same file by device and inode, whatever the name it is given by."""
+    same file by device and inode, whatever the name it is given by, or a companion's name
+    (a ``-wal`` that does not exist at the moment must not be created by anyone else)."""
+    with _lock:
+        databases = list(_open)
+    try:
+        named = str(Path(path).resolve())
+    except (OSError, ValueError):
+        return False
+    if any(named == database + suffix for database in databases for suffix in _SUFFIXES):
+        return True
     target = _identity(path)
     if target is None:
         return False
-    with _lock:
-        databases = list(_open)
     return any(
         _identity(database + suffix) == target for database in databases for suffix in _SUFFIXES
     )

@@ -37,6 +37,7 @@ __all__ = [
     "InvalidTemplate",
     "KeyFileError",
     "MalformedData",
+    "MissingExtra",
     "MultipleFaces",
     "MultipleFacesRefused",
     "NoAlternative",
@@ -46,6 +47,8 @@ __all__ = [
     "ProhibitedPlace",
     "PublicPlaceRequirements",
     "ResearchSeparation",
+    "SensitiveInference",
+    "StaleNotice",
     "StoreUnavailable",
     "TamperedData",
     "ThresholdTooLoose",
@@ -130,6 +133,11 @@ class InvalidImage(InvalidArgument):
 
 class DetectorUnavailable(FacegateError, RuntimeError):
     """dlib or its models are not installed; the message names the package to install."""
+
+
+class MissingExtra(FacegateError, RuntimeError):
+    """An optional part (the demo's photograph) needs a package facegate does not require;
+    the message names the extra to install (``pip install 'facegate[demo]'``)."""
 
 
 class FaceQualityError(FacegateError, ValueError):
@@ -228,6 +236,20 @@ class ConsentNotSeparate(PolicyRefusal):
     """Consent that is not a separate, specific consent to face processing (R8)."""
 
     rule = "R8"
+
+
+class StaleNotice(ConsentNotSeparate):
+    """A consent that names a notice version other than the deployment's current one: the
+    person consented to what another notice said (R7)."""
+
+    rule = "R7"
+
+
+class SensitiveInference(PolicyRefusal):
+    """A face pipeline or plug-in offering to infer race, ethnicity, religion, health, emotion,
+    age or gender: facegate never does, and takes no component that would (R29)."""
+
+    rule = "R29"
 
 
 class GuardianConsentRequired(PolicyRefusal):

@@ -21,8 +21,10 @@ import numpy as np
 import numpy.typing as npt
 
 from facegate import _core
-from facegate._arrays import as_ids, as_matrix
-from facegate.errors import InvalidArgument
+from facegate._arrays import as_count, as_ids, as_matrix
+from facegate._files import is_open_database
+from facegate._text import checked_text
+from facegate.errors import InvalidArgument, KeyFileError
 from facegate.matching import Gallery
 
 __all__ = [
@@ -83,23 +85,29 @@ class MasterKey:
         """
         if path is None:
             return cls(_core.MasterKey.generate())
-        return cls(_core.MasterKey.create_file(os.fspath(path)))
+        return cls(_core.MasterKey.create_file(_key_path(path)))
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> MasterKey:
-        """The key in ``path``. Raises InsecureKeyFile for a file group or others may access."""
-        return cls(_core.MasterKey.from_file(os.fspath(path)))
+        """The key in ``path``.
+
+        Raises InsecureKeyFile for a file group or others may access, KeyFileError for a
+        missing or unreadable file, one that holds no key, one that is not a regular file (a
+        FIFO is refused at once: reading never waits), and a database file this process has
+        open as a store (opening and closing it would drop the store's locks).
+        """
+        return cls(_core.MasterKey.from_file(_key_path(path)))
 
     @classmethod
     def from_env(cls, name: str = DEFAULT_KEY_ENV) -> MasterKey:
         """The key in environment variable ``name`` (the key file's line, or 64 hex digits)."""
-        return cls(_core.MasterKey.from_env(name))
+        return cls(_core.MasterKey.from_env(checked_text(name, "name")))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> MasterKey:
         """A key from exactly 32 bytes (prefer a file or the environment: Python cannot wipe
         ``bytes``)."""
-        return cls(_core.MasterKey.from_bytes(bytes(data)))
+        return cls(_core.MasterKey.from_bytes(_blob(data, "data")))
 
     @property
     def id(self) -> str:
@@ -108,15 +116,19 @@ class MasterKey:
 
     def wrap(self, key: DataKey, subject: str) -> bytes:
         """``key`` wrapped for ``subject``; only this master key can unwrap it, for that subject."""
-        return self._inner.wrap(key._inner, subject)
+        return self._inner.wrap(key._inner, checked_text(subject, "subject"))
 
     def unwrap(self, wrapped: bytes, subject: str) -> DataKey:
         """The data key in ``wrapped``. Raises WrongKey, TamperedData or MalformedData."""
-        return DataKey(self._inner.unwrap(bytes(wrapped), subject))
+        return DataKey(
+            self._inner.unwrap(_blob(wrapped, "wrapped"), checked_text(subject, "subject"))
+        )
 
     def rewrap(self, wrapped: bytes, subject: str, new: MasterKey) -> bytes:
         """Master-key rotation: ``wrapped`` re-wrapped under ``new``; templates are untouched."""
-        return self._inner.rewrap(bytes(wrapped), subject, new._inner)
+        return self._inner.rewrap(
+            _blob(wrapped, "wrapped"), checked_text(subject, "subject"), new._inner
+        )
 
     def tag(self, domain: str, message: bytes) -> bytes:
         """HMAC-SHA256 of ``message`` under a key derived from this one for ``domain`` (the
@@ -141,6 +153,12 @@ class KmsMasterKey:
 
     The service sees the data key's bytes, which is what wrapping by a KMS means; facegate
     holds them only inside the call.
+
+    Whatever a callable raises (an outage, access denied, a lost key), and a result that is not
+    bytes (``None``, say) or not a 32-byte data key, is raised as KeyFileError naming the key
+    service and the exception's type, with the service's own exception as its ``__cause__``:
+    the master key could not be used, which is not damage to the store. A data key that
+    unwraps to the wrong key is caught later, as TamperedData, when templates fail to open.
     """
 
     __slots__ = ("_unwrap", "_wrap", "id")
@@ -152,10 +170,17 @@ class KmsMasterKey:
         *,
         key_id: str,
     ) -> None:
-        self._wrap, self._unwrap, self.id = wrap, unwrap, key_id
+        if not callable(wrap) or not callable(unwrap):
+            raise InvalidArgument("wrap and unwrap must be callables (the key service's calls)")
+        self._wrap, self._unwrap, self.id = wrap, unwrap, checked_text(key_id, "key_id")
 
     def wrap(self, key: DataKey, subject: str) -> bytes:
-        return bytes(self._wrap(key._inner._to_kms(), subject))
+        """``key`` wrapped by the service for ``subject``; raises KeyFileError if it fails."""
+        subject = checked_text(subject, "subject")
+        wrapped = self._call(self._wrap, "wrap", key._inner._to_kms(), subject)
+        if not wrapped:
+            raise KeyFileError(f"key service {self.id!r} returned an empty wrapped key")
+        return wrapped
 
     def derivation_root(self, wrapped: bytes | None) -> tuple[MasterKey, bytes]:
         """A key for what a store derives rather than wraps (rotations, audit tags): random,
@@ -169,7 +194,35 @@ class KmsMasterKey:
         return MasterKey(_core.MasterKey._from_data_key(key._inner)), wrapped
 
     def unwrap(self, wrapped: bytes, subject: str) -> DataKey:
-        return DataKey(_core.DataKey._from_kms(bytes(self._unwrap(bytes(wrapped), subject))))
+        """The data key the service unwraps from ``wrapped``; raises KeyFileError if it
+        fails or returns something that is not a 32-byte key."""
+        blob = _blob(wrapped, "wrapped")
+        raw = self._call(self._unwrap, "unwrap", blob, checked_text(subject, "subject"))
+        try:
+            return DataKey(_core.DataKey._from_kms(raw))
+        except InvalidArgument as exc:  # the core's length check
+            raise KeyFileError(
+                f"key service {self.id!r} returned {len(raw)} bytes from unwrap, not a "
+                "32-byte data key"
+            ) from exc
+
+    def _call(
+        self, call: Callable[[bytes, str], bytes], verb: str, data: bytes, subject: str
+    ) -> bytes:
+        """``call(data, subject)`` as bytes; its failures as KeyFileError."""
+        try:
+            result = call(data, subject)
+        except Exception as exc:
+            # Only the type: the service's message may quote what it was given.
+            raise KeyFileError(
+                f"key service {self.id!r} failed to {verb} a data key ({type(exc).__name__}); "
+                "check the service and its credentials, then retry"
+            ) from exc
+        if not isinstance(result, bytes | bytearray | memoryview):
+            raise KeyFileError(
+                f"key service {self.id!r} returned {type(result).__name__} from {verb}, not bytes"
+            )
+        return bytes(result)
 
     def __repr__(self) -> str:
         return f"KmsMasterKey(id={self.id!r})"
@@ -193,9 +246,16 @@ class Rotation:
         cls, master: MasterKey, deployment: str, *, epoch: int = 0, dim: int = 128
     ) -> Rotation:
         """The rotation of ``deployment`` at ``epoch`` for ``dim``-wide templates."""
-        if not 0 <= epoch < 2**32:
+        epoch = as_count(epoch, name="epoch")
+        if epoch >= 2**32:
             raise InvalidArgument(f"epoch must be between 0 and 2**32 - 1, got {epoch}")
-        return cls(_core.Rotation.derive(master._inner, deployment, epoch, dim))
+        # The core refuses widths beyond its bound with its own message; 2**64 must not reach it.
+        width = min(as_count(dim, name="dim"), 2**32)
+        return cls(
+            _core.Rotation.derive(
+                master._inner, checked_text(deployment, "deployment"), epoch, width
+            )
+        )
 
     @property
     def dim(self) -> int:
@@ -233,7 +293,7 @@ def seal_template(
         if matrix.shape[0] != 1:
             raise InvalidArgument("seal_template seals one template; call it once per template")
         template = matrix[0]
-    return _core.seal_template(template, key._inner, deployment, subject, int(template_id))
+    return _core.seal_template(template, key._inner, *_context(deployment, subject, template_id))
 
 
 def open_template(
@@ -241,7 +301,9 @@ def open_template(
 ) -> npt.NDArray[np.float32]:
     """The template in ``sealed``. Raises TamperedData, WrongKey, UnsupportedFormat or
     MalformedData; there is no fallback to anything unauthenticated."""
-    return _core.open_template(bytes(sealed), key._inner, deployment, subject, int(template_id))
+    return _core.open_template(
+        _blob(sealed, "sealed"), key._inner, *_context(deployment, subject, template_id)
+    )
 
 
 def renew_template(
@@ -257,7 +319,11 @@ def renew_template(
     """Re-keys a sealed template from rotation ``old`` to ``new`` (R18 renewal): opened, turned
     back and forward, and sealed again inside Rust; the plaintext never reaches Python."""
     return _core.renew_template(
-        bytes(sealed), key._inner, deployment, subject, int(template_id), old._inner, new._inner
+        _blob(sealed, "sealed"),
+        key._inner,
+        *_context(deployment, subject, template_id),
+        old._inner,
+        new._inner,
     )
 
 
@@ -284,18 +350,57 @@ def open_into_gallery(
             f"{len(id_array)} ids need as many sealed templates, wrapped keys and subjects; "
             f"got {len(sealed)}, {len(wrapped_keys)} and {len(subjects)}"
         )
-    if isinstance(master, KmsMasterKey):
-        keys = [master.unwrap(w, s)._inner for w, s in zip(wrapped_keys, subjects, strict=True)]
-        _core.open_keys_into_gallery(
-            gallery._inner, keys, id_array, list(sealed), list(subjects), deployment
+    deployment = checked_text(deployment, "deployment")
+    try:
+        if isinstance(master, KmsMasterKey):
+            keys = [master.unwrap(w, s)._inner for w, s in zip(wrapped_keys, subjects, strict=True)]
+            _core.open_keys_into_gallery(
+                gallery._inner, keys, id_array, list(sealed), list(subjects), deployment
+            )
+            return
+        _core.open_into_gallery(
+            gallery._inner,
+            master._inner,
+            id_array,
+            list(sealed),
+            list(wrapped_keys),
+            list(subjects),
+            deployment,
         )
-        return
-    _core.open_into_gallery(
-        gallery._inner,
-        master._inner,
-        id_array,
-        list(sealed),
-        list(wrapped_keys),
-        list(subjects),
-        deployment,
+    except (TypeError, UnicodeEncodeError) as exc:
+        # Checked by the binding as it borrows the rows (no per-row cost here on the load path).
+        raise InvalidArgument(
+            "sealed templates and wrapped keys must be bytes, subjects text without unpaired "
+            f"surrogates ({type(exc).__name__})"
+        ) from exc
+
+
+def _blob(value: Any, name: str) -> bytes:
+    """``value`` as bytes; refuses what ``bytes()`` would misread (an int gives zeros)."""
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise InvalidArgument(f"{name} must be bytes, not {type(value).__name__}")
+    return bytes(value)
+
+
+def _context(deployment: Any, subject: Any, template_id: Any) -> tuple[str, str, int]:
+    """A seal context's three fields, checked."""
+    return (
+        checked_text(deployment, "deployment"),
+        checked_text(subject, "subject"),
+        as_count(template_id, name="template_id"),
     )
+
+
+def _key_path(path: Any) -> str:
+    """A key file's path as text, refused (before anything opens it) when it is a database
+    file this process has open: opening and closing it would drop the store's locks."""
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidArgument(
+            f"a key file path must be str or os.PathLike, not {type(path).__name__}"
+        )
+    text = os.fsdecode(os.fspath(path))
+    if is_open_database(text):
+        raise KeyFileError(
+            f"{text} is a database file of a store this process has open, not a key file"
+        )
+    return text

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from facegate._arrays import as_matrix
+from facegate._files import is_open_database
 from facegate.errors import InvalidArgument, ResearchSeparation
 from facegate.gate.results import SealedTemplate
 from facegate.store.research import ResearchEncodings
@@ -38,16 +39,21 @@ def _refuse(what: str) -> ResearchSeparation:
 
 
 def _check_not_production(path: Path) -> None:
+    """Refuses a production store or key file at ``path``, without ever opening a database
+    file with ordinary I/O: closing such a descriptor would drop this process's SQLite locks
+    on a store it has open (facegate._files)."""
+    if is_open_database(path):
+        raise _refuse(f"{path} is a production store this process has open")
     if not path.exists() or path.stat().st_size == 0:
         return
-    with path.open("rb") as file:
-        head = file.read(100)
-    if head.startswith(_KEY_FILE_PREFIX):
-        raise _refuse(f"{path} is a production master key file")
-    if head.startswith(b"SQLite format 3\0"):
-        application_id = int.from_bytes(head[68:72], "big")
-        if application_id != RESEARCH_APPLICATION_ID:
-            raise _refuse(f"{path} is not a research store")
+    application_id = ResearchEncodings.application_id(path)
+    if application_id is None:  # not a database: reading it cannot touch a lock
+        with path.open("rb") as file:
+            if file.read(len(_KEY_FILE_PREFIX)) == _KEY_FILE_PREFIX:
+                raise _refuse(f"{path} is a production master key file")
+        return
+    if application_id != RESEARCH_APPLICATION_ID:
+        raise _refuse(f"{path} is not a research store")
 
 
 class ResearchStore:

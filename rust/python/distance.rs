@@ -1,5 +1,6 @@
 //! Batched 1:1 distances.
 
+use crate::detach::detached;
 use crate::errors::Result;
 use crate::gallery::copy_matrix;
 use facegate_core::matching::{self, Isa, MatrixRef, Metric};
@@ -17,7 +18,7 @@ pub fn distances<'py>(
 ) -> Result<Bound<'py, PyArray1<f32>>> {
     let metric = Metric::parse(metric)?;
     let ((a, a_cols), (b, b_cols)) = (copy_matrix(&a), copy_matrix(&b));
-    let out = py.detach(|| {
+    let out = detached(py, || {
         let a = MatrixRef::new(&a, a_cols)?;
         let b = MatrixRef::new(&b, b_cols)?;
         matching::distances(Isa::best(), metric, a, b)

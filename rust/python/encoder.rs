@@ -1,5 +1,6 @@
 //! `facegate._core.ResnetEncoder`: dlib's face-recognition ResNet run by the Rust core.
 
+use crate::detach::detached;
 use crate::errors::Result;
 use facegate_core::CoreError;
 use facegate_core::encoder::{CHIP_SIZE, ENCODING_DIM, Encoder, Network};
@@ -22,7 +23,7 @@ impl PyResnetEncoder {
     /// Reads and validates `dlib_face_recognition_resnet_model_v1.dat` at `path`.
     #[new]
     fn new(py: Python<'_>, path: PathBuf) -> Result<Self> {
-        let network = py.detach(|| Network::from_file(&path))?;
+        let network = detached(py, || Network::from_file(&path))?;
         Ok(Self {
             inner: Encoder::new(network),
         })
@@ -55,7 +56,7 @@ impl PyResnetEncoder {
             Ok(contiguous) => contiguous.to_vec(),
             Err(_) => chips.as_array().iter().copied().collect(),
         };
-        let values = py.detach(|| self.inner.encode(&pixels, threads))?;
+        let values = detached(py, || self.inner.encode(&pixels, threads))?;
         let rows = values.len() / ENCODING_DIM;
         let encodings = Array2::from_shape_vec((rows, ENCODING_DIM), values).expect("rows × 128");
         Ok(encodings.into_pyarray(py))

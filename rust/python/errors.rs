@@ -39,7 +39,9 @@ impl From<CoreError> for Error {
             CoreError::DimensionMismatch { .. }
             | CoreError::OutOfRange { .. }
             | CoreError::ZeroNorm { .. } => InvalidTemplate::new_err(msg),
-            CoreError::DuplicateId { .. } => DuplicateId::new_err(msg),
+            CoreError::DuplicateId { .. } | CoreError::RepeatedId { .. } => {
+                DuplicateId::new_err(msg)
+            }
             CoreError::UnknownId { .. } => UnknownId::new_err(msg),
             CoreError::ReservedId
             | CoreError::LengthMismatch { .. }
@@ -48,7 +50,9 @@ impl From<CoreError> for Error {
             CoreError::WrongKey { .. } => WrongKey::new_err(msg),
             CoreError::UnsupportedVersion { .. } => UnsupportedFormat::new_err(msg),
             CoreError::Malformed { .. } => MalformedData::new_err(msg),
-            CoreError::BatchItem { .. } | CoreError::Entropy => InternalError::new_err(msg),
+            CoreError::BatchItem { .. } | CoreError::Entropy | CoreError::Threads { .. } => {
+                InternalError::new_err(msg)
+            }
             // A damaged or unreadable model leaves the encoder unavailable: the message says to
             // reinstall the package that ships it.
             CoreError::ModelFormat { .. } | CoreError::ModelIo { .. } => {

@@ -1,5 +1,6 @@
 //! `facegate._core.Gallery`.
 
+use crate::detach::detached;
 use crate::errors::{Error, Result, poisoned};
 use facegate_core::matching::{Gallery, Isa, MatrixRef, Metric, SearchParams};
 use numpy::ndarray::Array2;
@@ -61,18 +62,24 @@ impl PyGallery {
     ) -> Result<()> {
         let ids = ids.as_array().to_vec();
         let (values, cols) = copy_matrix(&vectors);
-        py.detach(|| Ok(self.write()?.add(&ids, MatrixRef::new(&values, cols)?)?))
+        detached(py, || {
+            self.write()?.add(&ids, MatrixRef::new(&values, cols)?)?;
+            Ok::<_, Error>(())
+        })
     }
 
     fn remove(&self, py: Python<'_>, ids: PyReadonlyArray1<'_, u64>) -> Result<()> {
         let ids = ids.as_array().to_vec();
-        py.detach(|| Ok(self.write()?.remove(&ids)?))
+        detached(py, || {
+            self.write()?.remove(&ids)?;
+            Ok::<_, Error>(())
+        })
     }
 
     fn clear(&self, py: Python<'_>) -> Result<()> {
-        py.detach(|| {
+        detached(py, || {
             self.write()?.clear();
-            Ok(())
+            Ok::<_, Error>(())
         })
     }
 
@@ -94,13 +101,14 @@ impl PyGallery {
             rerank,
             exact,
         };
-        let found = py.detach(|| {
+        let found = detached(py, || {
             Ok::<_, Error>(
                 self.read()?
                     .search(MatrixRef::new(&values, cols)?, &params)?,
             )
         })?;
-        let shape = (values.len() / cols.max(1), k);
+        // The core clamps k to the gallery's size: the width is what it returned.
+        let shape = (values.len() / cols.max(1), found.k);
         let ids = Array2::from_shape_vec(shape, found.ids).expect("m × k ids");
         let distances = Array2::from_shape_vec(shape, found.distances).expect("m × k distances");
         Ok((ids.into_pyarray(py), distances.into_pyarray(py)))

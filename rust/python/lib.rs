@@ -4,6 +4,7 @@
 //! documentation; users never import this module. The signatures are strict (contiguous arrays of
 //! the exact dtype); the Python side does the forgiving conversions.
 
+mod detach;
 mod distance;
 mod encoder;
 mod errors;
@@ -28,4 +29,12 @@ mod _core {
     };
     #[pymodule_export]
     use crate::simd::simd_paths;
+
+    /// Marks the importing process as the one whose parallel work runs on rayon's global pool;
+    /// processes forked from it build their own (see `facegate_core::parallel`).
+    #[pymodule_init]
+    fn init(_module: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        facegate_core::parallel::note_loader();
+        Ok(())
+    }
 }

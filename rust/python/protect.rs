@@ -3,7 +3,8 @@
 //! Key objects are opaque handles to Rust memory: Python code can wrap, unwrap and seal with
 //! them but never read their bytes (the KMS hook is the one, documented, exception).
 
-use crate::errors::Result;
+use crate::detach::detached;
+use crate::errors::{Error, Result};
 use crate::gallery::PyGallery;
 use facegate_core::CoreError;
 use facegate_core::protect::{
@@ -49,14 +50,15 @@ impl PyMasterKey {
         Ok(master(MasterKey::generate()?))
     }
 
+    /// File I/O with the GIL released: a slow or hung file system stops this call only.
     #[staticmethod]
-    fn create_file(path: PathBuf) -> Result<Self> {
-        Ok(master(protect::create_key_file(&path)?))
+    fn create_file(py: Python<'_>, path: PathBuf) -> Result<Self> {
+        Ok(master(detached(py, || protect::create_key_file(&path))?))
     }
 
     #[staticmethod]
-    fn from_file(path: PathBuf) -> Result<Self> {
-        Ok(master(protect::read_key_file(&path)?))
+    fn from_file(py: Python<'_>, path: PathBuf) -> Result<Self> {
+        Ok(master(detached(py, || protect::read_key_file(&path))?))
     }
 
     #[staticmethod]
@@ -166,7 +168,9 @@ impl PyRotation {
         dim: usize,
     ) -> Result<Self> {
         let key = Arc::clone(&master.inner);
-        let inner = py.detach(|| Rotation::derive(&key, deployment.as_bytes(), epoch, dim))?;
+        let inner = detached(py, || {
+            Rotation::derive(&key, deployment.as_bytes(), epoch, dim)
+        })?;
         Ok(Self { inner })
     }
 
@@ -204,7 +208,7 @@ impl PyRotation {
         inverse: bool,
     ) -> Result<Bound<'py, PyArray2<f32>>> {
         let (values, cols) = crate::gallery::copy_matrix(&rows);
-        let out = py.detach(|| {
+        let out = detached(py, || {
             if cols != self.inner.dim() {
                 return Err(CoreError::DimensionMismatch {
                     expected: self.inner.dim(),
@@ -351,7 +355,7 @@ pub fn open_into_gallery(
     let wrapped: Vec<&[u8]> = wrapped.iter().map(|b| b.as_bytes()).collect();
     same_length(ids.len(), &[wrapped.len()])?;
     let key = Arc::clone(&master.inner);
-    py.detach(|| {
+    detached(py, || {
         let items: Vec<WrappedItem<'_>> = (0..ids.len())
             .map(|i| WrappedItem {
                 id: ids[i],
@@ -361,7 +365,7 @@ pub fn open_into_gallery(
             })
             .collect();
         let mut target = gallery.write()?;
-        Ok(open_wrapped_into_gallery(&mut target, &key, &items)?)
+        Ok::<_, Error>(open_wrapped_into_gallery(&mut target, &key, &items)?)
     })
 }
 
@@ -380,7 +384,7 @@ pub fn open_keys_into_gallery(
     let (ids, rows) = borrow_rows(&ids, &sealed, &subjects)?;
     same_length(ids.len(), &[keys.len()])?;
     let keys: Vec<Arc<DataKey>> = keys.iter().map(|k| Arc::clone(&k.inner)).collect();
-    py.detach(|| {
+    detached(py, || {
         let items: Vec<SealedItem<'_>> = (0..ids.len())
             .map(|i| SealedItem {
                 id: ids[i],
@@ -390,6 +394,6 @@ pub fn open_keys_into_gallery(
             })
             .collect();
         let mut target = gallery.write()?;
-        Ok(protect::open_into_gallery(&mut target, &items)?)
+        Ok::<_, Error>(protect::open_into_gallery(&mut target, &items)?)
     })
 }

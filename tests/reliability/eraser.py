@@ -12,8 +12,9 @@ import itertools
 import sys
 
 from facegate import FaceGate, MasterKey
+from facegate.errors import UnknownId
 from tests.reliability.worker import face
-from tests.requirements.gate import CONSENT, FakeEncoder
+from tests.requirements.gate import FakeEncoder, consent_to
 
 PURPOSE = "hotel_check_in"
 
@@ -21,7 +22,7 @@ PURPOSE = "hotel_check_in"
 def enroll(gate: FaceGate, subject: str) -> None:
     """The person in both deployments, with a failed verification counted against them."""
     for deployment in ("lobby", "spa"):
-        gate.grant_consent(deployment, subject, CONSENT)
+        gate.grant_consent(deployment, subject, consent_to(gate.deployment(deployment)))
         gate.enroll(deployment, subject, face(subject), PURPOSE)
     gate.verify("lobby", subject, -face(subject), PURPOSE)  # a miss: an attempts row
 
@@ -30,8 +31,11 @@ def main(store: str, key: str, people: int) -> None:
     gate = FaceGate.open(store, MasterKey.from_file(key), encoder=FakeEncoder())
     for k in itertools.cycle(range(people)):
         subject = f"p-{k}"
-        gate.erase(subject)
-        print(f"ack erase {subject}", flush=True)
+        try:
+            gate.erase(subject)
+            print(f"ack erase {subject}", flush=True)
+        except UnknownId:
+            pass  # erased by the process killed before this one, and not enrolled again
         enroll(gate, subject)
         print(f"ack enroll {subject}", flush=True)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from facegate import Assessment, ConsentGrant, FaceGate, MasterKey, Mode
+from facegate import Assessment, ConsentGrant, Deployment, FaceGate, MasterKey, Mode
 from facegate._arrays import as_matrix
 from facegate.errors import FacegateError, InvalidImage, MultipleFaces, NoFace
 from facegate.faces import Box, Face
@@ -19,9 +20,24 @@ AUDIT_SUBJECT = "audit subject v1"
 """The label under which the audit trail derives its subject pseudonyms from the master key."""
 
 ASSESSMENT = Assessment("lawful", "mitigated", "assessed", "proportionate", "DPO")
+IDENTIFY: dict[str, Any] = {"mode": Mode.IDENTIFY, "identification_justification": "VIP"}
+"""What :func:`open_gate` declares by default: 1:N identification, justified."""
+
 CONSENT = ConsentGrant(
-    purposes=("hotel_check_in",), notice_version=NOTICE.version, channel="kiosk", face_data=True
+    purposes=("hotel_check_in",),
+    notice_version=lobby(**IDENTIFY).notice.version,
+    channel="kiosk",
+    face_data=True,
 )
+"""A consent to the notice of :func:`open_gate`'s 1:N lobby (its version covers the mode)."""
+
+VERIFY_CONSENT = replace(CONSENT, notice_version=NOTICE.version)
+"""A consent to the notice of a 1:1 lobby (``lobby()``, ``open_gate(identify=False)``)."""
+
+
+def consent_to(deployment: Deployment, **changes: Any) -> ConsentGrant:
+    """A valid consent to ``deployment``'s current notice, with ``changes``."""
+    return replace(CONSENT, notice_version=deployment.notice.version, **changes)
 
 
 def _rows(image: Any) -> npt.NDArray[np.float32]:
@@ -54,7 +70,7 @@ def open_gate(path: Any, master: MasterKey, *, identify: bool = True, **declared
     ``declared`` on top of the test deployment."""
     gate = FaceGate.open(path, master, encoder=FakeEncoder())
     gate.register_operator("hotel", name="Example Hotel", contact="dpo@example.com")
-    mode = {"mode": Mode.IDENTIFY, "identification_justification": "VIP"} if identify else {}
+    mode = IDENTIFY if identify else {}
     gate.register_deployment("hotel", lobby(**mode, **declared))
     gate.record_assessment("lobby", ASSESSMENT)
     gate.activate("lobby")

@@ -75,16 +75,17 @@ def test_r22_a_failed_tag_is_an_incident_and_needs_a_new_assessment(
     tmp_path: Path, master: MasterKey
 ) -> None:
     path = tmp_path / "s.db"
-    enrolled(path, master).close()
+    enrolled(path, master).close()  # the last connection's close leaves everything in the file
     ((sealed,),) = peek.rows(path, "SELECT sealed FROM templates WHERE id = 2")
-    flipped = bytearray(sealed)
-    flipped[40] ^= 1
-    peek.execute(path, f"UPDATE templates SET sealed = x'{bytes(flipped).hex()}' WHERE id = 2")
+    clean = path.read_bytes()
+    at = clean.index(sealed) + 40  # one bit of the template, flipped in the file: bit rot
+    path.write_bytes(clean[:at] + bytes([clean[at] ^ 1]) + clean[at + 1 :])
     with pytest.raises(TamperedData):
         FaceGate.open(path, master, encoder=FakeEncoder())
     ((active,),) = peek.rows(path, "SELECT active FROM deployments WHERE id = 'lobby'")
-    peek.execute(path, f"UPDATE templates SET sealed = x'{sealed.hex()}' WHERE id = 2")  # restored
     assert active == 0
+    damaged = path.read_bytes()  # the incident is in it now, and the bit still flipped
+    path.write_bytes(damaged[:at] + bytes([damaged[at] ^ 1]) + damaged[at + 1 :])  # repaired
     gate = FaceGate.open(path, master, encoder=FakeEncoder())
     (incident,) = gate.incidents()
     assert incident.kind is IncidentKind.TEMPLATE_TAG and incident.deployment == "lobby"

@@ -41,6 +41,7 @@ ARGUMENTS: dict[str, Any] = {
     "subjects": ["guest-0"],
     "kind": "change",
     "device": "kiosk-1",
+    "reason": "restored from the backup of 1 Dec, decided by the DPO",
     "detail": "a spa added",
 }
 """A valid value for every parameter a verb takes, by name, so that a refusal can only come from
@@ -56,7 +57,10 @@ def call_of(handle: FaceGate, verb: str) -> Callable[[], Any]:
             given[name] = io.StringIO()
         elif name == "people" and verb.startswith("enroll"):
             given[name] = [("guest-1", FACES[1])]  # encodings or photographs, not consents
-        elif name == "deployment" and verb in ("register_deployment", "update_deployment"):
+        elif name in ("deployment", "definition") and verb in (
+            "register_deployment",
+            "update_deployment",
+        ):
             given[name] = lobby(name="spa")
         elif name in ARGUMENTS:
             given[name] = ARGUMENTS[name]

@@ -1,14 +1,20 @@
-"""Deployment rules, one test per requirement id (R1, R3, R5, R6, R7, R11, R23, R24, R31)."""
+"""Deployment rules, one test per requirement id (R1, R3, R5, R6, R7, R11, R14, R23, R24, R31),
+and typed errors for declarations of the wrong kind."""
 
 from __future__ import annotations
+
+import re
+from dataclasses import replace
 
 import pytest
 
 from facegate import Alternative, Location, Mode
+from facegate.compliance.policy import MAX_RETENTION_DAYS
 from facegate.errors import (
     AccessibilityWarning,
     IdentificationNotEnabled,
     IncompleteNotice,
+    InvalidArgument,
     NoAlternative,
     PolicyRefusal,
     ProhibitedPlace,
@@ -105,19 +111,88 @@ def test_r23_private_spaces_are_refused(place: Location) -> None:
     assert isinstance(caught.value, PolicyRefusal) and caught.value.rule == "R23"
 
 
+PUBLIC = {
+    "location": Location.PUBLIC_PLACE,
+    "purposes": ("public_security",),
+    "notice": notice(purposes=("public_security",)),
+    "public_security_basis": "PSB order 12",
+    "capture_area": "Gate 3",
+    "signage": True,
+}
+
+
 def test_r24_public_places_need_basis_area_and_signage() -> None:
     with pytest.raises(PublicPlaceRequirements, match="public-security basis") as caught:
-        lobby(location=Location.PUBLIC_PLACE, capture_area="Gate 3", signage=True)
+        lobby(**{**PUBLIC, "public_security_basis": ""})
     assert caught.value.rule == "R24"
     with pytest.raises(PublicPlaceRequirements, match="posted signage"):
-        lobby(location=Location.PUBLIC_PLACE, public_security_basis="PSB order", capture_area="G3")
-    ok = lobby(
-        location=Location.PUBLIC_PLACE,
-        public_security_basis="PSB order 12",
-        capture_area="Gate 3",
-        signage=True,
-    )
+        lobby(**{**PUBLIC, "signage": False})
+    ok = lobby(**PUBLIC)
     assert ok.location is Location.PUBLIC_PLACE
+
+
+@pytest.mark.parametrize("purposes", [("payment",), ("public_security", "payment")])
+def test_r24_public_place_data_serves_public_security_only(purposes: tuple[str, ...]) -> None:
+    with pytest.raises(PublicPlaceRequirements, match="public security only") as caught:
+        lobby(**{**PUBLIC, "purposes": purposes, "notice": notice(purposes=purposes)})
+    assert caught.value.rule == "R24"
+    # Nor can public security be claimed without the basis it rests on, anywhere.
+    with pytest.raises(PublicPlaceRequirements, match="needs the public-security basis"):
+        lobby(purposes=("public_security",), notice=notice(purposes=("public_security",)))
+
+
+def test_r07_the_notice_version_covers_the_mode() -> None:
+    one = lobby()
+    many = lobby(mode=Mode.IDENTIFY, identification_justification="VIP recognition")
+    # A consent given for 1:1 does not count for 1:N: the same notice text, another version.
+    assert one.notice.version == notice().version != many.notice.version
+    assert one.notice.mode is Mode.VERIFY and many.notice.mode is Mode.IDENTIFY
+    assert replace(one, mode="identify", identification_justification="VIP recognition") == many
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"location": "moon"}, "unknown location 'moon'; use one of: hotel_guest_room"),
+        ({"mode": "1:N"}, "unknown mode '1:N'; use one of: verify, identify"),
+        ({"purposes": "hotel_check_in"}, "purposes is a tuple of purpose ids"),
+        ({"name": 7}, "name is text, not a int"),
+        ({"necessity": None}, "necessity is text"),
+        ({"threshold": "0.5"}, "threshold is a distance"),
+        ({"signage": "yes"}, "signage is true or false"),
+        ({"notice": {"method": "1:1"}}, "notice must be a Notice"),
+    ],
+)
+def test_declarations_of_the_wrong_kind_are_typed_errors(
+    changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidArgument, match=re.escape(message)):
+        lobby(**changes)
+
+
+@pytest.mark.parametrize(
+    ("retention", "message"),
+    [
+        (10**7, "at most 3650 (ten years), not 10000000"),
+        (3651, "at most 3650"),
+        ("30", "whole number of days, not '30'"),
+        (30.0, "whole number of days"),
+        (True, "whole number of days"),
+    ],
+)
+def test_r14_retention_is_a_bounded_whole_number_of_days(retention: object, message: str) -> None:
+    assert notice(retention_days=MAX_RETENTION_DAYS).retention_days == 3650
+    with pytest.raises(InvalidArgument, match=re.escape(message)):
+        notice(retention_days=retention)
+
+
+def test_r06_notice_parts_of_the_wrong_kind_are_typed_errors() -> None:
+    with pytest.raises(InvalidArgument, match="method is text"):
+        notice(method=b"1:1")
+    with pytest.raises(InvalidArgument, match="alternatives are Alternative"):
+        notice(alternatives=("the desk",))
+    with pytest.raises(NoAlternative, match="described in words"):
+        Alternative("  ")
 
 
 def test_r31_no_accessible_alternative_warns() -> None:

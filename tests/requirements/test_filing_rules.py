@@ -30,12 +30,13 @@ from facegate.compliance.filing import (
 )
 from facegate.compliance.workdays import add_working_days
 from facegate.demo.synthetic import synthetic_faces
-from facegate.errors import InvalidArgument, UnknownId
+from facegate.errors import InactiveDeployment, InvalidArgument, UnknownId
 from facegate.gate.opening import open_store
 from facegate.reports import render_dossier
 from facegate.store import Store
-from tests.requirements.deployments import NOTICE, lobby
-from tests.requirements.gate import ASSESSMENT, CONSENT, open_gate
+from tests import peek
+from tests.requirements.deployments import NOTICE, lobby, notice
+from tests.requirements.gate import ASSESSMENT, consent_to, open_gate
 
 PURPOSE = "hotel_check_in"
 FACES = synthetic_faces(12, 0, seed=4).centres
@@ -48,7 +49,8 @@ NATIONAL_DAY_EVE = datetime(2025, 9, 30, 4, tzinfo=UTC)
 
 def enroll(gate: FaceGate, deployment: str, people: range) -> None:
     names = [f"p{i}" for i in people]
-    gate.grant_consents(deployment, [(name, CONSENT) for name in names])
+    consent = consent_to(gate.deployment(deployment))
+    gate.grant_consents(deployment, [(name, consent) for name in names])
     gate.enroll_encodings(deployment, [(f"p{i}", FACES[i]) for i in people], PURPOSE)
 
 
@@ -61,6 +63,12 @@ def gate(tmp_path: Path, master: MasterKey) -> Iterator[FaceGate]:
     gate.activate("spa")
     yield gate
     gate.close()
+
+
+@pytest.fixture
+def path_of(tmp_path: Path) -> Path:
+    """The gate's store file."""
+    return tmp_path / "s.db"
 
 
 @pytest.fixture
@@ -294,7 +302,8 @@ def test_r28_the_dossier_has_the_five_materials(gate: FaceGate) -> None:
     assert rules["lobby"].alternatives == (
         Alternative(NOTICE.alternatives[0].description, accessible=True),
     )
-    assert NOTICE.version in rules["lobby"].consent and "guardian" in rules["lobby"].consent
+    version = gate.deployment("lobby").notice.version  # the 1:N lobby's, which covers its mode
+    assert version in rules["lobby"].consent and "guardian" in rules["lobby"].consent
     assert "deletion receipt" in rules["lobby"].withdrawal_and_erasure
 
     on_file = {a.deployment: a for a in dossier.assessments}
@@ -302,7 +311,7 @@ def test_r28_the_dossier_has_the_five_materials(gate: FaceGate) -> None:
     assessment = on_file["lobby"]
     assert assessment.assessment == ASSESSMENT and assessment.assessment.signed_off_by == "DPO"
     assert assessment.covers_current_notice and assessment.signed_at
-    assert assessment.notice_version == NOTICE.version
+    assert assessment.notice_version == version
 
     assert dossier.filing.state is FilingState.BELOW and dossier.filing.individuals == 4
     assert dossier.generated_at == NATIONAL_DAY_EVE
@@ -364,3 +373,67 @@ def test_r28_a_change_must_say_what_changed(gate: FaceGate) -> None:
     with pytest.raises(UnknownId):
         gate.record_filing_change("nobody", "decommission", "x")
     assert gate.filing_status("hotel").events == ()
+
+
+def require_filing(gate: FaceGate, store: Store) -> None:
+    """The operator reaches the (small) threshold: its filing is required from then on."""
+    enroll(gate, "lobby", range(10))
+    assert check_filing(store, "hotel", threshold=SMALL, margin=HALF) is not None
+
+
+def test_r28_a_change_to_filed_matters_records_its_event(gate: FaceGate, store: Store) -> None:
+    require_filing(gate, store)
+    contact = lobby(name="spa", notice=notice(processor_contact="dpo@example.com"))
+    assert gate.update_deployment(contact).filing_event is None  # nothing filed changed
+    update = gate.update_deployment(
+        lobby(name="spa", notice=notice(retention_days=7), capture_area="Desk 2")
+    )
+    event = update.filing_event
+    assert event is not None and event.kind == "change" and event.individuals == 10
+    assert event.detail == "deployment 'spa': capture_area, notice.retention_days changed"
+    registered = gate.register_deployment("hotel", lobby(name="bar"))
+    assert registered is not None and registered.detail == "deployment 'bar' registered"
+    assessed = gate.record_assessment("spa", ASSESSMENT)  # a filing material changes too
+    assert assessed is not None and assessed.detail == "deployment 'spa': new impact assessment"
+    assert [(e.kind, e.detail) for e in gate.filing_status("hotel").events] == [
+        ("required", None),
+        ("change", event.detail),
+        ("change", "deployment 'bar' registered"),
+        ("change", assessed.detail),
+    ]
+    due = add_working_days(event.at.astimezone(ZoneInfo("Asia/Shanghai")).date(), 30)
+    assert (event.deadline, event.provisional) == (due.due, due.provisional)
+
+
+def test_r28_without_a_filing_duty_no_change_is_recorded(gate: FaceGate) -> None:
+    enroll(gate, "lobby", range(3))
+    update = gate.update_deployment(lobby(name="spa", notice=notice(retention_days=7)))
+    assert update.filing_event is None and update.changed == ("notice.retention_days",)
+    assert gate.register_deployment("hotel", lobby(name="bar")) is None
+    assert gate.record_assessment("bar", ASSESSMENT) is None
+    assert gate.decommission("bar") is None
+    assert gate.filing_status("hotel").events == ()
+
+
+def test_r28_decommissioning_records_its_event_and_ends_the_deployment(
+    gate: FaceGate, store: Store, path_of: Path
+) -> None:
+    require_filing(gate, store)
+    enroll(gate, "spa", range(8, 12))  # p8, p9 are in the lobby too; p10, p11 only here
+    event = gate.decommission("spa")
+    assert event is not None and event.kind == "decommission" and event.individuals == 12
+    assert event.detail == "deployment 'spa' decommissioned" and event.deadline is not None
+    assert gate.filing_status("hotel").events[-1] == event
+    # Its purpose has ended: its face data is destroyed, keys of people held nowhere else too.
+    assert gate.deployment_status("spa").templates == 0 and not gate.deployment_status("spa").active
+    assert peek.count(path_of, "SELECT COUNT(*) FROM data_keys WHERE subject_id = 'p11'") == 0
+    assert peek.count(path_of, "SELECT COUNT(*) FROM data_keys WHERE subject_id = 'p9'") == 1
+    with pytest.raises(InactiveDeployment, match="decommissioned"):
+        gate.activate("spa")
+    with pytest.raises(InactiveDeployment, match="nobody can consent"):
+        gate.grant_consent("spa", "p20", consent_to(lobby()))
+    with pytest.raises(InactiveDeployment):
+        gate.verify("spa", "p9", FACES[9], PURPOSE)
+    rows = peek.rows(path_of, "SELECT action, deployment_id, outcome FROM audit")
+    assert ("decommission", "spa", "ok") in rows
+    assert ("activate", "spa", "refused") in rows

@@ -2,42 +2,52 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from dataclasses import replace
 
-from facegate import Alternative, Location
-from facegate.reports import render_notice
-from tests.requirements.deployments import NOTICE, lobby, notice
+import pytest
+
+from facegate import Alternative, Location, Wording
+from facegate.compliance.registry import deployment_from_dict
+from facegate.errors import IncompleteNotice, InvalidArgument
+from facegate.reports import render_notice, render_signage
+from tests.requirements.deployments import NOTICE, ZH, lobby, notice, translated
 
 ALTERNATIVES = (
     Alternative("Check in at the desk with an identity document", accessible=True),
     Alternative("Use the room card sent by text message"),
 )
-PUBLIC = lobby(
-    location=Location.PUBLIC_PLACE,
-    public_security_basis="Order of the city public security bureau No. 12",
-    capture_area="Main entrance, inside the yellow line",
-    signage=True,
-    notice=notice(alternatives=ALTERNATIVES),
+PUBLIC = translated(
+    lobby(
+        location=Location.PUBLIC_PLACE,
+        purposes=("public_security",),
+        public_security_basis="Order of the city public security bureau No. 12",
+        capture_area="Main entrance, inside the yellow line",
+        signage=True,
+        notice=notice(alternatives=ALTERNATIVES, purposes=("public_security",)),
+    )
 )
 
-# What each R6 element looks like in each language; the free text is the operator's own.
-COMMON = {
+# What each R6 element looks like in each language; the free text is the operator's own, in
+# the language of the notice (its translation for Chinese).
+FREE_TEXT = {
     "processor name": NOTICE.processor_name,
-    "processor contact": NOTICE.processor_contact,
     "method": NOTICE.method,
     "impact": NOTICE.impact,
     "necessity": PUBLIC.necessity,
     "rights contact": NOTICE.rights_contact,
     "alternative": ALTERNATIVES[1].description,
-    "version": NOTICE.version[:12],
     "capture area": PUBLIC.capture_area,
     "public-security basis": PUBLIC.public_security_basis,
 }
+COMMON = {"processor contact": NOTICE.processor_contact, "version": PUBLIC.notice.version[:12]}
 ELEMENTS = {
     "en": {
+        **FREE_TEXT,
         "title": "Facial recognition notice",
-        "purpose": "Hotel check-in",
+        "purpose": "Purposes\n- Public security\n",
         "retention": "30 days",
         "withdraw": "withdraw your consent at any time",
         "erase": "face data to be erased",
@@ -49,13 +59,14 @@ ELEMENTS = {
         "location": "Public place",
     },
     "zh": {
+        **{name: ZH[text] for name, text in FREE_TEXT.items()},
         "title": "人脸识别告知书",
-        "purpose": "酒店入住登记",
+        "purpose": "处理目的\n- 维护公共安全\n",
         "retention": "30 天",
         "withdraw": "随时撤回同意",
         "erase": "要求删除您的人脸信息",
         "ask what is held": "查询我们所持有的您的个人信息",
-        "accessible alternative": f"{ALTERNATIVES[0].description}（无障碍）",  # noqa: RUF001
+        "accessible alternative": f"{ZH[ALTERNATIVES[0].description]}（无障碍）",
         "separate consent": "单独同意",
         "refusal without penalty": "拒绝不会对您产生任何不利影响",
         "public security only": "仅用于维护公共安全",
@@ -77,7 +88,7 @@ def test_r06_notice_renders_every_element_in_chinese_and_english() -> None:
         assert all(f"\n{heading}\n" in text for heading in HEADINGS[language])
         # Only the accessible alternative is marked, and the short version is shown.
         assert text.count("(accessible)" if language == "en" else "无障碍") == 1
-        assert NOTICE.version not in text
+        assert PUBLIC.notice.version not in text
     assert "人脸" not in render_notice(PUBLIC, language="en")
     # Chinese is the default, as the signs are in China.
     assert render_notice(PUBLIC) == render_notice(PUBLIC, language="zh")
@@ -86,15 +97,14 @@ def test_r06_notice_renders_every_element_in_chinese_and_english() -> None:
 def test_r06_notice_outside_public_places_has_no_public_security_section() -> None:
     text = render_notice(lobby(), language="en")
     assert "Public security" not in text and "Capture area" not in text
-    assert "Hotel lobby" in text
+    assert "Hotel lobby" in text and "Hotel check-in" in text
 
 
-CHINESE_NOTICE = notice(
-    processor_name="示例酒店有限公司",
-    impact="加快入住办理速度，人脸信息在住店期间加密保存于本地，离店后即删除",  # noqa: RUF001
-    rights_contact="前台，或发送电子邮件至 privacy@example.com 撤回同意或要求删除",  # noqa: RUF001
-    alternatives=(Alternative("在前台出示身份证件办理入住", accessible=True),),
-)
+def test_r07_the_notice_shows_the_version_that_covers_its_mode() -> None:
+    many = lobby(mode="identify", identification_justification="Returning guests")
+    text = render_notice(many, language="en")
+    assert "1:N identification" in text and many.notice.version[:12] in text
+    assert NOTICE.version[:12] not in text  # the 1:1 notice's version, which it is not
 
 
 def _columns(line: str) -> int:
@@ -106,7 +116,7 @@ def _words(text: str) -> set[str]:
 
 
 def test_r31_large_print_notice_has_short_lines() -> None:
-    for deployment in (PUBLIC, lobby(notice=CHINESE_NOTICE)):
+    for deployment in (PUBLIC, translated(lobby())):
         english = render_notice(deployment, language="en", large_print=True)
         chinese = render_notice(deployment, language="zh", large_print=True)
         # At most 40 characters in English, 20 CJK characters (40 columns) in Chinese.
@@ -134,3 +144,76 @@ def test_r31_large_print_notice_has_short_lines() -> None:
     # The phone number's groups stay together, to be read out whole.
     english = render_notice(PUBLIC, language="en", large_print=True)
     assert "+86 10 0000 0000" in english.splitlines()
+
+
+# ----- R6: the notice in the language of the people who read it -------------------------------
+
+
+def test_r06_a_notice_is_shown_only_in_a_language_it_has_words_in() -> None:
+    english_only = lobby()
+    for render in (render_notice, render_signage):
+        with pytest.raises(IncompleteNotice, match=r"\[R6\].*no zh wording"):
+            render(english_only, language="zh")
+    chinese = render_notice(translated(english_only), language="zh")
+    for english in (NOTICE.processor_name, NOTICE.method, NOTICE.impact, english_only.necessity):
+        assert english not in chinese
+        assert ZH[english] in chinese
+    sign = render_signage(translated(english_only), language="zh")
+    assert ZH[NOTICE.processor_name] in sign and NOTICE.processor_name not in sign
+
+
+def test_r06_a_notice_written_in_chinese_is_shown_in_english_from_its_translation() -> None:
+    english = lobby().wording("en")
+    written = lobby(
+        necessity=ZH[english.necessity],
+        notice=notice(
+            language="zh",
+            processor_name=ZH[english.processor_name],
+            method=ZH[english.method],
+            impact=ZH[english.impact],
+            rights_contact=ZH[english.rights_contact],
+            alternatives=(Alternative(ZH[english.alternatives[0]], accessible=True),),
+            translations=(replace(english, language="en"),),
+        ),
+    )
+    assert ZH[english.method] in render_notice(written, language="zh")
+    text = render_notice(written, language="en")
+    assert english.method in text and ZH[english.method] not in text
+    assert f"{english.alternatives[0]} (accessible)" in text
+
+
+def test_r06_a_translation_says_exactly_what_is_declared() -> None:
+    wording = translated(lobby()).notice.translations[0]
+    wrong = {
+        "an empty method": replace(wording, method=""),
+        "a capture area never declared": replace(wording, capture_area="正门"),
+        "one alternative too many": replace(wording, alternatives=(*wording.alternatives, "电话")),
+    }
+    for translation in wrong.values():
+        with pytest.raises(IncompleteNotice, match="does not match its declarations"):
+            lobby(notice=notice(translations=(translation,)))
+    with pytest.raises(InvalidArgument, match="other than its own"):
+        notice(translations=(replace(wording, language="en"),))
+    with pytest.raises(InvalidArgument, match="languages zh, en"):
+        replace(wording, language="fr")
+    with pytest.raises(InvalidArgument, match="languages zh, en"):
+        notice(language="english")
+
+
+def test_r07_the_translated_method_is_part_of_the_notice_version() -> None:
+    chinese = translated(lobby())
+    wording = chinese.notice.translations[0]
+    assert chinese.notice.version != lobby().notice.version
+    other = replace(wording, method="将现场采集的人脸与所有登记模板进行比对")
+    assert notice(translations=(other,)).version != chinese.notice.version
+    # What the version does not cover (R7: purpose, method, retention, mode) leaves it as it is.
+    kinder = replace(wording, impact="加快入住办理")
+    assert notice(translations=(kinder,)).version == chinese.notice.version
+
+
+def test_a_translated_definition_survives_its_json() -> None:
+    from facegate.compliance.registry import _to_json
+
+    chinese = translated(PUBLIC)
+    assert deployment_from_dict(json.loads(_to_json(chinese))) == chinese
+    assert isinstance(chinese.notice.translations[0], Wording)

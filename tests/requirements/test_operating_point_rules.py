@@ -11,17 +11,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import time_machine
 
-from facegate import ConsentGrant, FaceGate, MasterKey, Mode
+from facegate import FaceGate, MasterKey
 from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import ConsentRequired, MultipleFaces, OperatingPointRefused, UnknownId
 from facegate.reports import render_assessment
 from tests import peek
 from tests.requirements.deployments import lobby
-from tests.requirements.gate import ASSESSMENT, CONSENT, FakeEncoder, open_gate
+from tests.requirements.gate import (
+    ASSESSMENT,
+    CONSENT,
+    IDENTIFY,
+    FakeEncoder,
+    consent_to,
+    open_gate,
+)
 
 PURPOSE = "hotel_check_in"
-IDENTIFY = {"mode": Mode.IDENTIFY, "identification_justification": "VIP recognition"}
 
 
 @pytest.fixture
@@ -34,9 +41,7 @@ def gate(path: Path) -> Iterator[FaceGate]:
 def _enroll(gate: FaceGate, first: int, count: int, deployment: str = "lobby") -> None:
     faces = synthetic_faces(first + count, 0, seed=1).centres[first:]
     people = [(f"guest-{first + i}", faces[i]) for i in range(count)]
-    grant = ConsentGrant(
-        purposes=(PURPOSE,), notice_version=lobby().notice.version, channel="kiosk", face_data=True
-    )
+    grant = consent_to(gate.deployment(deployment))
     gate.grant_consents(deployment, [(subject, grant) for subject, _ in people])
     gate.enroll_encodings(deployment, people, PURPOSE)
 
@@ -132,18 +137,23 @@ def test_r05_enrollment_stops_at_the_honest_limit(gate: FaceGate, path: Path) ->
     assert gate.operating_point("lobby").gallery_size == 99
 
 
-def test_r05_the_demo_story_goes_live_at_100_000(tmp_path: Path) -> None:
-    from facegate.demo.hotel import _go_live, _lobby, _notice
+def test_r05_the_demo_refuses_1_to_n_of_every_guest_and_runs_it_where_honest(
+    tmp_path: Path,
+) -> None:
+    from facegate.demo.deployments import everyone, lounge
+    from facegate.demo.hotel import _set_up
 
     gate = FaceGate.open(tmp_path / "demo.db", MasterKey.generate(), encoder=FakeEncoder())
-    gate.register_operator("hotel", name="Example Hotel", contact="dpo@example.com")
-    story = _lobby(_notice(), guests=100_001)
-    gate.register_deployment("hotel", story)
-    gate.record_assessment(story.name, ASSESSMENT)
-    said: list[str] = []
-    live = _go_live(gate, story, said.append)
-    assert gate.deployment_status(story.name).active and live.max_fnir == 1.0
-    assert "refused" in said[0] and "100,001 enrolled" in said[0]
+    gate.register_operator("demo-hotel", name="Demo Hotel", contact="dpo@example.com")
+    every_guest = everyone(100_001)
+    _set_up(gate, every_guest)  # its assessment is the draft, judged: recorded (R26)
+    with pytest.raises(OperatingPointRefused, match="100,001 enrolled"):
+        gate.activate(every_guest.name)
+    members = lounge()
+    _set_up(gate, members)
+    gate.activate(members.name)
+    assert gate.deployment_status(members.name).active
+    assert gate.operating_point(members.name).false_non_match <= members.max_fnir
     gate.close()
 
 
@@ -153,7 +163,8 @@ def test_r05_a_purge_restates_the_size_it_leaves(tmp_path: Path) -> None:
     _enroll(gate, 0, 12)
     later = datetime.now(UTC) + timedelta(days=31)
     # One transaction erases the twelve one by one: the step from 10 to 9 is restated, once.
-    assert gate.purge_expired(now=later) == 12
+    with time_machine.travel(later):
+        assert gate.purge_expired() == 12
     rows = peek.rows(path, "SELECT detail FROM audit WHERE action = 'operating_point' ORDER BY seq")
     assert [r[0].split(",")[0] for r in rows] == ["1:N with 12 enrolled", "1:N with 9 enrolled"]
     gate.close()

@@ -12,11 +12,11 @@ import pytest
 
 from facegate import FaceGate, Gallery, KmsMasterKey, MasterKey, Rotation, open_into_gallery
 from facegate.demo.synthetic import synthetic_faces
-from facegate.errors import ResearchSeparation, TamperedData, WrongKey
+from facegate.errors import KeyFileError, ResearchSeparation, TamperedData, WrongKey
 from facegate.research import ResearchStore
 from tests import peek
 from tests.requirements.deployments import lobby
-from tests.requirements.gate import ASSESSMENT, CONSENT, FakeEncoder, open_gate
+from tests.requirements.gate import ASSESSMENT, CONSENT, VERIFY_CONSENT, FakeEncoder, open_gate
 
 PURPOSE = "hotel_check_in"
 FACES = synthetic_faces(4, 0, seed=9).centres
@@ -66,7 +66,7 @@ def test_r13_the_receipt_says_what_was_destroyed(tmp_path: Path, master: MasterK
     gate.register_deployment("hotel", lobby(name="spa"))
     gate.record_assessment("spa", ASSESSMENT)
     gate.activate("spa")
-    gate.grant_consent("spa", "g1", CONSENT)
+    gate.grant_consent("spa", "g1", VERIFY_CONSENT)  # the spa is 1:1
     gate.enroll("spa", "g1", FACES[1], PURPOSE)
     receipt = gate.withdraw("lobby", "g1")
     assert (receipt.templates_removed, receipt.key_destroyed) == (1, False)  # spa still holds one
@@ -166,6 +166,6 @@ def test_a_kms_held_master_key_runs_the_whole_gate(tmp_path: Path) -> None:
     reopened = FaceGate.open(tmp_path / "s.db", kms, encoder=FakeEncoder())
     assert reopened.identify("lobby", FACES[1], PURPOSE).subject == "g1"
     assert reopened.verify_audit().ok
-    vault.clear()  # the service lost the keys: nothing opens
-    with pytest.raises(KeyError):
+    vault.clear()  # the service lost the keys: nothing opens, with a typed error
+    with pytest.raises(KeyFileError, match="failed to unwrap"):
         FaceGate.open(tmp_path / "s.db", kms, encoder=FakeEncoder())

@@ -3,10 +3,13 @@ someone with the database file and no key, and against a careless caller."""
 
 from __future__ import annotations
 
+import builtins
+import io
 import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +25,11 @@ from facegate.errors import (
     DuplicateId,
     InvalidArgument,
     NoFace,
+    ResearchSeparation,
     TamperedData,
     UnknownId,
 )
+from facegate.research import ResearchStore
 from facegate.store import Store
 from tests import peek
 from tests.requirements.gate import CONSENT, FakeEncoder, open_gate, subject_ref
@@ -97,11 +102,11 @@ def test_r20_r22_a_wiped_trail_is_caught_without_an_exported_checkpoint(
         "DELETE FROM audit",
         "DELETE FROM meta WHERE key IN ('seal', 'audit_head')",
     )
-    again = reopened(path, master)
-    result = again.verify_audit()
-    assert not result.ok, str(result)
-    assert again.incidents(), "the wipe is an integrity incident"
-    assert not again.deployment_status("lobby").active
+    with pytest.raises(TamperedData, match="outside facegate"):
+        reopened(path, master)  # fail closed: the store's state cannot be trusted
+    ((description,),) = peek.rows(path, "SELECT description FROM incidents")
+    assert "seal is missing" in description  # an integrity incident (R22), recorded once
+    assert peek.rows(path, "SELECT DISTINCT active FROM deployments") == [(0,)]
 
 
 def test_r17_an_emptied_store_file_is_not_begun_again(
@@ -133,6 +138,17 @@ def test_r20_an_older_authentic_state_put_back_is_caught(
     result = rolled.verify_audit()
     assert not result.ok and "rolled back" in str(result.problem)
     assert not rolled.deployment_status("lobby").active  # guest-2 cannot be matched again
+    # A restore that was meant (investigated, decided): accepted, and audited as such.
+    with pytest.raises(InvalidArgument):
+        rolled.accept_restored_store(" ")
+    rolled.accept_restored_store("restored from the backup of 1 Dec by the DPO, ticket 42")
+    assert rolled.verify_audit().ok
+    action, *_ = last_entry(path)
+    assert action == "verify_audit"
+    details = peek.rows(
+        path, "SELECT detail FROM audit WHERE action = 'accept_restored_store' AND outcome = 'ok'"
+    )
+    assert details == [("restored from the backup of 1 Dec by the DPO, ticket 42",)]
 
 
 # ----- 3. state the trail says was destroyed or changed does not come back -----------------
@@ -165,11 +181,25 @@ def test_r13_an_erased_person_restored_from_an_older_copy_is_refused(
         ),
     )
     for _ in range(2):  # fail closed, every time: the resurrected template is never loaded
-        with pytest.raises(TamperedData, match="destroyed"):
+        with pytest.raises(TamperedData, match="outside facegate"):
             reopened(path, master)
-    kinds = peek.rows(path, "SELECT kind, deployment_id FROM incidents")
-    assert ("template_tag", "lobby") in kinds  # an integrity incident, recorded once
-    assert len(kinds) == 1
+    assert peek.count(path, "SELECT COUNT(*) FROM incidents") == 1  # an incident, once
+    # Even with the change log's digest put right (a faked seal is beyond an attacker without
+    # the key, but the record of what was destroyed stands on its own): a template that was
+    # destroyed does not load.
+    from facegate.gate.seal import Seal
+
+    with Store.open(path) as store:
+        seal = Seal(store, master, str(store.meta.store_id()))
+        store.attach(seal)
+        record = seal.stored()
+        assert record is not None
+        with store.transaction():
+            seal.write(
+                replace(record, digests=record.digests | {"changes": seal.digest("changes")})
+            )
+    with pytest.raises(TamperedData, match="destroyed"):
+        reopened(path, master)
 
 
 def test_r19_deleted_attempt_counters_are_caught(
@@ -317,3 +347,37 @@ def test_r13_one_template_per_person(gate: FaceGate, path: Path) -> None:
     ]
     gate.add_photos("lobby", "guest-1", FACES[1], PURPOSE)  # the way to add: one template still
     assert peek.count(path, "SELECT COUNT(*) FROM templates WHERE subject_id = 'guest-1'") == 1
+
+
+# ----- 4. nothing opens the store's own file with ordinary I/O -----------------------------
+
+
+def test_r12_research_mode_refuses_a_store_without_opening_its_file(
+    gate: FaceGate, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing any descriptor on a database file drops every SQLite lock the process holds on
+    it: the check reads the file through SQLite, never with open()."""
+    opened: list[str] = []
+    real = io.open
+
+    def spy(file: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(file))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", spy)
+    monkeypatch.setattr(builtins, "open", spy)
+    link = path.parent / "innocent.db"
+    link.symlink_to(path)
+    for target in (path, Path(f"{path}-wal"), Path(f"{path}-journal"), link):
+        with pytest.raises(ResearchSeparation):
+            ResearchStore.open(target)
+    assert not Path(f"{path}-journal").exists()
+    assert not [name for name in opened if name.startswith(str(path))], opened
+    assert gate.verify_audit().ok
+
+
+def test_r17_a_new_store_and_its_journal_are_private_to_their_owner(
+    gate: FaceGate, path: Path
+) -> None:
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        assert name.exists() and name.stat().st_mode & 0o077 == 0, oct(name.stat().st_mode)

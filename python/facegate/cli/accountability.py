@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from facegate.cli.context import open_gate
+from facegate.cli.context import open_gate, out_options, write_out
 from facegate.cli.output import EXIT, Output, plain
 from facegate.errors import InvalidArgument
 from facegate.gate import Checkpoint
@@ -30,12 +31,15 @@ def audit_verify(args: argparse.Namespace, out: Output) -> int:
 
 
 def audit_export(args: argparse.Namespace, out: Output) -> int:
+    """The trail as JSON lines: on stdout (one object per line, whatever ``--json`` says), or
+    to ``--out``."""
     gate = open_gate(args)
     if args.out is None:
         gate.export_audit(sys.stdout)
         return 0
-    with Path(args.out).open("w", encoding="utf-8") as file:
-        count = gate.export_audit(file)
+    lines = io.StringIO()
+    count = gate.export_audit(lines)
+    write_out(args, args.out, lines.getvalue())
     out.result({"entries": count, "written": str(args.out)}, f"{count} entries to {args.out}")
     return 0
 
@@ -43,7 +47,7 @@ def audit_export(args: argparse.Namespace, out: Output) -> int:
 def audit_checkpoint(args: argparse.Namespace, out: Output) -> int:
     checkpoint = open_gate(args).audit_checkpoint()
     if args.out:
-        Path(args.out).write_text(checkpoint.to_json() + "\n", encoding="utf-8")
+        write_out(args, args.out, checkpoint.to_json() + "\n")
     out.result(
         checkpoint,
         f"checkpoint at {checkpoint.size} entries"
@@ -76,15 +80,21 @@ def filing_show(args: argparse.Namespace, out: Output) -> int:
 
 
 def filing_write(args: argparse.Namespace, out: Output) -> int:
+    """The dossier in Markdown, or as JSON (``--format json``, or ``--json`` without a
+    format). With ``--json``, stdout is JSON whatever the format: Markdown comes as
+    ``{"text": ...}``."""
     dossier = open_gate(args).filing_dossier(args.operator)
+    fmt = args.format or ("json" if args.json else "markdown")
     text = (
-        render_dossier(dossier)
-        if args.format == "markdown"
-        else json.dumps(plain(dossier), indent=2, ensure_ascii=False)
+        json.dumps(plain(dossier), indent=2, ensure_ascii=False)
+        if fmt == "json"
+        else render_dossier(dossier)
     )
     if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        write_out(args, args.out, text + "\n")
         out.result({"written": str(args.out)}, f"filing dossier written to {args.out}")
+    elif fmt == "markdown" and args.json:
+        out.result({"text": text}, text)
     else:
         print(text)
     return 0
@@ -104,13 +114,24 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     audit = commands.add_parser("audit", help="the tamper-evident audit trail")
     acts = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = acts.add_parser("verify", parents=[common], help="verify every entry (exit 4 if broken)")
-    p.add_argument("--checkpoint", type=Path, help="an exported checkpoint to verify against")
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="a checkpoint kept apart (`facegate audit checkpoint --out FILE`) to verify against",
+    )
     p.set_defaults(run=audit_verify)
     p = acts.add_parser("export", parents=[common], help="entries as JSON lines")
-    p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    out_options(p, "write to this file instead of stdout")
     p.set_defaults(run=audit_export)
-    p = acts.add_parser("checkpoint", parents=[common], help="an authenticated head to keep apart")
-    p.add_argument("--out", type=Path, help="write to this file")
+    p = acts.add_parser(
+        "checkpoint",
+        parents=[common],
+        help="an authenticated head to keep apart",
+        description="Prints (or writes to --out) the trail's authenticated size and head. "
+        "Keep it away from the store; `facegate audit verify --checkpoint FILE` then also "
+        "catches a trail cut short or rolled back to before it.",
+    )
+    out_options(p, "write to this file")
     p.set_defaults(run=audit_checkpoint)
 
     p = commands.add_parser("incidents", parents=[common], help="recorded integrity incidents")
@@ -123,8 +144,12 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(run=filing_show)
     p = acts.add_parser("dossier", parents=[common], help="the five filing materials")
     p.add_argument("operator")
-    p.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    p.add_argument(
+        "--format",
+        choices=("markdown", "json"),
+        help="the dossier's format (default Markdown, JSON with --json)",
+    )
+    out_options(p, "write to this file instead of stdout")
     p.set_defaults(run=filing_write)
 
     p = commands.add_parser("renew", parents=[common], help="re-key a deployment's templates")

@@ -25,9 +25,20 @@ from facegate.errors import (
     UnknownId,
 )
 
-__all__ = ["EXIT", "Output", "exit_code", "plain"]
+__all__ = ["EXIT", "MEANING", "Output", "exit_code", "plain"]
 
 EXIT = {"ok": 0, "no_match": 1, "usage": 2, "refused": 3, "integrity": 4, "error": 5}
+
+MEANING = {
+    0: "success or match",
+    1: "no match",
+    2: "bad usage or input",
+    3: "refused by a rule",
+    4: "integrity failure",
+    5: "other error",
+    130: "interrupted",
+}
+"""What each exit code means, as the JSON error object states it."""
 
 
 def exit_code(error: FacegateError) -> int:
@@ -80,6 +91,18 @@ class Output:
         elif text:
             print(text)
 
-    @staticmethod
-    def error(error: BaseException) -> None:
-        print(f"facegate: error: {error}", file=sys.stderr)
+    def error(self, error: BaseException | str, code: int, *, kind: str | None = None) -> None:
+        """A failure: the message on stderr; with ``--json`` also, on stdout, one object
+        ``{"error": {"type", "rule", "message", "exit_code", "meaning"}}`` (``rule`` is the
+        R-id of a refusal, else null), so a script reading stdout sees why it got nothing."""
+        message = str(error)
+        print(f"facegate: error: {message}", file=sys.stderr)
+        if self.json:
+            body = {
+                "type": kind or type(error).__name__,
+                "rule": getattr(error, "rule", None) or None,
+                "message": message,
+                "exit_code": code,
+                "meaning": MEANING.get(code, "other error"),
+            }
+            print(json.dumps({"error": body}, indent=2, ensure_ascii=False), flush=True)

@@ -3,46 +3,59 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import sys
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from facegate.cli import bulk
 from facegate.cli.context import open_gate
 from facegate.cli.output import EXIT, Output
 from facegate.compliance.consent import ConsentGrant, Guardian
-from facegate.errors import FacegateError, InvalidArgument
-from facegate.faces import encode_many
+from facegate.errors import InvalidArgument
 from facegate.gate import Decision
 
 __all__ = ["register"]
 
 
-def _consent(args: argparse.Namespace, notice_version: str, **row: str) -> ConsentGrant:
-    guardian = Guardian(args.guardian, args.relationship or "") if args.guardian else None
-    return ConsentGrant(
-        purposes=tuple(args.purpose),
-        notice_version=args.notice_version or notice_version,
-        channel=row.get("channel") or args.channel,
-        face_data=args.face_data,
-        written=bool(args.evidence or row.get("evidence")),
-        evidence_ref=row.get("evidence") or args.evidence,
-        guardian=guardian,
-        transfer=args.transfer,
-        expires_at=datetime.fromisoformat(args.expires) if args.expires else None,
-    )
+_CONSENT_FLAGS = (
+    ("channel", "--channel"),
+    ("face_data", "--face-data"),
+    ("evidence", "--evidence"),
+    ("notice_version", "--notice-version"),
+    ("guardian", "--guardian"),
+    ("relationship", "--relationship"),
+    ("transfer", "--transfer"),
+    ("expires", "--expires"),
+)
+_ONE_PERSON_FLAGS = ("guardian", "relationship")
+
+
+def _given(args: argparse.Namespace, names: tuple[str, ...]) -> list[str]:
+    return [flag for name, flag in _CONSENT_FLAGS if name in names and getattr(args, name)]
 
 
 def consent_grant(args: argparse.Namespace, out: Output) -> int:
     gate = open_gate(args)
     version = gate.deployment(args.deployment).notice.version
-    birth = date.fromisoformat(args.birth_date) if args.birth_date else None
-    gate.grant_consent(args.deployment, args.subject, _consent(args, version), birth_date=birth)
+    guardian = Guardian(args.guardian, args.relationship or "") if args.guardian else None
+    if args.relationship and not args.guardian:
+        raise InvalidArgument("--relationship describes a guardian: give --guardian too")
+    consent = ConsentGrant(
+        purposes=tuple(args.purpose),
+        notice_version=args.notice_version or version,
+        channel=args.channel,
+        face_data=args.face_data,
+        written=bool(args.evidence),
+        evidence_ref=args.evidence,
+        guardian=guardian,
+        transfer=args.transfer,
+        expires_at=bulk.moment(args.expires, "--expires") if args.expires else None,
+        birth_date=bulk.parse_date(args.birth_date, "--birth-date") if args.birth_date else None,
+    )
+    gate.grant_consent(args.deployment, args.subject, consent)
     out.result(
         {"subject": args.subject, "deployment": args.deployment, "granted": True},
         f"consent of {args.subject!r} recorded for {args.deployment!r} "
-        f"({', '.join(args.purpose)}; notice {version[:12]})",
+        f"({', '.join(args.purpose)}; notice {consent.notice_version[:12]})",
     )
     return 0
 
@@ -57,61 +70,78 @@ def consent_withdraw(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _manifest(path: Path) -> list[dict[str, str]]:
-    """Rows of a consent manifest: ``subject,image`` and optionally ``channel,evidence``, one
-    row per person, each recording that person's separate consent (R30)."""
-    try:
-        with path.open(newline="", encoding="utf-8") as file:
-            rows = list(csv.DictReader(file))
-    except OSError as exc:
-        raise InvalidArgument(f"cannot read manifest {path}: {exc.strerror}") from exc
-    if not rows or not {"subject", "image"} <= set(rows[0]):
-        raise InvalidArgument(f"{path}: a manifest needs a header with subject and image columns")
-    return rows
+def _many(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _one_purpose(args: argparse.Namespace) -> str:
+    if len(args.purpose) != 1:
+        raise InvalidArgument(
+            f"{args.command} serves one purpose per call; give --purpose once, not "
+            f"{len(args.purpose)} times"
+        )
+    return str(args.purpose[0])
+
+
+def _enroll_one(args: argparse.Namespace, out: Output) -> int:
+    flags = _given(args, tuple(name for name, _ in _CONSENT_FLAGS))
+    if flags:
+        # A consent is its own act (R8): recorded by `consent grant`, or per person by a
+        # manifest; silently dropping these flags would let a user believe it was recorded.
+        raise InvalidArgument(
+            f"{', '.join(flags)} describe a consent, which `enroll SUBJECT IMAGE...` does not "
+            f"record: run `facegate consent grant {args.deployment} {args.subject} ...` first, "
+            "or enroll with --folder or --manifest, whose rows record each person's consent"
+        )
+    if not (args.subject and args.image):
+        raise InvalidArgument("give SUBJECT and IMAGE..., or --folder DIR, or --manifest FILE")
+    purpose = _one_purpose(args)
+    gate = open_gate(args)
+    photos = list(args.image)
+    if args.add:
+        gate.add_photos(args.deployment, args.subject, photos, purpose)
+    else:
+        gate.enroll(args.deployment, args.subject, photos, purpose)
+    verb = "added to" if args.add else "enrolled in"
+    out.result(
+        {"enrolled": [args.subject], "photos": len(photos), "added": bool(args.add)},
+        f"{args.subject!r} {verb} {args.deployment} ({len(photos)} photograph"
+        f"{'s' if len(photos) > 1 else ''})",
+    )
+    return 0
 
 
 def enroll(args: argparse.Namespace, out: Output) -> int:
-    gate = open_gate(args)
-    purpose = args.purpose[0]
-    if args.manifest is None:
-        if not (args.subject and args.image):
-            raise InvalidArgument("give SUBJECT and IMAGE..., or --manifest FILE")
-        photos = list(args.image)
-        if args.add:
-            gate.add_photos(args.deployment, args.subject, photos, purpose)
-        else:
-            gate.enroll(args.deployment, args.subject, photos, purpose)
-        verb = "added to" if args.add else "enrolled in"
-        out.result(
-            {"enrolled": [args.subject], "photos": len(photos), "added": bool(args.add)},
-            f"{args.subject!r} {verb} {args.deployment} ({len(photos)} photograph"
-            f"{'s' if len(photos) > 1 else ''})",
-        )
-        return 0
-    rows = _manifest(args.manifest)
-    images = [args.manifest.parent / row["image"] for row in rows]
-    encodings = encode_many(images, progress=not args.json)
-    failed = [
-        (row["subject"], result)
-        for row, result in zip(rows, encodings, strict=True)
-        if isinstance(result, FacegateError)
-    ]
-    if failed:
-        for subject, error in failed:
-            print(f"facegate: {subject}: {error}", file=sys.stderr)
+    if args.folder is None and args.manifest is None:
+        return _enroll_one(args, out)
+    if args.subject or args.image:
         raise InvalidArgument(
-            f"{len(failed)} of {len(rows)} images failed; bulk enrollment is all or nothing "
-            "(R30), so nobody was enrolled"
+            "--folder and --manifest name everyone enrolled: give no SUBJECT or IMAGE with them"
         )
-    if args.channel:  # the manifest records each person's consent: grant them first
-        version = gate.deployment(args.deployment).notice.version
-        grants = [(row["subject"], _consent(args, version, **row)) for row in rows]
-        gate.grant_consents(args.deployment, grants)
-    people = [(row["subject"], e) for row, e in zip(rows, encodings, strict=True)]
-    gate.enroll_encodings(args.deployment, people, purpose)
+    if args.add:
+        raise InvalidArgument("--add folds photographs into one person's template: not in bulk")
+    per_person = _given(args, _ONE_PERSON_FLAGS)
+    if per_person:
+        raise InvalidArgument(
+            f"{', '.join(per_person)} concern one person: in bulk, give each person's in the "
+            "manifest's guardian and relationship columns"
+        )
+    _one_purpose(args)
+    people = (
+        bulk.from_folder(args.folder, args.manifest)
+        if args.folder is not None
+        else bulk.from_manifest(args.manifest)
+    )
+    gate = open_gate(args, encoder=bulk.PrecomputedEncoder())
+    done = bulk.enroll(args, gate, people)
+    consents = done["consents_recorded"]
+    count = len(people)
     out.result(
-        {"enrolled": [row["subject"] for row in rows]},
-        f"{len(rows)} people enrolled in {args.deployment} in one transaction",
+        done,
+        f"{count} {'person' if count == 1 else 'people'} enrolled in {args.deployment} in one "
+        f"transaction ({_many(done['photos'], 'photograph')}"
+        + (f"; {_many(consents, 'consent')} recorded from the manifest" if consents else "")
+        + ")",
     )
     return 0
 
@@ -122,13 +152,15 @@ def _matched(decision: Decision, out: Output, text: str) -> int:
 
 
 def verify(args: argparse.Namespace, out: Output) -> int:
-    decision = open_gate(args).verify(args.deployment, args.subject, args.image, args.purpose[0])
+    purpose = _one_purpose(args)
+    decision = open_gate(args).verify(args.deployment, args.subject, args.image, purpose)
     word = "match" if decision.match else "no match"
     return _matched(decision, out, f"{word}: {args.subject!r} ({args.deployment})")
 
 
 def identify(args: argparse.Namespace, out: Output) -> int:
-    decision = open_gate(args).identify(args.deployment, args.image, args.purpose[0])
+    purpose = _one_purpose(args)
+    decision = open_gate(args).identify(args.deployment, args.image, purpose)
     text = f"match: {decision.subject}" if decision.match else "no match"
     if not decision.match and decision.alternatives:
         text += f"\nalternative: {decision.alternatives[0]}"
@@ -152,7 +184,7 @@ def erase(args: argparse.Namespace, out: Output) -> int:
 
 
 def purge(args: argparse.Namespace, out: Output) -> int:
-    now = datetime.fromisoformat(args.now) if args.now else None
+    now = bulk.moment(args.now, "--now") if args.now else None
     removed = open_gate(args).purge_expired(now)
     out.result({"purged": removed}, f"{removed} expired template(s) purged")
     return 0
@@ -167,8 +199,12 @@ def export_subject(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _consent_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--channel", help="how consent was given (kiosk, app, paper form)")
+def _consent_options(p: argparse.ArgumentParser, *, channel_required: bool = False) -> None:
+    p.add_argument(
+        "--channel",
+        required=channel_required,
+        help="how consent was given (kiosk, app, paper form)",
+    )
     p.add_argument(
         "--face-data",
         action="store_true",
@@ -193,7 +229,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("deployment")
     p.add_argument("subject")
     p.add_argument("--birth-date", help="declared birth date, YYYY-MM-DD (R9)")
-    _consent_options(p)
+    _consent_options(p, channel_required=True)
     p.set_defaults(run=consent_grant)
     p = acts.add_parser(
         "withdraw", parents=[common], help="withdraw and destroy the face data (R10)"
@@ -205,10 +241,18 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p = commands.add_parser(
         "enroll",
         parents=[common, purpose],
-        help="enroll one person from one or more photographs, or a folder by manifest",
-        description="Several photographs of one person are averaged into one template, which "
-        "misses the person less often (docs/ACCURACY.md); --add folds them into the person's "
-        "existing template.",
+        help="enroll one person from photographs, or everyone in a folder or a manifest",
+        description="One person: SUBJECT and one or more photographs, averaged into one "
+        "template, which misses the person less often (docs/ACCURACY.md); --add folds them "
+        "into the person's existing template. Their consent is recorded first, with "
+        "`facegate consent grant`. In bulk (R30: everyone named, all or nobody): --folder DIR "
+        f"holds a photograph per person named by their id (guest-18.jpg), or a subfolder of "
+        f"several (guest-18/), and the consent manifest DIR/{bulk.FOLDER_MANIFEST}; --manifest "
+        "FILE alone is a CSV with a subject and an image column (images relative to it). "
+        "Manifest rows may record each person's consent: columns "
+        f"{', '.join(bulk.CONSENT_COLUMNS)} (a channel from the row or --channel, and "
+        "--face-data for the separate consent to face processing, R8; a birth_date under 14 "
+        "needs guardian and relationship, R9).",
     )
     p.add_argument("deployment")
     p.add_argument("subject", nargs="?")
@@ -217,10 +261,15 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         "--add", action="store_true", help="add the photographs to the existing template"
     )
     p.add_argument(
+        "--folder",
+        type=Path,
+        help=f"a folder of photographs named by subject, with its {bulk.FOLDER_MANIFEST}",
+    )
+    p.add_argument(
         "--manifest",
         type=Path,
-        help="CSV with subject,image[,channel,evidence] (images relative to it); with "
-        "--channel and --face-data each row also records that person's consent",
+        help="a CSV manifest: subject,image[,consent columns]; with --folder, the consent "
+        f"manifest to use instead of DIR/{bulk.FOLDER_MANIFEST}",
     )
     _consent_options(p)
     p.set_defaults(run=enroll)

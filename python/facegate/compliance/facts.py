@@ -40,7 +40,7 @@ class AssessmentFacts:
             deployment is a grant / a withdrawal (erased subjects have no events left).
         data_keys: data keys of the subjects with templates here (keys are per subject).
         data_keys_oldest, data_keys_newest: their creation times (None without keys).
-        master_key_ids: the master keys wrapping them.
+        master_key_ids: the master keys wrapping them (none while no data key exists).
         retention_days: the notice's retention period.
         expired_templates: templates past expiry still stored (0: retention is enforced).
         audit_entries, audit_allowed, audit_refused: the deployment's audit entries, in all
@@ -55,6 +55,8 @@ class AssessmentFacts:
         next_operating_point: for 1:N, the same at the next power of ten, where the gate
             re-derives the threshold and restates it in the audit trail (None for 1:1).
         encryption, transform: the protection of templates at rest (R17, R18).
+        master_key_id: the master key the store was opened with (None where the caller did
+            not say): it exists, and wraps every data key made, even before there is one.
     """
 
     deployment: str
@@ -81,6 +83,7 @@ class AssessmentFacts:
     next_operating_point: OperatingPoint | None
     encryption: str = safeguards.ENCRYPTION
     transform: str = safeguards.TRANSFORM
+    master_key_id: str | None = None
 
 
 def _counts(pairs: list[tuple[str, int]]) -> Counts:
@@ -91,10 +94,17 @@ def _time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def measure(store: Store, deployment: str, *, now: datetime | None = None) -> AssessmentFacts:
+def measure(
+    store: Store,
+    deployment: str,
+    *,
+    now: datetime | None = None,
+    master_key_id: str | None = None,
+) -> AssessmentFacts:
     """Measures the facts of ``deployment`` in ``store`` at ``now`` (default: the current time,
-    which decides which templates count as expired). Raises UnknownId for an unknown
-    deployment. Reads only; the store is not changed."""
+    which decides which templates count as expired); ``master_key_id`` names the master key
+    the store is open with. Raises UnknownId for an unknown deployment. Reads only; the store
+    is not changed."""
     moment = utc(now)
     registry = Registry(store)
     declared = registry.deployment(deployment)
@@ -132,4 +142,5 @@ def measure(store: Store, deployment: str, *, now: datetime | None = None) -> As
         next_operating_point=declared.operating_point(10 ** len(str(point.gallery_size)))
         if point.identify
         else None,
+        master_key_id=master_key_id,
     )

@@ -6,7 +6,10 @@ counts the distinct individuals with a template currently stored in any of the o
 deployments, records a ``warning`` at a margin below the threshold (so the operator can prepare
 the materials in time) and a ``required`` event at it, each once and with the deadline (the
 five filing materials are :mod:`facegate.compliance.dossier`'s). A change to filed matters and
-decommissioning each get their own 30-working-day deadline (:func:`record_change`).
+decommissioning each get their own 30-working-day deadline: the registry records them by itself
+where the operator's filing is required (:func:`record_filed_change`: a deployment registered,
+changed in what the dossier states, or decommissioned), and :func:`record_change` records any
+other by hand.
 
 Deadlines count Chinese working days (:mod:`facegate.compliance.workdays`) from the local date
 in Beijing: a threshold crossed at 01:00 on a Monday in Beijing is crossed on Monday, not on
@@ -38,6 +41,7 @@ __all__ = [
     "check_filing",
     "filing_status",
     "record_change",
+    "record_filed_change",
     "stored_individuals",
     "stored_templates",
 ]
@@ -164,6 +168,27 @@ def record_change(
     with store.transaction():
         count = stored_individuals(store, operator)
         return _record(store, operator, _new_event(kind, count, moment, detail.strip()))
+
+
+def record_filed_change(
+    store: Store,
+    operator: str,
+    detail: str,
+    kind: Literal["change", "decommission"] = "change",
+    *,
+    now: datetime | None = None,
+) -> FilingEvent | None:
+    """Records a change to filed matters (or a decommissioning) with its 30-working-day
+    deadline when the operator's filing is required (R28): the requirement was recorded, or
+    the threshold is reached now. Otherwise nothing is due and nothing is recorded. Runs in the
+    caller's transaction, so the event commits with the change it reports. Returns the event
+    recorded, if any."""
+    moment = utc(now)
+    with store.transaction():
+        count = stored_individuals(store, operator)
+        if count < FILING_THRESHOLD and "required" not in store.filing.kinds(operator):
+            return None
+        return _record(store, operator, _new_event(kind, count, moment, detail))
 
 
 def filing_status(

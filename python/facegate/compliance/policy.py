@@ -7,22 +7,47 @@ rules that depend only on its declarations, and refuses with a typed
 - R1 at least one purpose from the closed set, and a necessity statement;
 - R3 1:N identification only with a recorded justification (1:1 verification is the default);
 - R5 a match threshold no looser than the floor, explicit or derived from a target error rate;
-- R6 a complete notice; R7 its version is derived from purpose, method and retention;
+- R6 a complete notice; R7 its version is derived from purpose, method, retention and mode;
 - R11 at least one reasonable non-biometric alternative, unless a legal mandate is cited;
-- R23 no private spaces; R24 public places need a public-security basis, capture area, signage;
+- R14 a retention period of one day to :data:`MAX_RETENTION_DAYS`;
+- R23 no private spaces; R24 public places need a public-security basis, capture area, signage,
+  and their data serves public security only;
 - R31 a warning when no alternative is marked accessible.
 
+Declarations of the wrong kind (a number as text, an unknown location or mode) are refused with
+:class:`~facegate.errors.InvalidArgument` naming the field.
+
 The consent gate (`FaceGate`) applies these objects to every call; this module has no state.
+The notice is :mod:`facegate.compliance.notice`, its text per language
+:mod:`facegate.compliance.wording`, the closed sets :mod:`facegate.compliance.vocabulary`; what
+an assessment or a filing rests on, :mod:`facegate.compliance.declarations`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import warnings
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import MISSING, dataclass, field, replace
 
 from facegate.accuracy import OperatingPoint, operating_point
+from facegate.compliance.declarations import (
+    FILED_DECLARATIONS,
+    UNASSESSED_DECLARATIONS,
+    declarations,
+    differences,
+    field_defaults,
+)
+from facegate.compliance.declared import check_text, ids, kind, member
+from facegate.compliance.notice import MAX_RETENTION_DAYS, Alternative, Notice
+from facegate.compliance.vocabulary import PUBLIC_SECURITY, PURPOSES, Location, Mode
+from facegate.compliance.wording import (
+    DEPLOYMENT_TEXT,
+    NOTICE_TEXT,
+    Wording,
+    check_language,
+    missing,
+)
 from facegate.errors import (
     AccessibilityWarning,
     IdentificationNotEnabled,
@@ -40,19 +65,19 @@ __all__ = [
     "DEFAULT_TARGET_FMR",
     "DEFAULT_TARGET_FPIR",
     "DEFAULT_THRESHOLD",
+    "FILED_DECLARATIONS",
+    "MAX_RETENTION_DAYS",
+    "PUBLIC_SECURITY",
     "PURPOSES",
     "THRESHOLD_FLOOR",
+    "UNASSESSED_DECLARATIONS",
     "Alternative",
     "Deployment",
     "Location",
     "Mode",
     "Notice",
+    "differences",
 ]
-
-PURPOSES: frozenset[str] = frozenset(
-    {"access_control", "hotel_check_in", "payment", "attendance", "venue_entry"}
-)
-"""The closed set of purposes (R1); a deployment may add to it with ``extra_purposes``."""
 
 DEFAULT_THRESHOLD = 0.6
 """The customary dlib threshold (Euclidean distance between encodings): a 1:1 operating point
@@ -77,99 +102,6 @@ the documented 1:1 operating point (FMR 0.64 % at 0.6 on LFW; see the calibratio
 
 THRESHOLD_CALIBRATED = 0.3
 """The strictest threshold with measured error rates (``facegate.accuracy``)."""
-
-
-class Location(StrEnum):
-    """Where a deployment is. The first five are private spaces, always refused (R23)."""
-
-    HOTEL_GUEST_ROOM = "hotel_guest_room"
-    PUBLIC_BATHHOUSE = "public_bathhouse"
-    BATHROOM = "bathroom"
-    CHANGING_ROOM = "changing_room"
-    PUBLIC_TOILET = "public_toilet"
-    HOTEL_LOBBY = "hotel_lobby"
-    OFFICE_ENTRANCE = "office_entrance"
-    RESIDENTIAL_ENTRANCE = "residential_entrance"
-    VENUE_ENTRANCE = "venue_entrance"
-    PAYMENT_COUNTER = "payment_counter"
-    PUBLIC_PLACE = "public_place"
-
-    @property
-    def is_private(self) -> bool:
-        return self in _PRIVATE
-
-
-_PRIVATE = frozenset(
-    {
-        Location.HOTEL_GUEST_ROOM,
-        Location.PUBLIC_BATHHOUSE,
-        Location.BATHROOM,
-        Location.CHANGING_ROOM,
-        Location.PUBLIC_TOILET,
-    }
-)
-
-
-class Mode(StrEnum):
-    """How faces are compared: 1:1 against a claimed identity, or 1:N against everyone."""
-
-    VERIFY = "verify"
-    IDENTIFY = "identify"
-
-
-@dataclass(frozen=True, slots=True)
-class Alternative:
-    """A way to get the service without facial recognition (R11)."""
-
-    description: str
-    accessible: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """What people must be told before their face is processed (R6).
-
-    ``retention_days`` is how long face data is kept; ``impact`` states the necessity and the
-    impact on the person's rights; ``rights_contact`` says how to exercise them.
-    """
-
-    processor_name: str
-    processor_contact: str
-    purposes: tuple[str, ...]
-    method: str
-    retention_days: int
-    impact: str
-    rights_contact: str
-    alternatives: tuple[Alternative, ...]
-
-    def __post_init__(self) -> None:
-        missing = [
-            name
-            for name in (
-                "processor_name",
-                "processor_contact",
-                "method",
-                "impact",
-                "rights_contact",
-            )
-            if not str(getattr(self, name)).strip()
-        ]
-        if not self.purposes:
-            missing.append("purposes")
-        if missing:
-            raise IncompleteNotice(
-                f"the notice lacks {', '.join(missing)}; every field must be filled in before "
-                "it is shown to people"
-            )
-        if self.retention_days <= 0:
-            raise IncompleteNotice("the notice must state a retention period of at least one day")
-
-    @property
-    def version(self) -> str:
-        """A fingerprint of purpose, method and retention (R7): changing any of them makes a new
-        version, and consents given to an older one no longer count."""
-        basis = "\n".join([*sorted(self.purposes), self.method, str(self.retention_days)])
-        return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +153,8 @@ class Deployment:
     extra_purposes: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        location = Location(self.location)
+        self._normalise()
+        location = self.location
         if location.is_private:
             raise ProhibitedPlace(
                 f"facial recognition is not allowed in a {location.value.replace('_', ' ')}; "
@@ -249,11 +182,12 @@ class Deployment:
                 f"unknown purpose {', '.join(unknown)}; use one of {', '.join(sorted(PURPOSES))} "
                 "or add it to extra_purposes"
             )
+        _check_public_security(self)
         if not self.necessity.strip():
             raise UndeclaredPurpose("state why facial recognition is necessary for the purposes")
         if set(self.purposes) != set(self.notice.purposes):
             raise IncompleteNotice("the notice must name exactly the deployment's purposes")
-        if Mode(self.mode) is Mode.IDENTIFY and not self.identification_justification.strip():
+        if self.mode is Mode.IDENTIFY and not self.identification_justification.strip():
             raise IdentificationNotEnabled(
                 "1:N identification needs a recorded justification; use 1:1 verification of a "
                 "claimed identity otherwise"
@@ -268,6 +202,7 @@ class Deployment:
                 "was measured; facegate states the error rates of every threshold it runs at"
             )
         _check_rates(self)
+        self._check_translations()
         if not self.notice.alternatives and not self.legal_mandate.strip():
             raise NoAlternative(
                 "offer at least one reasonable non-biometric alternative (or cite the legal "
@@ -280,14 +215,91 @@ class Deployment:
                 stacklevel=3,
             )
 
+    def _normalise(self) -> None:
+        """Checks the kind of every declaration (typed errors naming the field) and stores
+        enums, tuples and frozensets, whatever plain values were given; binds the notice to
+        this deployment's mode (R7: its version covers the mode)."""
+        for name in _DEPLOYMENT_TEXT:
+            check_text(name, getattr(self, name))
+        if not self.name.strip():
+            raise InvalidArgument("a deployment needs a name (its id)")
+        if not isinstance(self.notice, Notice):
+            raise InvalidArgument(f"notice must be a Notice, not {kind(self.notice)}")
+        if not isinstance(self.signage, bool):
+            raise InvalidArgument(f"signage is true or false, not {self.signage!r}")
+        threshold = self.threshold
+        if threshold is not None and (
+            isinstance(threshold, bool) or not isinstance(threshold, int | float)
+        ):
+            raise InvalidArgument(f"threshold is a distance (a number) or None, not {threshold!r}")
+        set_ = object.__setattr__
+        set_(self, "location", member(Location, "location", self.location))
+        set_(self, "mode", member(Mode, "mode", self.mode))
+        set_(self, "purposes", ids("purposes", self.purposes))
+        set_(self, "extra_purposes", frozenset(ids("extra_purposes", self.extra_purposes)))
+        if self.notice.mode is not self.mode:
+            bound = replace(self.notice)
+            set_(bound, "mode", self.mode)
+            set_(self, "notice", bound)
+
     @property
     def alternatives(self) -> tuple[Alternative, ...]:
         """What every decision offers the person instead of facial recognition (R11)."""
         return self.notice.alternatives
 
+    def wording(self, language: str) -> Wording:
+        """The notice's and this deployment's free text in ``language``: as declared, or its
+        translation; IncompleteNotice (R6) when the notice has no text in that language."""
+        language = check_language(language, "a notice")
+        if language == self.notice.language:
+            return self._declared_wording()
+        for translation in self.notice.translations:
+            if translation.language == language:
+                return translation
+        raise IncompleteNotice(
+            f"deployment {self.name!r}: the notice is written in {self.notice.language} and has "
+            f"no {language} wording; give one in the notice's translations before showing it "
+            f"in {language}"
+        )
+
+    def _declared_wording(self) -> Wording:
+        notice = self.notice
+        return Wording(
+            language=notice.language,
+            alternatives=tuple(a.description for a in notice.alternatives),
+            **{name: getattr(notice, name) for name in NOTICE_TEXT},
+            **{name: getattr(self, name) for name in DEPLOYMENT_TEXT},
+        )
+
+    def _check_translations(self) -> None:
+        """Every translation says what the declarations say (R6): the same fields, filled."""
+        declared = self._declared_wording()
+        for translation in self.notice.translations:
+            wrong = missing(translation, declared)
+            if wrong:
+                raise IncompleteNotice(
+                    f"the notice's {translation.language} wording does not match its "
+                    f"declarations in {', '.join(wrong)}: translate exactly what is declared"
+                )
+
     @property
     def identifies(self) -> bool:
-        return Mode(self.mode) is Mode.IDENTIFY
+        return self.mode is Mode.IDENTIFY
+
+    @property
+    def assessment_basis(self) -> str:
+        """A fingerprint of what an impact assessment of this deployment judged (R26): every
+        declaration but those in :data:`UNASSESSED_DECLARATIONS`. An assessment covers the
+        deployment only while this is unchanged: switching to 1:N, a new threshold or a
+        multi-face basis each need a new one, though the notice may stay the same."""
+        declared = declarations(self)
+        basis = {
+            key: value
+            for key, value in declared.items()
+            if key not in UNASSESSED_DECLARATIONS and value != _DEFAULTS.get(key, MISSING)
+        }
+        text = json.dumps(basis, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def operating_point(self, gallery_size: int, photos: int | None = None) -> OperatingPoint:
         """The threshold and expected error rates with ``gallery_size`` templates enrolled (1:1
@@ -303,6 +315,33 @@ class Deployment:
         )
 
 
+_DEPLOYMENT_TEXT = (
+    "name",
+    "necessity",
+    "identification_justification",
+    "legal_mandate",
+    "public_security_basis",
+    "capture_area",
+    "multi_face_basis",
+)
+
+
+def _check_public_security(deployment: Deployment) -> None:
+    """R24: a public place's data serves public security only, and public security is a
+    purpose only with its basis."""
+    others = sorted(set(deployment.purposes) - {PUBLIC_SECURITY})
+    if deployment.location is Location.PUBLIC_PLACE and others:
+        raise PublicPlaceRequirements(
+            f"the data of a public-place deployment serves public security only; declare the "
+            f"purpose {PUBLIC_SECURITY!r} alone, not {', '.join(others)} (use another "
+            "deployment, away from the public place, for those)"
+        )
+    if PUBLIC_SECURITY in deployment.purposes and not deployment.public_security_basis.strip():
+        raise PublicPlaceRequirements(
+            f"the purpose {PUBLIC_SECURITY!r} needs the public-security basis it rests on"
+        )
+
+
 def _check_rates(deployment: Deployment) -> None:
     """The declared targets, limit and sizes are rates and counts in range."""
     for name in ("target_fpir", "target_fmr", "max_fnir"):
@@ -313,3 +352,6 @@ def _check_rates(deployment: Deployment) -> None:
         value = getattr(deployment, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise InvalidArgument(f"{name} is a whole number of at least {least}, not {value!r}")
+
+
+_DEFAULTS = field_defaults(("", Deployment), ("notice.", Notice))

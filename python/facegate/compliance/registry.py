@@ -2,8 +2,16 @@
 
 A deployment is checked by :class:`~facegate.compliance.policy.Deployment` when it is built,
 stored with its notice version, and can only be activated once an impact assessment covering
-the four items of M9 has been signed off for its current notice version (R26): changing
-purpose, method or retention makes a new notice version and so requires a new assessment.
+the four items of M9 has been signed off for its current declarations (R26): changing purpose,
+method, retention or mode makes a new notice version, and changing any declaration the
+assessment rests on (a threshold, a multi-face basis...) requires a new assessment, so an
+update that does either takes the deployment off line. An assessment still holding the
+placeholders of facegate's pre-filled draft is refused: a person must have judged it.
+
+Where the operator's filing is required (R27), registering a deployment, changing what the
+dossier states about one or recording a new assessment of one records a ``change`` filing
+event, and decommissioning one records a ``decommission`` event, each with its
+30-working-day deadline (R28).
 """
 
 from __future__ import annotations
@@ -16,17 +24,49 @@ from datetime import UTC, datetime
 from typing import Any
 
 from facegate.accuracy import MAX_PHOTOS, OperatingPoint
-from facegate.compliance.policy import Alternative, Deployment, Notice
-from facegate.errors import AssessmentRequired, InvalidArgument, OperatingPointRefused
+from facegate.compliance import filing
+from facegate.compliance.filing import FilingEvent
+from facegate.compliance.policy import (
+    FILED_DECLARATIONS,
+    UNASSESSED_DECLARATIONS,
+    Alternative,
+    Deployment,
+    Notice,
+    differences,
+)
+from facegate.compliance.wording import Wording
+from facegate.errors import (
+    AssessmentRequired,
+    FacegateError,
+    InactiveDeployment,
+    InvalidArgument,
+    OperatingPointRefused,
+)
 from facegate.store import Store
 
 __all__ = [
+    "DRAFT_PLACEHOLDERS",
+    "TO_BE_COMPLETED",
+    "TO_CONFIRM",
     "Assessment",
+    "DeploymentUpdate",
     "Registry",
     "assessment_from_json",
     "deployment_from_dict",
     "limit_message",
 ]
+
+TO_CONFIRM = "To confirm:"
+"""How facegate's pre-filled draft marks a judgement it cannot make (R26)."""
+
+TO_BE_COMPLETED = "TO BE COMPLETED"
+"""What an unsigned assessment document shows where a person still has to write or sign."""
+
+DRAFT_PLACEHOLDERS = (TO_CONFIRM, TO_BE_COMPLETED)
+"""Text that only a draft holds: an assessment containing any of it is refused (R26)."""
+
+_COVERS = "covers"
+"""The key under which a stored assessment names the declarations it judged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +96,18 @@ class Assessment:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class DeploymentUpdate:
+    """What an update changed: the declarations (``notice.<field>`` for the notice's), whether
+    the notice version changed (consents must be given again, R7), whether the deployment was
+    taken off line for a new assessment (R26), and the filing event recorded for it (R28)."""
+
+    changed: tuple[str, ...]
+    new_notice: bool
+    reassess: bool
+    filing_event: FilingEvent | None
+
+
 def _to_json(deployment: Deployment) -> str:
     data = asdict(deployment)
     data["extra_purposes"] = sorted(deployment.extra_purposes)
@@ -76,23 +128,34 @@ def _from_json(text: str) -> Deployment:
 def deployment_from_dict(data: dict[str, Any]) -> Deployment:
     """A deployment from plain data (a JSON definition file, or the store's own copy): the
     :class:`~facegate.compliance.policy.Deployment` fields, with ``notice`` a dict of
-    :class:`~facegate.compliance.policy.Notice` fields and its ``alternatives`` a list of
-    ``{"description": ..., "accessible": ...}``. Checked as any deployment is."""
+    :class:`~facegate.compliance.policy.Notice` fields, its ``alternatives`` a list of
+    ``{"description": ..., "accessible": ...}`` and its ``translations`` a list of
+    :class:`~facegate.compliance.wording.Wording` fields (``{"language": "zh", ...}``).
+    Checked as any deployment is."""
+    if not isinstance(data, dict):
+        raise InvalidArgument(f"a deployment definition is a dict, not a {type(data).__name__}")
     try:
         fields = dict(data)
         notice = dict(fields.pop("notice"))
+        # The mode a stored notice carries is the deployment's own: the deployment sets it.
+        notice.pop("mode", None)
         notice["alternatives"] = tuple(Alternative(**a) for a in notice.get("alternatives", ()))
+        notice["translations"] = tuple(Wording(**w) for w in notice.get("translations", ()))
         notice["purposes"] = tuple(notice.get("purposes", ()))
         fields["purposes"] = tuple(fields.get("purposes", ()))
         fields["extra_purposes"] = frozenset(fields.get("extra_purposes", ()))
         return Deployment(**fields, notice=Notice(**notice))
-    except (KeyError, TypeError) as exc:
+    except FacegateError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidArgument(f"not a deployment definition: {exc}") from exc
 
 
 def assessment_from_json(text: str) -> Assessment:
     """An assessment as the store keeps it (a JSON object of its fields)."""
-    return Assessment(**json.loads(text))
+    data = json.loads(text)
+    data.pop(_COVERS, None)
+    return Assessment(**data)
 
 
 def limit_message(deployment: Deployment, point: OperatingPoint, what: str) -> str:
@@ -125,8 +188,10 @@ class Registry:
         """Records the personal-information processor; ``operator`` is its id."""
         self._store.operators.add(operator, name=name, contact=contact, at=_now())
 
-    def register_deployment(self, operator: str, deployment: Deployment) -> None:
-        """Stores a deployment (inactive until assessed and activated)."""
+    def register_deployment(self, operator: str, deployment: Deployment) -> FilingEvent | None:
+        """Stores a deployment (inactive until assessed and activated). Where the operator's
+        filing is required, a new deployment is a change to filed matters: the ``change``
+        event recorded for it is returned (R28)."""
         self._store.deployments.add(
             deployment.name,
             operator=operator,
@@ -134,15 +199,28 @@ class Registry:
             notice_version=deployment.notice.version,
             at=_now(),
         )
+        return filing.record_filed_change(
+            self._store, operator, f"deployment {deployment.name!r} registered"
+        )
 
-    def update_deployment(self, deployment: Deployment) -> bool:
-        """Replaces a deployment's declarations. A change of purpose, method or retention makes a
-        new notice version (R7): the deployment goes inactive until a new assessment is recorded
-        and it is activated again (R26); a live deployment's new declarations must pass the
-        operating-point limits of activation (R5). Returns whether the notice version changed."""
+    def update_deployment(self, deployment: Deployment) -> DeploymentUpdate:
+        """Replaces a deployment's declarations (R7, R26, R28).
+
+        A new notice version (purpose, method, retention or mode changed) means consents must
+        be given again; a change of any declaration the assessment rests on (all but
+        :data:`~facegate.compliance.policy.UNASSESSED_DECLARATIONS`) takes the deployment off
+        line until a new assessment is recorded and it is activated again. A live deployment
+        that stays live must pass activation's honest limits with its new declarations (R5).
+        A shorter retention period brings every stored template's expiry down to it (R14).
+        Where the operator's filing is required, a change to filed matters records a
+        ``change`` filing event. A decommissioned deployment cannot be changed."""
+        self._refuse_decommissioned(deployment.name, "changed")
+        record = self._store.deployments.get(deployment.name)
         old = self.deployment(deployment.name)
-        changed = old.notice.version != deployment.notice.version
-        if not changed and self.is_active(deployment.name):
+        changed = differences(old, deployment)
+        new_notice = old.notice.version != deployment.notice.version
+        reassess = bool(set(changed) - UNASSESSED_DECLARATIONS)
+        if not reassess and record.active:
             # A live deployment stays live, so its new declarations must pass activation's
             # honest limits too (a larger expected gallery, a lower limit).
             self._check_operating_point(deployment)
@@ -150,9 +228,37 @@ class Registry:
             deployment.name,
             definition=_to_json(deployment),
             notice_version=deployment.notice.version,
-            deactivate=changed,
+            deactivate=reassess,
         )
-        return changed
+        if deployment.notice.retention_days < old.notice.retention_days:
+            self._store.templates.cap_expiry(deployment.name, days=deployment.notice.retention_days)
+        filed = sorted(set(changed) & FILED_DECLARATIONS)
+        event = (
+            filing.record_filed_change(
+                self._store,
+                record.operator,
+                f"deployment {deployment.name!r}: {', '.join(filed)} changed",
+            )
+            if filed
+            else None
+        )
+        return DeploymentUpdate(changed, new_notice, reassess, event)
+
+    def decommission(self, name: str) -> FilingEvent | None:
+        """Takes the deployment off line for good: it can no longer be changed, assessed,
+        consented to or activated. Where the operator's filing is required, records the
+        ``decommission`` filing event and returns it (R28)."""
+        self._refuse_decommissioned(name, "decommissioned again")
+        record = self._store.deployments.get(name)
+        self._store.deployments.decommission(name, at=_now())
+        return filing.record_filed_change(
+            self._store, record.operator, f"deployment {name!r} decommissioned", "decommission"
+        )
+
+    def is_decommissioned(self, name: str) -> bool:
+        """Whether ``name`` was decommissioned (UnknownId for an unknown deployment)."""
+        self._store.deployments.get(name)
+        return self._store.deployments.decommissioned(name)
 
     def deployment(self, name: str) -> Deployment:
         """The stored deployment ``name``."""
@@ -164,15 +270,36 @@ class Registry:
         with self._store.reading(f"deployment {name!r}"):
             return _from_json(record.definition), record.active
 
-    def record_assessment(self, name: str, assessment: Assessment) -> None:
-        """Records a signed assessment for the deployment's current notice version."""
+    def record_assessment(self, name: str, assessment: Assessment) -> FilingEvent | None:
+        """Records a signed assessment of the deployment's current declarations. Refused while
+        any item still holds a placeholder of facegate's pre-filled draft (R26): the draft
+        states facts, and a person must state the judgement. The assessment is one of the
+        filing materials: where the operator's filing is required, the ``change`` event
+        recorded for it is returned (R28)."""
+        self._refuse_decommissioned(name, "assessed")
         deployment = self.deployment(name)
+        unedited = [
+            item
+            for item, text in asdict(assessment).items()
+            if any(mark.casefold() in str(text).casefold() for mark in DRAFT_PLACEHOLDERS)
+        ]
+        if unedited:
+            raise AssessmentRequired(
+                f"the impact assessment of {name!r} still holds the pre-filled draft's "
+                f"placeholders ({' / '.join(DRAFT_PLACEHOLDERS)}) in {', '.join(unedited)}; "
+                "replace each with the assessor's own judgement before signing"
+            )
+        content = asdict(assessment) | {_COVERS: deployment.assessment_basis}
         self._store.assessments.add(
             name,
             notice_version=deployment.notice.version,
-            content=json.dumps(asdict(assessment), sort_keys=True),
+            content=json.dumps(content, sort_keys=True),
             signed_off_by=assessment.signed_off_by,
             at=_now(),
+        )
+        operator = self._store.deployments.get(name).operator
+        return filing.record_filed_change(
+            self._store, operator, f"deployment {name!r}: new impact assessment"
         )
 
     def assessment(self, name: str) -> Assessment | None:
@@ -185,18 +312,44 @@ class Registry:
             return assessment_from_json(record.content)
 
     def activate(self, name: str) -> None:
-        """Makes the deployment live; refused without an assessment of its current notice."""
+        """Makes the deployment live; refused without a signed assessment of its current
+        declarations, made after the latest integrity incident (R26)."""
+        self._refuse_decommissioned(name, "activated")
         deployment = self.deployment(name)
         # A major incident (R22) calls for a new assessment: one signed after it.
         since = self._store.incidents.latest_at(name) or ""
-        if not self._store.assessments.signed_after(name, deployment.notice.version, since):
+        if not self._assessed(deployment, since):
             raise AssessmentRequired(
-                f"deployment {name!r} has no signed impact assessment for its current notice"
+                f"deployment {name!r} has no signed impact assessment of its current "
+                "declarations"
                 + (" made after the integrity incident of " + since[:10] if since else "")
                 + "; record one before activating it"
             )
         self._check_operating_point(deployment)
         self._store.deployments.set_active(name, True)
+
+    def _assessed(self, deployment: Deployment, since: str) -> bool:
+        """Whether the latest assessment covers the deployment as declared now: signed after
+        ``since``, for the current notice version and the current declarations. An assessment
+        recorded before facegate stored what it judged covers nothing: it cannot show that it
+        judged the declarations in force."""
+        record = self._store.assessments.latest(deployment.name)
+        if record is None or record.notice_version != deployment.notice.version:
+            return False
+        if record.signed_at <= since:
+            return False
+        with self._store.reading(f"the impact assessment of {deployment.name!r}"):
+            content = json.loads(record.content)
+            covers = content.get(_COVERS) if isinstance(content, dict) else None
+        return covers == deployment.assessment_basis
+
+    def _refuse_decommissioned(self, name: str, what: str) -> None:
+        if self._store.deployments.decommissioned(name):
+            raise InactiveDeployment(
+                f"deployment {name!r} was decommissioned and cannot be {what}; register a "
+                "new deployment (with a new name) instead",
+                rule="R28",
+            )
 
     def is_active(self, name: str) -> bool:
         return self._store.deployments.get(name).active

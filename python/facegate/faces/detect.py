@@ -4,14 +4,23 @@ encodings as dlib's own ``compute_face_descriptor`` to 1e-5, an order of magnitu
 every core, without the GIL). ``encoder="dlib"`` runs dlib's encoder, the reference.
 
 ``FaceDetector.detect`` reports every face it finds, so the consent gate can apply its own rule
-for frames with several faces (R25). ``FaceDetector.encode`` is the enrollment path: it applies
-the quality gates (exactly one face, a minimum size, inside the frame) and raises a typed
-:class:`~facegate.errors.FaceQualityError` when one fails. Images are never written anywhere
-(R15).
+for frames with several faces (R25). ``FaceDetector.encode`` is the one-face path (enrollment,
+verification): it applies the quality gates (exactly one face, a minimum size, inside the frame)
+and raises a typed :class:`~facegate.errors.FaceQualityError` when one fails. Images are never
+written anywhere (R15).
+
+The work per image is bounded: the detector sees at most ``max_detect_pixels`` pixels (default
+:data:`DEFAULT_MAX_DETECT_PIXELS`, a full-HD frame); a larger image is detected on a downscaled
+copy and the boxes are mapped back, while landmarks and encodings use the full image. A
+6000x6000 image therefore costs what a full-HD frame costs, not twenty times as much.
+
+Fork-safe: a process forked from one that encoded (``multiprocessing`` with "fork", gunicorn
+``--preload``) starts its own worker threads instead of waiting on its parent's.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -35,7 +44,14 @@ from facegate.errors import (
 from facegate.faces.images import DEFAULT_MAX_PIXELS, load_image
 from facegate.faces.models import dlib_module, model
 
-__all__ = ["Box", "Face", "FaceDetector", "encode_many"]
+__all__ = ["DEFAULT_MAX_DETECT_PIXELS", "Box", "Face", "FaceDetector", "encode_many"]
+
+DEFAULT_MAX_DETECT_PIXELS = 1920 * 1080
+"""Most pixels the face detector is given, by default: a full-HD frame (2,073,600 pixels).
+Larger images are detected on a downscaled copy; with ``upsample=1`` the detector then finds
+faces down to about 40 pixels across in the copy (80 in a 4K frame)."""
+
+_MIN_DETECT_PIXELS = 80 * 80  # dlib's HOG window: nothing smaller can hold a face
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +98,11 @@ class FaceDetector:
         landmarks: 5 (default; what face_recognition encodes with) or 68 points.
         min_face_size: smallest face box side in pixels accepted for enrollment, default 60.
         max_pixels: largest image accepted, see :func:`facegate.faces.images.load_image`.
+        max_detect_pixels: most pixels the detector is given, default
+            :data:`DEFAULT_MAX_DETECT_PIXELS` (1920x1080): larger images are detected on a copy
+            downscaled to fit, which bounds the detector's work per image to what this many
+            pixels cost (times 4 per ``upsample`` step); faces are then found down to about
+            ``40 * scale`` pixels at ``upsample=1``. Landmarks and encodings use the full image.
         encoder: ``"rust"`` (default) or ``"dlib"`` (dlib's own encoder, the reference).
         tta: test-time augmentation: average the encodings of four deterministic variants of
             the chip (itself, mirrored, 10 % darker, 10 % brighter). Off by default; see
@@ -96,6 +117,7 @@ class FaceDetector:
     max_pixels: int = DEFAULT_MAX_PIXELS
     encoder: Literal["rust", "dlib"] = "rust"
     tta: bool = False
+    max_detect_pixels: int = DEFAULT_MAX_DETECT_PIXELS
 
     def __post_init__(self) -> None:
         if self.detector not in ("hog", "cnn"):
@@ -108,20 +130,30 @@ class FaceDetector:
             raise InvalidArgument(f"encoder must be 'rust' or 'dlib', got {self.encoder!r}")
         if self.tta and self.encoder != "rust":
             raise InvalidArgument("test-time augmentation runs on the Rust encoder only")
+        bound = self.max_detect_pixels
+        if isinstance(bound, bool) or not isinstance(bound, int) or bound < _MIN_DETECT_PIXELS:
+            raise InvalidArgument(
+                f"max_detect_pixels must be an integer of at least {_MIN_DETECT_PIXELS}, "
+                f"got {bound!r}"
+            )
 
     def detect(self, image: Any) -> list[Face]:
         """Every face in ``image`` scoring at least ``min_score``, best first."""
         pixels = load_image(image, max_pixels=self.max_pixels)
         return self._detect(pixels)
 
-    def encode(self, image: Any, *, jitter: int = 0) -> npt.NDArray[np.float32]:
-        """The 128-d encoding of the one face in ``image``, after the enrollment gates.
+    def encode(
+        self, image: Any, *, jitter: int = 0, operation: str | None = None
+    ) -> npt.NDArray[np.float32]:
+        """The 128-d encoding of the one face in ``image``, after the quality gates.
 
         Raises NoFace, MultipleFaces, FaceTooSmall or FaceOutOfFrame. ``jitter``: encode that
         many randomly jittered copies and average them (dlib's ``num_jitters``; 0 = none).
+        ``operation``: what the face is for ("enrollment", "verification"), named in those
+        errors' messages; without it they name no operation.
         """
         pixels = load_image(image, max_pixels=self.max_pixels)
-        return self._encode(pixels, self._enrollment_face(pixels), jitter)
+        return self._encode(pixels, self._one_face(pixels, operation), jitter)
 
     def encode_all(
         self, image: Any, *, jitter: int = 0
@@ -153,30 +185,38 @@ class FaceDetector:
         """The aligned face chip dlib's encoder sees (``size``² RGB, padding 0.25)."""
         return self._chip(load_image(image, max_pixels=self.max_pixels), face, size)
 
-    def _enrollment_face(self, pixels: npt.NDArray[np.uint8]) -> Face:
-        """The one face of an enrollment image, after the quality gates."""
+    def _one_face(self, pixels: npt.NDArray[np.uint8], operation: str | None) -> Face:
+        """The one face of an image, after the quality gates; the errors' messages say what
+        ``operation`` (when given) needs, so that a refused verification does not speak of
+        enrollment."""
+        needs = f"{operation} needs" if operation else "this needs"
         faces = self._detect(pixels)
         if not faces:
-            raise NoFace("no face was found in the image")
+            raise NoFace(f"no face was found in the image; {needs} one face, seen from the front")
         if len(faces) > 1:
-            raise MultipleFaces(f"{len(faces)} faces were found; enrollment needs exactly one")
+            raise MultipleFaces(
+                f"{len(faces)} faces were found in the image; {needs} exactly one (one person "
+                "in front of the camera at a time)"
+            )
         face = faces[0]
         if min(face.box.width, face.box.height) < self.min_face_size:
             raise FaceTooSmall(
-                f"the face is {face.box.width}x{face.box.height} pixels; at least "
-                f"{self.min_face_size} pixels on each side are needed"
+                f"the face is {face.box.width}x{face.box.height} pixels; {needs} at least "
+                f"{self.min_face_size} pixels on each side (closer to the camera)"
             )
         height, width = pixels.shape[:2]
         box = face.box
         if box.left < 0 or box.top < 0 or box.right > width or box.bottom > height:
-            raise FaceOutOfFrame("the face is cut by the edge of the image")
+            raise FaceOutOfFrame(
+                f"the face is cut by the edge of the image; {needs} the whole face in the frame"
+            )
         return face
 
     def _prepare(self, image: Any) -> npt.NDArray[np.uint8] | FacegateError:
         """The enrollment chip of ``image``, or the error that stops it (for encode_many)."""
         try:
             pixels = load_image(image, max_pixels=self.max_pixels)
-            return self._chip(pixels, self._enrollment_face(pixels))
+            return self._chip(pixels, self._one_face(pixels, "enrollment"))
         except FacegateError as exc:
             return exc
 
@@ -188,21 +228,28 @@ class FaceDetector:
 
     def _detect(self, pixels: npt.NDArray[np.uint8]) -> list[Face]:
         dlib = dlib_module()
+        seen, (sx, sy) = _detection_copy(pixels, self.max_detect_pixels)
         if self.detector == "hog":
-            rects, scores, _ = model("hog").run(pixels, self.upsample, 0.0)
+            rects, scores, _ = model("hog").run(seen, self.upsample, 0.0)
             found = list(zip(rects, scores, strict=True))
         else:
-            found = [(d.rect, d.confidence) for d in model("cnn")(pixels, self.upsample)]
+            found = [(d.rect, d.confidence) for d in model("cnn")(seen, self.upsample)]
         predictor = model(f"landmarks{self.landmarks}")
         faces = []
         for rect, score in sorted(found, key=lambda pair: -pair[1]):
             if score < self.min_score:
                 continue
+            # The box in the full image: edges scaled back (right and bottom are exclusive).
+            box = Box(
+                round(rect.left() * sx),
+                round(rect.top() * sy),
+                round((rect.right() + 1) * sx),
+                round((rect.bottom() + 1) * sy),
+            )
             shape = predictor(
-                pixels, dlib.rectangle(rect.left(), rect.top(), rect.right(), rect.bottom())
+                pixels, dlib.rectangle(box.left, box.top, box.right - 1, box.bottom - 1)
             )
             points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.int32)
-            box = Box(rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1)
             faces.append(Face(box=box, score=float(score), landmarks=points, _shape=shape))
         return faces
 
@@ -218,6 +265,24 @@ class FaceDetector:
         return np.asarray(descriptor, dtype=np.float32)
 
 
+def _detection_copy(
+    pixels: npt.NDArray[np.uint8], max_pixels: int
+) -> tuple[npt.NDArray[np.uint8], tuple[float, float]]:
+    """What the detector is given for ``pixels``: the image itself if it has at most
+    ``max_pixels`` pixels, else a copy downscaled (area-averaged, aspect kept) to fit; with the
+    factors that map the copy's x and y back to the image's."""
+    height, width = pixels.shape[:2]
+    if height * width <= max_pixels:
+        return pixels, (1.0, 1.0)
+    from PIL import Image
+
+    shrink = math.sqrt(height * width / max_pixels)
+    size = (max(1, math.floor(width / shrink)), max(1, math.floor(height / shrink)))
+    # ``reducing_gap`` first averages whole blocks (fast), then resamples the rest exactly.
+    small = Image.fromarray(pixels).resize(size, Image.Resampling.BOX, reducing_gap=2.0)
+    return np.ascontiguousarray(np.asarray(small)), (width / size[0], height / size[1])
+
+
 _worker: FaceDetector | None = None
 
 
@@ -230,7 +295,7 @@ def _encode_in_worker(item: tuple[Any, int]) -> npt.NDArray[np.float32] | Facega
     image, jitter = item
     assert _worker is not None
     try:
-        return _worker.encode(image, jitter=jitter)
+        return _worker.encode(image, jitter=jitter, operation="enrollment")
     except FacegateError as exc:
         return exc
 
@@ -297,6 +362,18 @@ def _thread_pool(workers: int) -> ThreadPoolExecutor:
         if pool is None:
             pool = _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="facegate")
         return pool
+
+
+def _forget_pools_in_child() -> None:
+    """After fork: the parent's pool threads do not exist in the child, and an executor that
+    believes its idle threads are there never starts new ones, so its work would wait for
+    ever. The child makes its own pools (and lock: the parent may have held it)."""
+    global _pools_lock
+    _pools.clear()
+    _pools_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pools_in_child)
 
 
 def _report(progress: bool, done: int, total: int) -> None:

@@ -8,6 +8,7 @@ The models ship in the ``face_recognition_models`` package; their files are loca
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,16 @@ def model(name: str) -> Any:
 
 _PER_THREAD = frozenset({"hog", "cnn"})
 _local = threading.local()
+
+
+def _fresh_lock_in_child() -> None:
+    """After fork: another thread of the parent may have held the lock, and it does not exist
+    in the child to release it."""
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
 def _load(name: str) -> Any:

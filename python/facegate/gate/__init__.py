@@ -8,6 +8,7 @@ audit trail.
 
 from __future__ import annotations
 
+from facegate.compliance.registry import DeploymentUpdate
 from facegate.gate.audit import AuditEntry, Checkpoint, Verification
 from facegate.gate.facade import FaceGate
 from facegate.gate.guard import ALL, Capability
@@ -30,6 +31,7 @@ __all__ = [
     "Decision",
     "DeletionReceipt",
     "DeploymentStatus",
+    "DeploymentUpdate",
     "FaceGate",
     "SealedTemplate",
     "SubjectExport",

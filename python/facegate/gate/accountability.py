@@ -11,6 +11,7 @@ from facegate.compliance.dossier import FilingDossier, filing_dossier
 from facegate.compliance.facts import AssessmentFacts, measure
 from facegate.compliance.filing import FilingEvent, FilingStatus
 from facegate.compliance.incidents import Incident, IncidentKind, incidents, record_incident
+from facegate.errors import InvalidArgument
 from facegate.gate.audit import Checkpoint, Verification
 from facegate.gate.guard import Call, Capability, Gated, guarded
 
@@ -44,6 +45,17 @@ class AccountabilityVerbs(Gated):
             return Verification(False, result.entries, None, "; ".join(problems))
         return result
 
+    @guarded(Capability.ADMIN)
+    def accept_restored_store(self, call: Call, reason: str) -> None:
+        """After a store was deliberately restored from a backup (and the incident that found
+        it rolled back was investigated): moves the checkpoints that saw the newer state aside,
+        so the trail goes on from the restored one. ``reason`` is audited: say who decided and
+        why. Deployments stay off line until a new assessment, as after any incident."""
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidArgument("say who accepted the restored store, and why")
+        self._rooms.audit.retire_checkpoints()
+        call.detail = reason.strip()
+
     @guarded(Capability.ADMIN, audited=False)
     def audit_checkpoint(self, call: Call) -> Checkpoint:
         """The trail's current size and head, authenticated: keep it away from the store, and
@@ -67,7 +79,7 @@ class AccountabilityVerbs(Gated):
     ) -> AssessmentFacts:
         """What the deployment holds and did, measured from the store for its impact
         assessment (R26); ``now`` decides which templates count as expired."""
-        return measure(self._rooms.store, deployment, now=now)
+        return measure(self._rooms.store, deployment, now=now, master_key_id=self._rooms.master.id)
 
     @guarded(Capability.ADMIN, audited=False)
     def filing_status(

@@ -4,15 +4,17 @@ exports, renewal, scores and operating points. Each is guarded (:mod:`facegate.g
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from facegate._time import utc
+from facegate._text import encodable
+from facegate._time import utc_past
 from facegate.accuracy import OperatingPoint
+from facegate.compliance.filing import FilingEvent
 from facegate.compliance.policy import Deployment
-from facegate.compliance.registry import Assessment
-from facegate.errors import TransferNotConsented, UnknownId
+from facegate.compliance.registry import Assessment, DeploymentUpdate, deployment_from_dict
+from facegate.errors import InvalidArgument, TransferNotConsented, UnknownId
 from facegate.gate.guard import ALL, Call, Capability, Gated, guarded
 from facegate.gate.results import (
     ConsentRecord,
@@ -38,21 +40,45 @@ class AdministrationVerbs(Gated):
         self._rooms.registry.register_operator(operator, name=name, contact=contact)
 
     @guarded(Capability.ADMIN)
-    def register_deployment(self, call: Call, operator: str, deployment: Deployment) -> None:
-        """Stores a deployment, checked when it was built; inactive until assessed and
-        activated (R26)."""
-        self._rooms.registry.register_deployment(operator, deployment)
+    def register_deployment(
+        self, call: Call, operator: str, definition: Deployment | Mapping[str, Any]
+    ) -> FilingEvent | None:
+        """Stores a deployment, inactive until assessed and activated (R26). ``definition`` is
+        a :class:`~facegate.Deployment` or its plain data (a JSON definition file's dict, as
+        :func:`~facegate.compliance.registry.deployment_from_dict` takes): built here, so that
+        a refusal (a private space, R23; 1:N without a justification, R3...) is audited (R20).
+        Where the operator's filing is required, returns the ``change`` filing event it
+        recorded (R28)."""
+        deployment = _built(call, definition)
+        return self._rooms.registry.register_deployment(operator, deployment)
 
     @guarded(Capability.ADMIN)
-    def update_deployment(self, call: Call, deployment: Deployment) -> bool:
-        """Changes a deployment's declarations; a new notice version takes it off line until
-        it is assessed again (R7, R26). Returns whether the notice version changed."""
-        return self._rooms.registry.update_deployment(deployment)
+    def update_deployment(
+        self, call: Call, definition: Deployment | Mapping[str, Any]
+    ) -> DeploymentUpdate:
+        """Changes a deployment's declarations (``definition`` as in
+        :meth:`register_deployment`, built and audited here). A new notice version (purpose,
+        method, retention or mode) needs new consents (R7); a change of anything the impact
+        assessment rests on (mode, threshold, multi-face basis...) takes the deployment off
+        line until it is assessed again (R26); a shorter retention period shortens every
+        stored template's too (R14); a change to filed matters records a filing event where
+        the operator's filing is required (R28). Returns what changed."""
+        deployment = _built(call, definition)
+        old = self._rooms.registry.deployment(deployment.name)
+        update = self._rooms.registry.update_deployment(deployment)
+        if deployment.notice.retention_days < old.notice.retention_days:
+            # The gallery in memory holds each template's expiry: it follows the store.
+            self._rooms.galleries.renewed(deployment.name)
+        return update
 
     @guarded(Capability.ADMIN)
-    def record_assessment(self, call: Call, deployment: str, assessment: Assessment) -> None:
-        """Records a signed impact assessment for the deployment's current notice (R26)."""
-        self._rooms.registry.record_assessment(deployment, assessment)
+    def record_assessment(
+        self, call: Call, deployment: str, assessment: Assessment
+    ) -> FilingEvent | None:
+        """Records a signed impact assessment of the deployment's current declarations (R26);
+        one still holding the pre-filled draft's placeholders is refused. Where the operator's
+        filing is required, returns the ``change`` filing event it recorded (R28)."""
+        return self._rooms.registry.record_assessment(deployment, assessment)
 
     @guarded(Capability.ADMIN)
     def activate(self, call: Call, deployment: str) -> None:
@@ -127,7 +153,7 @@ class AdministrationVerbs(Gated):
     @guarded(Capability.ADMIN)
     def purge_expired(self, call: Call, now: datetime | None = None) -> int:
         """Deletes every template past its retention period (R14); returns how many."""
-        moment = utc(now).isoformat()
+        moment = utc_past(now, what="now").isoformat()
         by_subject: dict[str, list[str]] = {}
         for subject, deployment in self._rooms.store.templates.expired(moment):
             by_subject.setdefault(subject, []).append(deployment)
@@ -176,6 +202,17 @@ class AdministrationVerbs(Gated):
             )
         return self._rooms.vault.export(deployment, subjects)
 
+    @guarded(Capability.ADMIN)
+    def decommission(self, call: Call, deployment: str) -> FilingEvent | None:
+        """Retires the deployment for good (R28): it goes off line and can never be changed,
+        assessed or activated again, and every template stored for it is destroyed (its
+        purpose has ended, PIPL 47). Where the operator's filing is required, records the
+        ``decommission`` filing event with its 30-working-day deadline and returns it."""
+        event = self._rooms.registry.decommission(deployment)
+        for subject in self._rooms.store.templates.subjects_in(deployment):
+            self._rooms.vault.destroy(subject, (deployment,))
+        return event
+
     def _status(self, deployment: str) -> DeploymentStatus:
         record = self._rooms.store.deployments.get(deployment)
         return DeploymentStatus(
@@ -191,3 +228,25 @@ class AdministrationVerbs(Gated):
         # The median photograph count of the stored templates, else the declared one.
         photos = self._rooms.store.templates.median_photos(deployment)
         return self._rooms.points.now(policy, photos)
+
+
+def _built(call: Call, definition: object) -> Deployment:
+    """The deployment ``definition`` describes, built inside the guard so that a refusal is
+    audited under the deployment's name (where it has a usable one)."""
+    name = (
+        definition.name
+        if isinstance(definition, Deployment)
+        else definition.get("name")
+        if isinstance(definition, Mapping)
+        else None
+    )
+    if isinstance(name, str) and name.strip() and encodable(name):
+        call.deployment = name
+    if isinstance(definition, Deployment):
+        return definition
+    if isinstance(definition, Mapping):
+        return deployment_from_dict(dict(definition))
+    raise InvalidArgument(
+        f"a deployment is a Deployment or its definition (a dict), not a "
+        f"{type(definition).__name__}"
+    )

@@ -21,6 +21,7 @@ them, and the store refuses their deletion (as it does an impact assessment's).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from facegate._text import checked_text
 from facegate.errors import (
     CorruptStore,
     FacegateError,
@@ -36,6 +38,7 @@ from facegate.errors import (
     TamperedData,
     WrongKey,
 )
+from facegate.gate.checkpoints import Checkpoint, CheckpointFolder
 from facegate.gate.seal import GENESIS, Seal
 from facegate.keys import MasterKey
 from facegate.store import Store
@@ -77,27 +80,6 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """An authenticated statement of the log's size and last link, to keep outside the store."""
-
-    size: int
-    head: str
-    tag: str
-    at: str
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> Checkpoint:
-        try:
-            data = json.loads(text)
-            return cls(int(data["size"]), str(data["head"]), str(data["tag"]), str(data["at"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidArgument(f"not an audit checkpoint ({exc})") from exc
-
-
-@dataclass(frozen=True, slots=True)
 class Verification:
     """The result of :meth:`AuditLog.verify`: ``first_bad`` is the sequence number of the first
     entry that is altered, out of place or missing (``None`` when the log is intact)."""
@@ -122,12 +104,7 @@ def _check_fields(**fields: str | None) -> None:
     for name, value in fields.items():
         if value is None and name not in ("capability", "action", "outcome", "rule"):
             continue
-        if not isinstance(value, str):
-            raise InvalidArgument(f"audit field {name} must be text, not {type(value).__name__}")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise InvalidArgument(f"audit field {name} holds unpaired surrogates") from exc
+        checked_text(value, f"audit field {name}")
 
 
 def legacy_head(store: Store, key: MasterKey) -> tuple[int, bytes] | None:
@@ -175,7 +152,7 @@ class AuditLog:
         if every < 1:
             raise InvalidArgument(f"checkpoints come every n >= 1 entries, not {every}")
         self._store, self._key, self._seal = store, key, seal
-        self._folder = Path(checkpoints)
+        self._folder = CheckpointFolder(checkpoints)
         self._every = every
         self._witnessing = False
 
@@ -254,45 +231,31 @@ class AuditLog:
 
     def save_checkpoint(self) -> Path:
         """Writes the current checkpoint as ``audit-<size>.json`` (atomically)."""
-        checkpoint = self.checkpoint()
-        return self._save(checkpoint, f"audit-{checkpoint.size:012d}.json")
+        return self._folder.save(self.checkpoint())
 
     def latest_checkpoint(self) -> Checkpoint | None:
         """The newest checkpoint in the checkpoint folder, if any."""
-        saved = sorted(self._folder.glob("audit-*.json"))
-        found = [self._read(path) for path in (self._folder / "head.json", *saved[-1:])]
-        kept = [c for c in found if c is not None]
-        return max(kept, key=lambda c: c.size) if kept else None
+        return self._folder.latest()
+
+    def retire_checkpoints(self) -> Path:
+        """Moves every checkpoint aside (into ``retired-<time>/`` in the same folder), after a
+        restore from a backup was investigated and is accepted: the trail then goes on from
+        the restored state. Returns the folder they went to."""
+        return self._folder.retire()
 
     def _witness(self) -> None:
-        """After a commit that appended: the head as it now stands, kept outside the store.
-        Never older than what is there (another process may have written a newer one), and
-        never failing the commit it follows: a missed write only narrows what is caught."""
+        """After a commit that appended: the head as it now stands, kept outside the store,
+        never failing the commit it follows (a missed write only narrows what is caught)."""
         self._witnessing = False
-        try:
-            checkpoint = self.checkpoint()
-            kept = self._read(self._folder / "head.json")
-            if kept is None or kept.size < checkpoint.size:
-                self._save(checkpoint, "head.json")
-        except (OSError, FacegateError):
-            pass
+        committed = self._seal.committed
+        if committed is None:
+            return
+        with contextlib.suppress(OSError, FacegateError):
+            self._folder.keep_head(self._checkpoint_of(committed.size, committed.link))
 
-    def _save(self, checkpoint: Checkpoint, name: str) -> Path:
-        self._folder.mkdir(parents=True, exist_ok=True)
-        target = self._folder / name
-        partial = target.with_name(f".{name}.{os.getpid()}.partial")
-        partial.write_text(checkpoint.to_json() + "\n", encoding="utf-8")
-        os.replace(partial, target)
-        return target
-
-    @staticmethod
-    def _read(path: Path) -> Checkpoint | None:
-        """A checkpoint file, None if it is missing or unreadable (a torn write after a crash
-        counts as missing: it is older than the store anyway)."""
-        try:
-            return Checkpoint.from_json(path.read_text(encoding="utf-8"))
-        except (OSError, InvalidArgument, UnicodeDecodeError):
-            return None
+    def close(self) -> None:
+        """Closes the checkpoint file this log keeps open."""
+        self._folder.close()
 
     def entries(self, start: int = 1) -> Iterator[AuditEntry]:
         """Entries in sequence order from ``start``."""
@@ -347,7 +310,9 @@ class AuditLog:
 
     def checkpoint(self, *, at: datetime | None = None) -> Checkpoint:
         """The current size and head, authenticated, for keeping outside the database."""
-        size, head = self._seal.head()
+        return self._checkpoint_of(*self._seal.head(), at=at)
+
+    def _checkpoint_of(self, size: int, head: bytes, *, at: datetime | None = None) -> Checkpoint:
         moment = (at or datetime.now(UTC)).isoformat()
         tag = self._key.tag(_CHECKPOINT, _head_message(size, head) + moment.encode())
         return Checkpoint(size, head.hex(), tag.hex(), moment)

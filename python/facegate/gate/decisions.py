@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from facegate.compliance.consent import ConsentLedger
 from facegate.compliance.policy import Deployment, Mode
 from facegate.errors import IdentificationNotEnabled, MultipleFacesRefused, NoFace
@@ -20,6 +22,8 @@ from facegate.gate.galleries import Galleries
 from facegate.gate.points import OperatingPoints
 from facegate.gate.results import Decision, FaceResult
 from facegate.gate.rotations import Rotations
+from facegate.gate.vault import Vault
+from facegate.matching import distances
 
 __all__ = ["Decisions"]
 
@@ -35,6 +39,7 @@ class Decisions:
         "_ledger",
         "_points",
         "_rotations",
+        "_vault",
     )
 
     def __init__(
@@ -47,10 +52,12 @@ class Decisions:
         ledger: ConsentLedger,
         attempts: Attempts,
         identify_attempts: Attempts,
+        vault: Vault,
     ) -> None:
         self._encoder, self._galleries, self._rotations = encoder, galleries, rotations
         self._points, self._ledger, self._attempts = points, ledger, attempts
         self._identify_attempts = identify_attempts
+        self._vault = vault
 
     def verify(self, policy: Deployment, subject: str, image: Any) -> Decision:
         """Whether the face in ``image`` is ``subject`` (whose consent the guard checked)."""
@@ -127,12 +134,11 @@ class Decisions:
     def _distance(
         self, deployment: str, subject: str, probe: Any, now: datetime, limit: float
     ) -> float:
-        """The distance from ``probe`` to the subject's nearest unexpired template within
-        ``limit`` (inf when there is none)."""
-
-        def theirs(template: int) -> bool:
-            owner, expires = self._galleries.owner(deployment, template)
-            return owner == subject and expires > now
-
-        found = self._galleries.nearest(deployment, probe, limit, theirs)
-        return found[1] if found else float("inf")
+        """The distance from ``probe`` to the subject's nearest unexpired template (inf when
+        there is none, or when it is beyond ``limit``): their own templates, opened from the
+        store, so a 1:1 check needs no gallery in memory."""
+        templates = self._vault.templates_of(deployment, subject, now)
+        if not templates:
+            return float("inf")
+        nearest = float(np.min(distances(np.stack(templates), probe)))
+        return nearest if nearest <= limit else float("inf")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 
+from facegate.compliance.inference import refuse_inference
 from facegate.errors import InvalidArgument
 from facegate.faces.detect import FaceDetector
 from facegate.gate.accountability import AccountabilityVerbs
@@ -67,14 +68,26 @@ class FaceGate(PeopleVerbs, AdministrationVerbs, AccountabilityVerbs):
         encoder: Encoder | None = None,
         capabilities: frozenset[Capability] = ALL,
         checkpoints: str | os.PathLike[str] | None = None,
+        load_galleries: bool = True,
     ) -> FaceGate:
         """Opens (or creates) the store at ``path`` with its master key; every deployment's
         gallery is rebuilt from its sealed templates inside Rust (no plaintext template becomes
         a Python object). ``encoder``: the face pipeline (default :class:`FaceDetector`).
-        ``checkpoints`` names a folder, best on other storage, that receives an authenticated
-        audit checkpoint every 1,000 entries. A key that did not make the store raises
-        WrongKey."""
-        rooms = open_rooms(path, key, encoder=encoder or FaceDetector(), checkpoints=checkpoints)
+        ``checkpoints`` names the folder, best on other storage, where the store's checkpoints
+        are kept (default: ``$FACEGATE_STATE_DIR`` or ``~/.local/state/facegate``): the
+        trail's head after every commit, and one every 1,000 entries. A key that did not make
+        the store raises WrongKey. ``load_galleries`` false loads each deployment's gallery
+        when it is first searched instead (a command that verifies one person needs none:
+        1:1 opens only that person's template)."""
+        pipeline = encoder or FaceDetector()
+        refuse_inference(pipeline, f"the face pipeline {type(pipeline).__name__}")
+        rooms = open_rooms(
+            path,
+            key,
+            encoder=pipeline,
+            checkpoints=checkpoints,
+            load_galleries=load_galleries,
+        )
         return cls(rooms, frozenset(capabilities), owner=True)
 
     @property
@@ -108,6 +121,7 @@ class FaceGate(PeopleVerbs, AdministrationVerbs, AccountabilityVerbs):
         self._closed = True
         if self._owner and not self._rooms.closed:
             self._rooms.closed = True
+            self._rooms.audit.close()
             self._rooms.store.close()
 
     @property

@@ -2,13 +2,17 @@
 (no plaintext template becomes a Python object on this path), with every template's owner and
 expiry, kept in step with the store.
 
-Changes made through this process reach the galleries after their transaction commits; changes
-committed by another process (another device or worker on the same store) are seen before the
-next operation, which rebuilds the galleries from the store.
+Changes made through this process reach the galleries after their transaction commits. Changes
+committed by another process (another device or worker on the same store) are followed from the
+store's change log before the next operation: only the templates that changed are read again.
+A process that fell further behind than the log reaches rebuilds its galleries. A gallery is
+loaded when the store opens, or, for a gate opened to load on use (the command line), when it
+is first searched.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -31,22 +35,31 @@ Owners = dict[int, tuple[str, datetime]]
 class Galleries:
     """Every deployment's gallery and its owners, shared by the handles of one open store."""
 
-    __slots__ = ("_held", "_master", "_rotations", "_store")
+    __slots__ = ("_destroyed", "_held", "_master", "_rotations", "_seen", "_store")
 
     def __init__(
         self, store: Store, master: MasterKey | KmsMasterKey, rotations: Rotations
     ) -> None:
         self._store, self._master, self._rotations = store, master, rotations
         self._held: dict[str, tuple[Gallery, Owners]] = {}
+        self._seen = 0
+        # Every template id this process knows to be destroyed: read (and checked against the
+        # seal) at open, then grown by every deletion it makes or follows. A template restored
+        # behind facegate's back is refused against this, whatever the table says meanwhile.
+        self._destroyed: set[int] = set()
 
-    def load_all(self) -> None:
-        """Opens every deployment's gallery (when the store is opened). A template that fails
-        its tag, a wrong key or a destroyed template that has come back is an integrity
-        incident (R22), recorded before the store is refused (fail closed, R17)."""
-        destroyed = self._store.destroyed.template_ids()
+    def load_all(self, *, now: bool = True) -> None:
+        """Opens every deployment's gallery (when the store is opened; with ``now`` false,
+        each when it is first searched). A template that fails its tag, a wrong key or a
+        destroyed template that has come back is an integrity incident (R22), recorded before
+        the store is refused (fail closed, R17)."""
+        self._seen = self._store.changes.last()  # read first: later changes are followed
+        self._destroyed = self._store.destroyed.template_ids()
+        if not now:
+            return
         for deployment in self._store.deployments.names():
             try:
-                self._load(deployment, destroyed)
+                self._load(deployment)
             except IntegrityError as exc:
                 kind = (
                     IncidentKind.WRONG_KEY
@@ -62,19 +75,57 @@ class Galleries:
                 )
                 raise
 
+    def destroyed(self, ids: Sequence[int]) -> set[int]:
+        """Which of ``ids`` this process knows to be destroyed (for a 1:1 check, R13)."""
+        return self._destroyed.intersection(ids)
+
+    def follow(self) -> None:
+        """Applies the changes other processes committed since the last call (inside the
+        caller's transaction, so that none can commit meanwhile): the changed templates of
+        each loaded gallery are read again, the rest stays as it is."""
+        changes = self._store.changes.since(self._seen)
+        if not changes:
+            return
+        if self._store.changes.first() > self._seen + 1:
+            self.reload()  # the log no longer reaches back to us
+            return
+        numbers = [change.seq for change in changes]
+        if numbers != list(range(self._seen + 1, self._seen + 1 + len(numbers))):
+            # The log is written by triggers, in one unbroken sequence, and only pruned from
+            # its old end: a gap is a change removed behind facegate's back (an erasure other
+            # processes would never hear of).
+            raise TamperedData(
+                f"{self._store.location}: the change log has a gap after change {self._seen}: "
+                "changes were removed outside facegate"
+            )
+        self._rotations.refresh()
+        changed: dict[str, set[int]] = defaultdict(set)
+        for change in changes:
+            changed[change.deployment].add(change.ident)
+        for deployment, ids in changed.items():
+            if deployment in self._held:
+                self._apply(deployment, sorted(ids))
+        self._seen = changes[-1].seq
+
     def reload(self) -> None:
-        """Catches up with commits by other processes: the galleries are rebuilt, and the
-        rotations derived again (a renewal elsewhere changes them)."""
+        """Rebuilds every loaded gallery from the store, and derives the rotations again."""
+        self._seen = self._store.changes.last()
         self._rotations.clear()
-        self._held.clear()
-        destroyed = self._store.destroyed.template_ids()
-        for deployment in self._store.deployments.names():
-            self._load(deployment, destroyed)
+        self._destroyed |= self._store.destroyed.template_ids()
+        loaded, self._held = list(self._held), {}
+        for deployment in loaded:
+            self._load(deployment)
+
+    def caught_up(self) -> None:
+        """Notes, inside a transaction, that this process has applied every change logged so
+        far (its own included, which it publishes itself after the commit)."""
+        self._store.changes.prune()
+        last = self._store.changes.last()
+        self._store.after_commit(lambda: setattr(self, "_seen", max(self._seen, last)))
 
     def size(self, deployment: str) -> int:
         """Templates in the deployment's gallery (its 1:N size)."""
-        held = self._held.get(deployment)
-        return len(held[0]) if held else 0
+        return len(self._entry(deployment)[0])
 
     def owner(self, deployment: str, template: int) -> tuple[str, datetime]:
         """(subject, expiry) of a template in the gallery."""
@@ -88,7 +139,9 @@ class Galleries:
         owners: Iterable[tuple[str, datetime]],
     ) -> None:
         """Adds templates to the gallery once the transaction storing them commits."""
-        gallery, known = self._entry(deployment)
+        if deployment not in self._held:
+            return  # not loaded: it will be read from the store when it is
+        gallery, known = self._held[deployment]
 
         def add() -> None:
             gallery.add(ids, templates)
@@ -101,17 +154,18 @@ class Galleries:
 
         def drop() -> None:
             for template, deployment in templates:
-                gallery, known = self._entry(deployment)
-                gallery.remove([template])
-                known.pop(template, None)
+                self._destroyed.add(template)
+                if deployment in self._held:
+                    gallery, known = self._held[deployment]
+                    gallery.remove([template])
+                    known.pop(template, None)
 
         self._store.after_commit(drop)
 
     def renewed(self, deployment: str) -> None:
         """Rebuilds one gallery from the store once the transaction commits (after renewal)."""
-        self._store.after_commit(
-            lambda: self._load(deployment, self._store.destroyed.template_ids())
-        )
+        if deployment in self._held:
+            self._store.after_commit(lambda: self._load(deployment))
 
     def nearest(
         self, deployment: str, probe: Any, threshold: float, eligible: Callable[[int], bool]
@@ -133,29 +187,55 @@ class Galleries:
             k *= 4
 
     def _entry(self, deployment: str) -> tuple[Gallery, Owners]:
-        return self._held.setdefault(deployment, (Gallery(), {}))
+        if deployment not in self._held:
+            self._load(deployment)
+        return self._held[deployment]
 
-    def _load(self, deployment: str, destroyed: set[int]) -> None:
-        """The deployment's gallery, opened from its sealed templates, and their owners. A
-        template recorded as destroyed is refused: restored from an older copy, it would
-        bring back someone who was erased (R13)."""
+    def _load(self, deployment: str) -> None:
+        """The deployment's gallery, opened from its sealed templates, and their owners."""
+        gallery: Gallery = Gallery()
+        owners: Owners = {}
+        self._open(deployment, gallery, owners, None)
+        self._held[deployment] = (gallery, owners)
+
+    def _apply(self, deployment: str, ids: list[int]) -> None:
+        """Reads templates ``ids`` of a loaded gallery again: those still stored are replaced,
+        those gone are dropped."""
+        gallery, owners = self._held[deployment]
+        held = [i for i in ids if i in owners]
+        if held:
+            gallery.remove(held)
+            for template in held:
+                owners.pop(template)
+        found = self._open(deployment, gallery, owners, ids)
+        self._destroyed.update(set(ids) - set(found))  # those gone were destroyed
+
+    def _open(
+        self,
+        deployment: str,
+        gallery: Gallery,
+        owners: Owners,
+        ids: list[int] | None,
+    ) -> list[int]:
+        """Opens the deployment's sealed templates (those of ``ids`` when given) into
+        ``gallery``. A template recorded as destroyed is refused: restored from an older copy,
+        it would bring back someone who was erased (R13)."""
         with self._store.reading(f"deployment {deployment!r}'s templates"):
-            ids, sealed, wrapped, subjects, expiries = self._store.templates.sealed_columns(
-                deployment
+            found, sealed, wrapped, subjects, expiries = self._store.templates.sealed_columns(
+                deployment, ids
             )
-            back = destroyed.intersection(ids)
+            back = self._destroyed.intersection(found)
             if back:
                 raise TamperedData(
                     f"template {min(back)} of deployment {deployment} was destroyed and is back "
                     f"in the store ({len(back)} such): restored from an older copy; nothing "
                     "was loaded"
                 )
-            gallery = Gallery()
-            if ids:
+            if found:
                 open_into_gallery(
                     gallery,
                     self._master,
-                    ids=ids,
+                    ids=found,
                     sealed=sealed,
                     wrapped_keys=wrapped,
                     subjects=subjects,
@@ -163,5 +243,6 @@ class Galleries:
                 )
             # Templates enrolled together share an expiry: parse each distinct one once.
             parsed = {e: datetime.fromisoformat(e) for e in set(expiries)}
-            owners = zip(subjects, map(parsed.__getitem__, expiries), strict=True)
-            self._held[deployment] = (gallery, dict(zip(ids, owners, strict=True)))
+            people = zip(subjects, map(parsed.__getitem__, expiries), strict=True)
+            owners.update(zip(found, people, strict=True))
+        return found

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from facegate._text import encodable
 from facegate.compliance.consent import ConsentLedger
 from facegate.compliance.policy import Deployment
 from facegate.compliance.registry import Registry
@@ -64,24 +65,30 @@ class Capability(StrEnum):
 ALL = frozenset(Capability)
 """Every capability: what :meth:`FaceGate.open` gives by default."""
 
+RECORDED = ("deployment", "purpose", "subject")
+"""The arguments of a call that its audit entry records, checked by the guard first."""
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
     """What a guarded method requires: one of ``needs``; ``live``: an active deployment and a
     declared purpose; ``consent``: the named subject's valid consent; ``audited``: whether an
-    allowed call is audited (every refusal is)."""
+    allowed call is audited (every refusal is); ``required``: which of the recorded arguments
+    (deployment, purpose, subject) the method cannot do without, so that None is refused."""
 
     needs: frozenset[Capability]
     live: bool = False
     consent: bool = False
     audited: bool = True
+    required: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
 class Call:
     """One call as the guard sees it: what is done, where, for which purpose and subject.
     ``capability`` is the one it is made under (the audit records it); ``policy`` is the
-    deployment's declarations, loaded by the guard for live calls."""
+    deployment's declarations, loaded by the guard for live calls; ``detail`` what the call
+    adds to its entry (never biometric)."""
 
     action: str
     deployment: str | None
@@ -89,6 +96,7 @@ class Call:
     subject: str | None
     capability: str = ""
     policy: Deployment | None = None
+    detail: str | None = None
 
     def declared(self) -> Deployment:
         """The deployment this call runs in (loaded by the guard)."""
@@ -96,13 +104,16 @@ class Call:
             raise InternalError(f"{self.action}: the guard loaded no deployment; a facegate bug")
         return self.policy
 
-    def checked(self) -> str | None:
-        """Why the call's recorded arguments are unusable (None if they are fine); the fields
-        at fault are cleared, so that the refusal's own audit entry is well formed."""
+    def checked(self, required: frozenset[str]) -> str | None:
+        """Why the call's recorded arguments are unusable (None if they are fine): one that is
+        given must be non-empty text, one in ``required`` must be given. The fields at fault
+        are cleared, so that the refusal's own audit entry is well formed."""
         problems = []
-        for name in ("deployment", "purpose", "subject"):
+        for name in RECORDED:
             value = getattr(self, name)
-            if value is None or (isinstance(value, str) and value and _encodable(value)):
+            if value is None and name not in required:
+                continue
+            if isinstance(value, str) and value and encodable(value):
                 continue
             problems.append(f"{name} must be non-empty text, not {_kind(value)}")
             setattr(self, name, None)
@@ -131,22 +142,32 @@ def guarded(
     """Declares a gated method: ``method(self, call, ...)`` becomes ``method(self, ...)`` run by
     the guard (see the module docs). Its ``deployment``, ``purpose`` and ``subject`` arguments,
     where it has them, are what the guard checks and audits."""
-    rule = Rule(frozenset(needs), live=live, consent=consent, audited=audited)
 
     def decorate(method: Callable[Concatenate[G, Call, P], T]) -> Callable[Concatenate[G, P], T]:
         signature = inspect.signature(method)
         first, _call, *rest = signature.parameters.values()
         public = signature.replace(parameters=[first, *rest])
-        pick = {name: _picker(rest, name) for name in ("deployment", "purpose", "subject")}
+        source = {name: name for name in RECORDED}
+        if "deployment" not in signature.parameters:
+            source["deployment"] = "definition"  # a deployment being declared
+        pick = {name: _picker(rest, given) for name, given in source.items()}
+        required = frozenset(
+            name
+            for name, given in source.items()
+            if given in signature.parameters
+            and signature.parameters[given].default is inspect.Parameter.empty
+        )
+        rule = Rule(
+            frozenset(needs), live=live, consent=consent, audited=audited, required=required
+        )
 
         @functools.wraps(method)
         def run(self: G, *args: P.args, **kwargs: P.kwargs) -> T:
             if self._closed or self._rooms.closed:
                 raise InvalidArgument(f"{method.__name__}: this gate was closed; open it again")
-            deployment = pick["deployment"](args, kwargs)
             call = Call(
                 action=method.__name__,
-                deployment=deployment.name if isinstance(deployment, Deployment) else deployment,
+                deployment=_deployment_name(pick["deployment"](args, kwargs)),
                 purpose=pick["purpose"](args, kwargs),
                 subject=pick["subject"](args, kwargs),
             )
@@ -159,6 +180,16 @@ def guarded(
         return run  # type: ignore[return-value]  # functools.wraps keeps the wrapped type
 
     return decorate
+
+
+def _deployment_name(given: Any) -> Any:
+    """The name a call's deployment argument gives: the name itself, or that of a Deployment or
+    of a definition being declared (left as it is otherwise, for the guard to refuse)."""
+    if isinstance(given, Deployment):
+        return given.name
+    if isinstance(given, Mapping):
+        return given.get("name")
+    return given
 
 
 def _picker(
@@ -203,7 +234,7 @@ class Guard:
         call.capability = usable[0].value
         try:
             with self._store.transaction():
-                problem = call.checked()
+                problem = call.checked(rule.required)
                 if problem:
                     raise InvalidArgument(f"{call.action}: {problem}")
                 if not held & rule.needs:
@@ -214,7 +245,7 @@ class Guard:
                 if self._store.changed():
                     # Another process wrote: check what it wrote, then follow it.
                     self._integrity.ensure()
-                    self._galleries.reload()
+                    self._galleries.follow()
                 if rule.live:
                     self._live(call)
                 if rule.consent:
@@ -226,7 +257,7 @@ class Guard:
                         call,
                         outcome="match" if decision and decision.match else "ok",
                         threshold=decision.threshold if decision else None,
-                        detail=decision.detail if decision else None,
+                        detail=decision.detail if decision else call.detail,
                     )
         except FacegateError as exc:
             if isinstance(exc, IntegrityError):
@@ -270,6 +301,10 @@ class Guard:
             raise InternalError(f"{call.action} names no deployment; a facegate bug")
         policy, active = self._registry.deployment_state(name)
         if not active:
+            if self._registry.is_decommissioned(name):
+                raise InactiveDeployment(
+                    f"deployment {name!r} was decommissioned: it runs no more", rule="R28"
+                )
             raise InactiveDeployment(
                 f"deployment {name!r} is not active: record an impact assessment and "
                 "activate it first"
@@ -292,14 +327,6 @@ class Guard:
                 f"no valid consent for purpose {call.purpose!r} under the current notice; ask "
                 "the person, or offer: " + "; ".join(a.description for a in policy.alternatives)
             )
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _kind(value: Any) -> str:

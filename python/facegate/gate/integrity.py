@@ -20,7 +20,7 @@ from facegate.errors import CorruptStore, IntegrityError, TamperedData, WrongKey
 from facegate.gate.audit import AuditLog
 from facegate.gate.seal import Seal
 from facegate.store import Store
-from facegate.store.seal import QUICK, SEALED, trigger_names
+from facegate.store.seal import AT_OPEN, QUICK, SEALED, trigger_names
 
 __all__ = ["Integrity", "StateTampered"]
 
@@ -38,20 +38,31 @@ class Integrity:
     def __init__(self, store: Store, seal: Seal, audit: AuditLog) -> None:
         self._store, self._seal, self._audit = store, seal, audit
 
-    def problems(self, *, full: bool = False) -> list[str]:
+    def problems(self, *, full: bool = False, opening: bool = False) -> list[str]:
         """What does not match: the seal, its triggers, the checkpoint (empty when all do).
-        ``full`` checks every sealed table, else the small ones (:data:`QUICK`)."""
+        ``full`` checks every sealed table; ``opening`` the small ones and the record of what
+        was destroyed (:data:`AT_OPEN`); else the small ones (:data:`QUICK`)."""
         found = []
         missing = trigger_names() - self._store.seal_triggers()
         if missing:
             found.append(f"the state seal's triggers were removed ({len(missing)} missing)")
-        problem = self._seal.check(SEALED if full else QUICK)
+        problem = self._seal.check(SEALED if full else AT_OPEN if opening else QUICK)
         if problem:
             found.append(problem)
         problem = self._behind_checkpoint()
         if problem:
             found.append(problem)
         return found
+
+    def at_open(self) -> None:
+        """The checks of an opening store. A problem is recorded as an incident; one in what
+        the galleries will be loaded against (the record of destroyed templates, the change
+        log) also refuses the store (fail closed: an erased person could come back)."""
+        problems = self.problems(opening=True)
+        self.record(problems)
+        loaded_against = self._seal.check(("destroyed", "changes"))
+        if loaded_against:
+            raise StateTampered(f"{self._store.location}: {loaded_against}; nothing was loaded")
 
     def record(self, problems: list[str]) -> None:
         """Records ``problems`` as one incident (not again while the latest says the same)."""

@@ -51,13 +51,14 @@ def open_rooms(
     *,
     encoder: Encoder,
     checkpoints: str | os.PathLike[str] | None,
+    load_galleries: bool = True,
 ) -> Rooms:
     """Opens the store at ``location`` with its master key (see the module docs)."""
     store, root, audit, seal = _open(location, key, checkpoints)
     try:
         rooms = build_rooms(store, key, root, encoder, audit, seal)
-        rooms.integrity.record(rooms.integrity.problems())
-        rooms.galleries.load_all()
+        rooms.integrity.at_open()
+        rooms.galleries.load_all(now=load_galleries)
     except BaseException:
         store.close()
         raise

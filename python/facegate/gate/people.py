@@ -4,9 +4,10 @@ withdrawal. Each is guarded (:mod:`facegate.gate.guard`) and delegates to a room
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
+from facegate._text import encodable
 from facegate.compliance.consent import ConsentGrant
 from facegate.errors import InvalidArgument
 from facegate.gate.enrollment import encoding_of
@@ -29,12 +30,12 @@ class PeopleVerbs(Gated):
         subject: str,
         consent: ConsentGrant,
         *,
-        birth_date: date | None = None,
         at: datetime | None = None,
     ) -> None:
-        """Records a person's separate consent (R8); a subject under 14 by ``birth_date``
-        needs a guardian's (R9). ``at``: when it was given (default now)."""
-        self._rooms.ledger.grant(subject, deployment, consent, birth_date=birth_date, at=at)
+        """Records a person's separate consent (R8) to the deployment's current notice (R7); a
+        subject under 14 by the consent's declared ``birth_date`` needs a guardian's (R9).
+        ``at``: when it was given (default now)."""
+        self._rooms.ledger.grant(subject, deployment, consent, at=at)
 
     @guarded(Capability.ENROLL)
     def grant_consents(
@@ -46,9 +47,9 @@ class PeopleVerbs(Gated):
         at: datetime | None = None,
     ) -> int:
         """Records many consent grants (a roll-out at a residential community, say) in one
-        transaction, each checked and audited as :meth:`grant_consent` would: all or none.
-        Returns how many were recorded."""
-        for subject, consent in people:
+        transaction, each checked and audited as :meth:`grant_consent` would, its declared
+        birth date included: all or none. Returns how many were recorded."""
+        for subject, consent in _pairs(people):
             self._rooms.ledger.grant(subject, deployment, consent, at=at)
             self._rooms.guard.note(call, action="grant_consent", subject=subject)
         return len(people)
@@ -142,3 +143,20 @@ class PeopleVerbs(Gated):
                 f"offers: {'; '.join(offered) or 'none (a legal mandate applies)'}"
             )
         return self._rooms.points.decision(policy, "R11", allowed=True, detail=alternative)
+
+
+def _pairs(people: object) -> list[tuple[str, ConsentGrant]]:
+    """The (subject, consent) pairs of a bulk grant; InvalidArgument for anything else (each
+    subject is written to the audit trail, so it must be text)."""
+    if isinstance(people, str | bytes) or not isinstance(people, Sequence):
+        kind = type(people).__name__
+        raise InvalidArgument(f"people is a list of (subject, consent) pairs, not a {kind}")
+    pairs = []
+    for number, item in enumerate(people, 1):
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            raise InvalidArgument(f"item {number} of people is not a (subject, consent) pair")
+        subject, consent = item
+        if not isinstance(subject, str) or not subject.strip() or not encodable(subject):
+            raise InvalidArgument(f"the subject of item {number} is not an id (non-empty text)")
+        pairs.append((subject, consent))
+    return pairs

@@ -71,6 +71,7 @@ def build_rooms(
         ledger=ledger,
         attempts=attempts,
         identify_attempts=identify_attempts,
+        vault=vault,
     )
     enrollments = Enrollments(encoder, rotations, ledger, vault)
     integrity = Integrity(store, seal, audit)

@@ -71,12 +71,16 @@ def _encode(table: str, values: Iterable[object]) -> bytes:
 class Seal:
     """The state seal of one open store (the store's :class:`~facegate.store.database.Sealer`)."""
 
-    __slots__ = ("_head", "_key", "_pending", "_store", "store_id")
+    __slots__ = ("_head", "_key", "_pending", "_read", "_store", "committed", "store_id")
 
     def __init__(self, store: Store, key: MasterKey, store_id: str) -> None:
         self._store, self._key, self.store_id = store, key, store_id
         self._pending: dict[str, int] = {}
         self._head: tuple[int, bytes] | None = None
+        # The record as read in the current transaction (reading and checking its tag costs
+        # more than the rest of an append), and as the last commit wrote it.
+        self._read: SealRecord | None = None
+        self.committed: SealRecord | None = None
 
     # ----- the store's Sealer ---------------------------------------------------------------
 
@@ -86,18 +90,20 @@ class Seal:
     def before_commit(self) -> None:
         """Writes the record once, with this transaction's rows and audit entries folded in."""
         if not self._pending and self._head is None:
+            self._read = None
             return
-        stored = self.stored()
+        stored = self._read or self.stored()
         base = stored if stored is not None else SealRecord(0, GENESIS, {})
         digests = dict(base.digests)
         for table, delta in self._pending.items():
             digests[table] = digests.get(table, 0) ^ delta
         size, link = self._head if self._head is not None else (base.size, base.link)
-        self.write(SealRecord(size, link, digests))
-        self._pending, self._head = {}, None
+        record = SealRecord(size, link, digests)
+        self.write(record)
+        self._pending, self._head, self._read, self.committed = {}, None, None, record
 
     def rolled_back(self) -> None:
-        self._pending, self._head = {}, None
+        self._pending, self._head, self._read = {}, None, None
 
     # ----- the audit trail's head -----------------------------------------------------------
 
@@ -105,7 +111,12 @@ class Seal:
         """The trail's size and last link, this transaction's appends included."""
         if self._head is not None:
             return self._head
-        stored = self.stored()
+        if self._read is not None:
+            stored: SealRecord | None = self._read
+        else:
+            stored = self.stored()
+            if self._store.in_transaction():  # outside one, another process may write next
+                self._read = stored
         return (0, GENESIS) if stored is None else (stored.size, stored.link)
 
     def advance(self, size: int, link: bytes) -> None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from facegate.compliance.filing import DEFAULT_WARNING_MARGIN, FILING_THRESHOLD, check_filing
 from facegate.compliance.policy import Deployment
-from facegate.errors import DuplicateId, UnknownId
+from facegate.errors import DuplicateId, TamperedData, UnknownId
 from facegate.gate.galleries import Galleries
 from facegate.gate.points import OperatingPoints
 from facegate.gate.results import PendingReceipt, SealedTemplate
@@ -78,6 +79,8 @@ class Vault:
         now = datetime.now(UTC)
         expires = expires or now + timedelta(days=policy.notice.retention_days)
         with self._store.transaction():
+            # Before anything is written: a gallery loaded now holds the templates before.
+            before = self._galleries.size(policy.name)
             # Ids are never used twice: a destroyed template's id stays recorded (R13).
             first = max(
                 self._store.templates.next_id(), self._store.destroyed.highest_template() + 1
@@ -106,8 +109,6 @@ class Vault:
                 ]
             )
             self._check_filing(policy.name, extra=len(people))
-            # Enrollment stores once per transaction, so the gallery in memory is the size before.
-            before = self._galleries.size(policy.name)
             self._points.resized(policy, before, before + len(people) - replacing)
         self._galleries.publish(
             policy.name,
@@ -115,6 +116,7 @@ class Vault:
             np.stack([person.template for person in people]),
             [(person.subject, expires) for person in people],
         )
+        self._galleries.caught_up()
 
     def refuse_enrolled(self, deployment: str, subjects: Sequence[str]) -> None:
         """DuplicateId if any of ``subjects`` already holds an unexpired template here: one
@@ -129,6 +131,26 @@ class Vault:
                 + (f" (and {len(held) - 1} more)" if len(held) > 1 else "")
                 + "; add photographs to the template with add_photos, or withdraw first"
             )
+
+    def templates_of(self, deployment: str, subject: str, now: datetime) -> list[npt.NDArray[Any]]:
+        """The subject's unexpired templates here, opened (1:1 needs no gallery). A template
+        recorded as destroyed refuses, as at a gallery's load (R13)."""
+        rows = self._store.templates.unexpired_of(subject, deployment, at=now.isoformat())
+        back = self._galleries.destroyed([row.id for row in rows])
+        if back:
+            raise TamperedData(
+                f"template {min(back)} of deployment {deployment} was destroyed and is back in "
+                "the store: restored from an older copy"
+            )
+        if not rows:
+            return []
+        key = self._master.unwrap(rows[0].wrapped_key, subject)
+        return [
+            open_template(
+                row.sealed, key, deployment=deployment, subject=subject, template_id=row.id
+            )
+            for row in rows
+        ]
 
     def latest(
         self, deployment: str, subject: str
@@ -181,6 +203,7 @@ class Vault:
                 gone = sum(1 for _, d in rows if d == deployment)
                 self._points.resized(self._points.declared(deployment), after + gone, after)
             self._galleries.forget(rows)
+            self._galleries.caught_up()
             receipt = PendingReceipt(
                 subject, tuple(deployments), len(rows), key_destroyed, datetime.now(UTC)
             )
@@ -206,6 +229,7 @@ class Vault:
                 )
                 self._store.templates.reseal(row.id, renewed, rotation_epoch=epoch)
             self._galleries.renewed(deployment)
+            self._galleries.caught_up()
         return len(rows)
 
     def export(self, deployment: str, subjects: Sequence[str]) -> tuple[SealedTemplate, ...]:

@@ -17,7 +17,12 @@ written: facegate translates only its own labels, so an operator who serves both
 write those fields in both.
 """
 
-from facegate.reports.assessment import TO_BE_COMPLETED, prefill_assessment, render_assessment
+from facegate.reports.assessment import (
+    TO_BE_COMPLETED,
+    TO_CONFIRM,
+    prefill_assessment,
+    render_assessment,
+)
 from facegate.reports.dossier import render_dossier
 from facegate.reports.labels import (
     LOCATION_LABELS,
@@ -32,6 +37,7 @@ __all__ = [
     "LOCATION_LABELS",
     "PURPOSE_LABELS",
     "TO_BE_COMPLETED",
+    "TO_CONFIRM",
     "Language",
     "label_location",
     "label_purpose",

@@ -14,15 +14,12 @@ from datetime import datetime
 from typing import Literal
 
 from facegate.compliance.facts import AssessmentFacts, Counts
-from facegate.compliance.policy import Deployment, Mode
-from facegate.compliance.registry import Assessment
+from facegate.compliance.policy import PUBLIC_SECURITY, Deployment, Mode
+from facegate.compliance.registry import TO_BE_COMPLETED, TO_CONFIRM, Assessment
 from facegate.errors import InvalidArgument
 from facegate.reports.labels import label_location, label_purpose
 
-__all__ = ["TO_BE_COMPLETED", "Row", "prefill_assessment", "render_assessment"]
-
-TO_BE_COMPLETED = "TO BE COMPLETED"
-"""What an unsigned assessment shows where a person still has to write or sign."""
+__all__ = ["TO_BE_COMPLETED", "TO_CONFIRM", "Row", "prefill_assessment", "render_assessment"]
 
 # ----- impact assessment document (M9, R26) --------------------------------------------------
 
@@ -43,6 +40,21 @@ class _Item:
 
 def _list(counts: Counts) -> str:
     return ", ".join(f"{key or '(unspecified)'}: {count}" for key, count in counts) or "none"
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    """``number`` with its noun in the right number: "1 entry", "2 entries"."""
+    return f"{number:,} {one if number == 1 else many or one + 's'}"
+
+
+def _master_keys(facts: AssessmentFacts) -> str:
+    """Which master key wraps the data keys: the ones recorded with them, or, before there is
+    any data key, the store's own (it exists from the start)."""
+    if facts.master_key_ids:
+        return ", ".join(facts.master_key_ids)
+    if facts.master_key_id:
+        return f"{facts.master_key_id} (the store's; no data key wrapped yet)"
+    return "no data key wrapped yet"
 
 
 def _when(moment: datetime | None) -> str:
@@ -148,7 +160,7 @@ def _risks_item(deployment: Deployment, facts: AssessmentFacts) -> _Item:
         ("Data keys", str(facts.data_keys)),
         ("Oldest data key", _when(facts.data_keys_oldest)),
         ("Newest data key", _when(facts.data_keys_newest)),
-        ("Master keys in use", ", ".join(facts.master_key_ids) or "none"),
+        ("Master keys in use", _master_keys(facts)),
         ("Integrity incidents", str(facts.incidents)),
         ("Incidents by kind", _list(facts.incidents_by_kind)),
         ("Operating point", facts.operating_point.describe()),
@@ -204,9 +216,9 @@ def _preamble(deployment: Deployment, facts: AssessmentFacts) -> tuple[Row, ...]
 
 
 _SIGN_OFF_NOTE = (
-    "The assessment covers the current notice version only: a change of purpose, method or "
-    "retention, or a major incident, requires a new one (R26). Keep it at least three years "
-    "(R21)."
+    "The assessment covers the deployment as declared now: a change of purpose, method, mode, "
+    "retention, threshold or any other declaration it rests on, or a major incident, requires "
+    "a new one (R26). Keep it at least three years (R21)."
 )
 _TITLE = "Personal information impact assessment: facial recognition"
 
@@ -310,9 +322,10 @@ def _clause(text: str) -> str:
 
 
 def _draft_legality(deployment: Deployment, facts: AssessmentFacts) -> str:
+    only = "; data serves public security only" if deployment.purposes == (PUBLIC_SECURITY,) else ""
     public = (
-        f" Public place: basis {deployment.public_security_basis}; capture area "
-        f"{deployment.capture_area}; data serves public security only."
+        f" Public security: basis {deployment.public_security_basis}; capture area "
+        f"{deployment.capture_area or 'not declared'}{only}."
         if deployment.public_security_basis.strip()
         else ""
     )
@@ -323,9 +336,10 @@ def _draft_legality(deployment: Deployment, facts: AssessmentFacts) -> str:
         f"Purposes: {_purposes(deployment)}. Necessity: {_clause(deployment.necessity)}. "
         f"Method: {_clause(deployment.notice.method)}; {_mode(deployment)}. "
         f"Location: {label_location(deployment.location)}, not a private space.{public} "
-        f"Lawful basis: each person's separate consent{mandate}; {facts.consents_granted} consents "
-        f"currently granted for {facts.subjects} people enrolled. "
-        "To confirm: the purpose cannot reasonably be achieved without facial recognition."
+        f"Lawful basis: each person's separate consent{mandate}; "
+        f"{_count(facts.consents_granted, 'consent')} currently granted, "
+        f"{_count(facts.subjects, 'person', 'people')} enrolled. "
+        f"{TO_CONFIRM} the purpose cannot reasonably be achieved without facial recognition."
     )
 
 
@@ -333,10 +347,12 @@ def _draft_rights(deployment: Deployment, facts: AssessmentFacts) -> str:
     return (
         f"Impact: {_clause(deployment.notice.impact)}. Mitigation: templates kept at most "
         f"{deployment.notice.retention_days} days; alternatives offered: "
-        f"{_alternatives(deployment)}; {facts.alternatives_used} people chose an alternative "
+        f"{_alternatives(deployment)}; "
+        f"{_count(facts.alternatives_used, 'person', 'people')} chose an alternative "
         f"({_list(facts.alternatives_by_detail)}). Withdrawal is one call and deletes the "
-        f"person's face data at once ({facts.consents_withdrawn} withdrawn so far); rights are "
-        f"exercised through {_clause(deployment.notice.rights_contact)}."
+        f"person's face data at once ({_count(facts.consents_withdrawn, 'consent')} withdrawn "
+        f"so far); rights are exercised through {_clause(deployment.notice.rights_contact)}. "
+        f"{TO_CONFIRM} the remaining impact is proportionate to the purpose."
     )
 
 
@@ -345,9 +361,11 @@ def _draft_risks(deployment: Deployment, facts: AssessmentFacts) -> str:
         "Risks: leak of templates or keys, tampering with templates or the audit log, loss "
         "of the store or the master key, misuse by staff or for other purposes. "
         f"Mode: {_mode(deployment)}. "
-        f"Exposure: {facts.templates} templates of {facts.subjects} people under "
-        f"{facts.data_keys} data keys (master keys: {', '.join(facts.master_key_ids) or 'none'}). "
-        f"Integrity incidents recorded: {facts.incidents} ({_list(facts.incidents_by_kind)})."
+        f"Exposure: {_count(facts.templates, 'template')} of "
+        f"{_count(facts.subjects, 'person', 'people')} under "
+        f"{_count(facts.data_keys, 'data key')} (master key: {_master_keys(facts)}). "
+        f"Integrity incidents recorded: {facts.incidents} ({_list(facts.incidents_by_kind)}). "
+        f"{TO_CONFIRM} how likely each risk is here, and what it would cost the people concerned."
     )
 
 
@@ -355,14 +373,14 @@ def _draft_safeguards(deployment: Deployment, facts: AssessmentFacts) -> str:
     retention = (
         "enforced (no expired template stored)"
         if facts.expired_templates == 0
-        else f"NOT enforced: {facts.expired_templates} expired templates still stored"
+        else f"NOT enforced: {_count(facts.expired_templates, 'expired template')} still stored"
     )
     return (
         f"Encryption: {facts.encryption}. Transform: {facts.transform}. Operating point: "
         f"{facts.operating_point.describe()}. Retention {retention}. Tamper-evident audit log: "
-        f"{facts.audit_entries} entries, {facts.audit_refused} refusals "
-        f"({_list(facts.refusals_by_rule)}). "
-        "To confirm: these measures are lawful, effective and proportionate to the risks."
+        f"{_count(facts.audit_entries, 'entry', 'entries')}, "
+        f"{_count(facts.audit_refused, 'refusal')} ({_list(facts.refusals_by_rule)}). "
+        f"{TO_CONFIRM} these measures are lawful, effective and proportionate to the risks."
     )
 
 
@@ -370,8 +388,10 @@ def prefill_assessment(deployment: Deployment, facts: AssessmentFacts) -> dict[s
     """Draft text of the four M9 items from the declarations and measured facts (R26).
 
     The keys are :class:`~facegate.Assessment`'s fields, so a person can review and edit the
-    draft and sign it: ``Assessment(**draft, signed_off_by="...")``. facegate never
-    signs: the judgement is a person's.
+    draft and sign it: ``Assessment(**draft, signed_off_by="...")``. facegate never signs:
+    the judgement is a person's, so each item ends with a ":data:`TO_CONFIRM` ..." sentence
+    that the assessor replaces with their own, and the gate refuses to record an assessment
+    that still holds one (R26).
     """
     _items(deployment, facts)  # the same check that the facts are this deployment's
     return {

@@ -29,6 +29,7 @@ PURPOSE_LABELS: dict[str, tuple[str, str]] = {
     "payment": ("Payment", "刷脸支付"),
     "attendance": ("Attendance", "考勤打卡"),
     "venue_entry": ("Venue entry", "场馆入场"),
+    "public_security": ("Public security", "维护公共安全"),
 }
 """(English, Chinese) labels of the purposes in :data:`facegate.compliance.policy.PURPOSES`."""
 
@@ -71,34 +72,38 @@ def label_location(location: str, language: Language = "en") -> str:
 _TEXT: dict[str, tuple[str, str]] = {
     "title": ("Facial recognition notice", "人脸识别告知书"),
     "h_processor": ("Who processes your face data", "个人信息处理者"),
-    "contact": ("Contact: {0}", "联系方式：{0}"),  # noqa: RUF001
+    "contact": ("Contact: {0}", "联系方式：{0}"),
     "h_purposes": ("Purposes", "处理目的"),
     "h_method": ("How it works", "处理方式"),
     "verify": (
         "1:1 verification: your face is compared only with the template you registered.",
-        "1:1 比对：仅将您的人脸与您本人登记的模板进行比对。",  # noqa: RUF001
+        "1:1 比对：仅将您的人脸与您本人登记的模板进行比对。",
     ),
     "identify": (
         "1:N identification: your face is searched among everyone enrolled here.",
-        "1:N 识别：在此处全部已登记人员中检索您的人脸。",  # noqa: RUF001
+        "1:N 识别：在此处全部已登记人员中检索您的人脸。",
+    ),
+    "multi_face": (
+        "Frames may hold several faces; each is searched, under: {0}",
+        "画面中可能有多张人脸，每张均会被检索，依据：{0}",
     ),
     "no_images": (
         "Only an encrypted face template is kept; photos are not stored.",
-        "仅保存加密的人脸特征模板，不保存照片。",  # noqa: RUF001
+        "仅保存加密的人脸特征模板，不保存照片。",
     ),
     "h_place": ("Where", "处理场所"),
-    "capture_area": ("Capture area: {0}", "采集区域：{0}"),  # noqa: RUF001
+    "capture_area": ("Capture area: {0}", "采集区域：{0}"),
     "h_retention": ("How long it is kept", "保存期限"),
     "retention": (
         "{0} days at most, then deleted.",
-        "最长 {0} 天，期满即删除。",  # noqa: RUF001
+        "最长 {0} 天，期满即删除。",
     ),
     "h_impact": ("Why it is needed and how it affects you", "必要性及对个人权益的影响"),
     "h_rights": ("Your rights", "您的权利"),
     "withdraw": (
         "You may withdraw your consent at any time, as easily as you gave it; your face data "
         "is then deleted at once.",
-        "您可以随时撤回同意，撤回与给予同意同样便捷；撤回后，您的人脸信息将立即删除。",  # noqa: RUF001
+        "您可以随时撤回同意，撤回与给予同意同样便捷；撤回后，您的人脸信息将立即删除。",
     ),
     "erase": (
         "You may ask for your face data to be erased.",
@@ -108,46 +113,46 @@ _TEXT: dict[str, tuple[str, str]] = {
         "You may ask what data about you is held.",
         "您可以查询我们所持有的您的个人信息。",
     ),
-    "rights_contact": ("To exercise these rights: {0}", "行使上述权利请联系：{0}"),  # noqa: RUF001
+    "rights_contact": ("To exercise these rights: {0}", "行使上述权利请联系：{0}"),
     "h_alternatives": ("If you do not want facial recognition", "不使用人脸识别的替代方式"),
-    "accessible": ("{0} (accessible)", "{0}（无障碍）"),  # noqa: RUF001
+    "accessible": ("{0} (accessible)", "{0}（无障碍）"),
     "mandate": (
         "Facial recognition is required here by law: {0}",
-        "依据法律规定，此处须使用人脸识别：{0}",  # noqa: RUF001
+        "依据法律规定，此处须使用人脸识别：{0}",
     ),
     "h_consent": ("Your consent", "单独同意"),
     "separate": (
         "Processing your face data needs your separate consent, apart from any other terms.",
-        "处理您的人脸信息须取得您的单独同意，不与其他条款捆绑。",  # noqa: RUF001
+        "处理您的人脸信息须取得您的单独同意，不与其他条款捆绑。",
     ),
     "refuse": (
         "You may refuse. Refusing carries no penalty.",
-        "您可以拒绝同意，拒绝不会对您产生任何不利影响。",  # noqa: RUF001
+        "您可以拒绝同意，拒绝不会对您产生任何不利影响。",
     ),
     "refuse_alternative": (
         "You may refuse. Refusing carries no penalty: you can use an alternative above.",
-        "您可以拒绝同意，拒绝不会对您产生任何不利影响，您可以使用上述替代方式。",  # noqa: RUF001
+        "您可以拒绝同意，拒绝不会对您产生任何不利影响，您可以使用上述替代方式。",
     ),
     "h_public": ("Public security", "公共安全"),
-    "public_basis": ("Basis: {0}", "依据：{0}"),  # noqa: RUF001
+    "public_basis": ("Basis: {0}", "依据：{0}"),
     "public_only": (
         "Data captured here serves public security only.",
         "此处采集的信息仅用于维护公共安全。",
     ),
     "h_version": ("Notice version", "告知书版本"),
-    "deployment": ("Deployment: {0}", "应用场景：{0}"),  # noqa: RUF001
-    "version": ("Version: {0}", "版本：{0}"),  # noqa: RUF001
+    "deployment": ("Deployment: {0}", "应用场景：{0}"),
+    "version": ("Version: {0}", "版本：{0}"),
     "sign_title": ("Facial recognition in use", "此处使用人脸识别"),
-    "sign_purpose": ("Purpose: {0}", "处理目的：{0}"),  # noqa: RUF001
-    "sign_operator": ("Operator: {0}", "处理者：{0}"),  # noqa: RUF001
+    "sign_purpose": ("Purpose: {0}", "处理目的：{0}"),
+    "sign_operator": ("Operator: {0}", "处理者：{0}"),
     "sign_alternative": (
         "Without facial recognition: {0}",
-        "不使用人脸识别：{0}",  # noqa: RUF001
+        "不使用人脸识别：{0}",
     ),
-    "sign_notice": ("Full notice: {0}", "完整告知书：{0}"),  # noqa: RUF001
+    "sign_notice": ("Full notice: {0}", "完整告知书：{0}"),
     "sign_notice_default": (
         "ask staff here, or contact {0}",
-        "请向现场工作人员索取，或联系 {0}",  # noqa: RUF001
+        "请向现场工作人员索取，或联系 {0}",
     ),
 }
 

@@ -3,11 +3,14 @@ captured (R24).
 
 Both say the same things to the same people, one in full and one in short, so they share the
 sentences of :mod:`facegate.reports.labels` and the layout of :mod:`facegate.reports.layout`.
+The deployment's free text comes in the language rendered (:meth:`Deployment.wording`): one
+with no text in that language is refused (R6), never shown in another.
 """
 
 from __future__ import annotations
 
-from facegate.compliance.policy import Deployment, Mode
+from facegate.compliance.policy import PUBLIC_SECURITY, Deployment, Mode
+from facegate.compliance.wording import Wording
 from facegate.reports.labels import (
     _LIST_SEPARATOR,
     Language,
@@ -23,38 +26,45 @@ __all__ = ["render_notice", "render_signage"]
 # ----- the notice (R6, R31) ------------------------------------------------------------------
 
 
-def _alternative_lines(deployment: Deployment, language: Language) -> tuple[str, ...]:
+def _alternative_lines(
+    deployment: Deployment, text: Wording, language: Language
+) -> tuple[str, ...]:
     lines = [
-        _t("accessible", language, a.description) if a.accessible else a.description
-        for a in deployment.alternatives
+        _t("accessible", language, described) if offered.accessible else described
+        for offered, described in zip(deployment.alternatives, text.alternatives, strict=True)
     ]
-    if deployment.legal_mandate.strip():
-        lines.append(_t("mandate", language, deployment.legal_mandate))
+    if text.legal_mandate.strip():
+        lines.append(_t("mandate", language, text.legal_mandate))
     return tuple(lines)
 
 
-def _method_lines(deployment: Deployment, language: Language) -> tuple[str, ...]:
-    mode = "identify" if Mode(deployment.mode) is Mode.IDENTIFY else "verify"
-    return (
-        _t(mode, language),
-        deployment.notice.method,
-        _t("no_images", language),
+def _method_lines(deployment: Deployment, text: Wording, language: Language) -> tuple[str, ...]:
+    mode = "identify" if deployment.mode is Mode.IDENTIFY else "verify"
+    several = (
+        [_t("multi_face", language, text.multi_face_basis)] if text.multi_face_basis.strip() else []
     )
+    return (_t(mode, language), *several, text.method, _t("no_images", language))
 
 
-def _place_lines(deployment: Deployment, language: Language) -> tuple[str, ...]:
+def _public_only(deployment: Deployment) -> bool:
+    """Whether the data serves public security only (always so in a public place, R24), which
+    the notice and the sign may then say."""
+    return set(deployment.purposes) == {PUBLIC_SECURITY}
+
+
+def _place_lines(deployment: Deployment, text: Wording, language: Language) -> tuple[str, ...]:
     lines = [label_location(deployment.location, language)]
-    if deployment.capture_area.strip():
-        lines.append(_t("capture_area", language, deployment.capture_area))
+    if text.capture_area.strip():
+        lines.append(_t("capture_area", language, text.capture_area))
     return tuple(lines)
 
 
-def _rights_lines(deployment: Deployment, language: Language) -> tuple[str, ...]:
+def _rights_lines(text: Wording, language: Language) -> tuple[str, ...]:
     return (
         _t("withdraw", language),
         _t("erase", language),
         _t("access", language),
-        _t("rights_contact", language, deployment.notice.rights_contact),
+        _t("rights_contact", language, text.rights_contact),
     )
 
 
@@ -63,36 +73,35 @@ def _consent_lines(deployment: Deployment, language: Language) -> tuple[str, ...
     return (_t("separate", language), _t(refuse, language))
 
 
-def _public_section(deployment: Deployment, language: Language) -> list[_Section]:
+def _public_section(deployment: Deployment, text: Wording, language: Language) -> list[_Section]:
     """The public-security basis (R24); shown wherever one is declared, always in public
     places (where construction requires it)."""
-    if not deployment.public_security_basis.strip():
+    if not text.public_security_basis.strip():
         return []
-    lines = (
-        _t("public_basis", language, deployment.public_security_basis),
-        _t("public_only", language),
-    )
-    return [_Section(_t("h_public", language), lines)]
+    lines = [_t("public_basis", language, text.public_security_basis)]
+    if _public_only(deployment):
+        lines.append(_t("public_only", language))
+    return [_Section(_t("h_public", language), tuple(lines))]
 
 
 def _notice_sections(deployment: Deployment, language: Language) -> list[_Section]:
-    notice = deployment.notice
+    notice, text = deployment.notice, deployment.wording(language)
     return [
         _Section(
             _t("h_processor", language),
-            (notice.processor_name, _t("contact", language, notice.processor_contact)),
+            (text.processor_name, _t("contact", language, notice.processor_contact)),
         ),
         _Section(
             _t("h_purposes", language),
             tuple(label_purpose(p, language) for p in notice.purposes),
         ),
-        _Section(_t("h_method", language), _method_lines(deployment, language)),
-        _Section(_t("h_place", language), _place_lines(deployment, language)),
-        *_public_section(deployment, language),
+        _Section(_t("h_method", language), _method_lines(deployment, text, language)),
+        _Section(_t("h_place", language), _place_lines(deployment, text, language)),
+        *_public_section(deployment, text, language),
         _Section(_t("h_retention", language), (_t("retention", language, notice.retention_days),)),
-        _Section(_t("h_impact", language), (deployment.necessity, notice.impact)),
-        _Section(_t("h_rights", language), _rights_lines(deployment, language)),
-        _Section(_t("h_alternatives", language), _alternative_lines(deployment, language)),
+        _Section(_t("h_impact", language), (text.necessity, text.impact)),
+        _Section(_t("h_rights", language), _rights_lines(text, language)),
+        _Section(_t("h_alternatives", language), _alternative_lines(deployment, text, language)),
         _Section(_t("h_consent", language), _consent_lines(deployment, language)),
         _Section(
             _t("h_version", language),
@@ -114,7 +123,8 @@ def render_notice(
     consent is separate and may be refused without penalty, and the notice version (its first
     12 hex digits), plus the capture area and public-security basis where declared.
     ``large_print`` (R31) keeps lines to 40 columns (20 CJK characters), one idea per line,
-    blank lines between sections, English headings in capitals.
+    blank lines between sections, English headings in capitals. The free text is the
+    deployment's in ``language`` (IncompleteNotice, R6, if it has none in that language).
     """
     language = _check_language(language)
     sections = _notice_sections(deployment, language)
@@ -137,18 +147,19 @@ def render_signage(
     Required in public places (R24), where it also shows the capture area and that the data
     serves public security only."""
     language = _check_language(language)
-    notice = deployment.notice
+    notice, text = deployment.notice, deployment.wording(language)
     separator = _pick(_LIST_SEPARATOR, language)
     purposes = separator.join(label_purpose(p, language) for p in notice.purposes)
+    offered = _alternative_lines(deployment, text, language)
     lines = [
         _t("sign_purpose", language, purposes),
-        _t("sign_operator", language, notice.processor_name),
+        _t("sign_operator", language, text.processor_name),
         _t("contact", language, notice.processor_contact),
-        *(_t("sign_alternative", language, a) for a in _alternative_lines(deployment, language)),
+        *(_t("sign_alternative", language, a) for a in offered),
     ]
-    if deployment.capture_area.strip():
-        lines.append(_t("capture_area", language, deployment.capture_area))
-    if deployment.public_security_basis.strip():
+    if text.capture_area.strip():
+        lines.append(_t("capture_area", language, text.capture_area))
+    if _public_only(deployment):
         lines.append(_t("public_only", language))
     where = notice_at.strip() or _t("sign_notice_default", language, notice.processor_contact)
     lines.append(_t("sign_notice", language, where))

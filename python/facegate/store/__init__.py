@@ -18,6 +18,7 @@ from facegate.store import seal
 from facegate.store.assessments import Assessments
 from facegate.store.attempts import AttemptCounters, IdentifyCounters
 from facegate.store.audit import AuditRows
+from facegate.store.changes import Changes
 from facegate.store.consents import Consents
 from facegate.store.database import Database, Row, Sealer
 from facegate.store.deployments import Deployments
@@ -47,6 +48,7 @@ class Store:
         "assessments",
         "attempts",
         "audit",
+        "changes",
         "consents",
         "data_keys",
         "deployments",
@@ -76,6 +78,7 @@ class Store:
         self.attempts = AttemptCounters(db)
         self.identify_attempts = IdentifyCounters(db)
         self.destroyed = Destroyed(db)
+        self.changes = Changes(db)
 
     @classmethod
     def open(cls, location: str | os.PathLike[str]) -> Store:
@@ -101,6 +104,10 @@ class Store:
     def transaction(self) -> AbstractContextManager[None]:
         """One transaction around several calls; see :meth:`Database.transaction`."""
         return self._db.transaction()
+
+    def in_transaction(self) -> bool:
+        """Whether this thread is inside a transaction of this store."""
+        return self._db.in_transaction()
 
     def after_commit(self, work: Callable[[], object]) -> None:
         """Runs ``work`` once the current transaction has committed."""

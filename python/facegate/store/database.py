@@ -79,6 +79,10 @@ class Database(ABC):
         at the end of the outermost block, or rolls it back on any exception."""
 
     @abstractmethod
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on this connection (for this thread)."""
+
+    @abstractmethod
     def after_commit(self, work: Callable[[], object]) -> None:
         """Runs ``work`` once the current transaction has committed (at once outside one);
         dropped on rollback. In-memory state follows the store only once it durably changed."""

@@ -93,6 +93,23 @@ class Deployments:
         with self._db.transaction():
             self._db.execute(f"UPDATE deployments SET active = 0{which}", params)
 
+    def decommission(self, deployment: str, *, at: str) -> None:
+        """Takes the deployment off line for good (R28): nothing can be consented to,
+        assessed or activated there again."""
+        with self._db.transaction():
+            self._db.execute(
+                "UPDATE deployments SET active = 0, decommissioned_at = ? WHERE id = ?",
+                (at, deployment),
+            )
+
+    def decommissioned(self, deployment: str) -> bool:
+        """Whether the deployment was decommissioned (False for an unknown one)."""
+        found = self._db.row(
+            "SELECT 1 FROM deployments WHERE id = ? AND decommissioned_at IS NOT NULL",
+            (deployment,),
+        )
+        return found is not None
+
 
 def _record(row: tuple[object, ...]) -> DeploymentRecord:
     ident, operator, definition, version, active = row

@@ -32,6 +32,18 @@ class ResearchEncodings:
         )
         return cls(db)
 
+    @staticmethod
+    def application_id(path: Path) -> int | None:
+        """The ``application_id`` of the SQLite database at ``path``, read by SQLite itself (so
+        that no lock of this process is dropped), None if the file is not a database."""
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return int(db.execute("PRAGMA application_id").fetchone()[0])
+        except sqlite3.DatabaseError:
+            return None
+        finally:
+            db.close()
+
     def add(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
         """Adds (label, source, encoding bytes) rows in one transaction."""
         self._db.execute("BEGIN IMMEDIATE")

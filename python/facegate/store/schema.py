@@ -168,6 +168,8 @@ _MIGRATIONS: dict[int, str] = {
         WHERE json_type(definition, '$.enrolment_photos') IS NOT NULL;
     """,
     8: """
+    -- A deployment retired for good (R28): off line, never to be assessed or activated again.
+    ALTER TABLE deployments ADD COLUMN decommissioned_at TEXT;
     -- What was destroyed, so that a row restored from an older copy is recognised (R13).
     CREATE TABLE destroyed (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -185,6 +187,27 @@ _MIGRATIONS: dict[int, str] = {
         disabled INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (device, deployment_id)
     );
+    -- The recent changes to templates, which processes holding galleries follow instead of
+    -- rebuilding them (kept short: a process further behind rebuilds).
+    CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        deployment TEXT NOT NULL,
+        ident INTEGER NOT NULL
+    );
+    CREATE TRIGGER changes_template_insert AFTER INSERT ON templates
+    BEGIN INSERT INTO changes (kind, deployment, ident)
+        VALUES ('template', NEW.deployment_id, NEW.id); END;
+    CREATE TRIGGER changes_template_delete AFTER DELETE ON templates
+    BEGIN INSERT INTO changes (kind, deployment, ident)
+        VALUES ('template', OLD.deployment_id, OLD.id); END;
+    CREATE TRIGGER changes_template_update AFTER UPDATE ON templates
+    BEGIN INSERT INTO changes (kind, deployment, ident)
+        VALUES ('template', NEW.deployment_id, NEW.id); END;
+    CREATE TRIGGER changes_append_only BEFORE UPDATE ON changes
+    BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
+    CREATE TRIGGER destroyed_append_only BEFORE UPDATE ON destroyed
+    BEGIN SELECT RAISE(ABORT, 'the record of destroyed templates is append-only'); END;
     -- Every row change of a sealed table reaches the state seal (facegate.store.seal).
     """
     + "".join(f"{statement};\n" for table in SEALED for statement in trigger_sql(table)),

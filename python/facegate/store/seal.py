@@ -17,11 +17,19 @@ from collections.abc import Iterator
 
 from facegate.store.database import Database, Row
 
-__all__ = ["QUICK", "SEALED", "scan", "trigger_sql", "triggers_present"]
+__all__ = ["AT_OPEN", "QUICK", "SEALED", "scan", "trigger_sql", "triggers_present"]
 
 SEALED: dict[str, tuple[str, ...]] = {
     "operators": ("id", "name", "contact", "created_at"),
-    "deployments": ("id", "operator_id", "definition", "notice_version", "active", "created_at"),
+    "deployments": (
+        "id",
+        "operator_id",
+        "definition",
+        "notice_version",
+        "active",
+        "created_at",
+        "decommissioned_at",
+    ),
     "assessments": (
         "seq",
         "deployment_id",
@@ -55,6 +63,7 @@ SEALED: dict[str, tuple[str, ...]] = {
     "attempts": ("subject_id", "deployment_id", "failures", "locked_until", "disabled"),
     "identify_attempts": ("device", "deployment_id", "failures", "locked_until", "disabled"),
     "destroyed": ("seq", "kind", "ident", "at"),
+    "changes": ("seq", "kind", "deployment", "ident"),
     "subjects": ("id", "birth_date", "created_at"),
     "consent_events": (
         "seq",
@@ -93,11 +102,15 @@ QUICK = (
     "filing_events",
     "attempts",
     "identify_attempts",
-    "destroyed",
 )
 """The tables small enough to check whenever another process has written to the store: what
-decides whether a deployment runs and a person is locked, and the record of what was
-destroyed. The others (one row or more per person) are checked by the full verification."""
+decides whether a deployment runs and a person is locked. The others (one row or more per
+person) are checked by the full verification."""
+
+AT_OPEN = (*QUICK, "destroyed", "changes")
+"""Checked when a store is opened: with the record of what was destroyed, against which every
+template is loaded (and which the process then keeps in memory), and the change log it then
+follows."""
 
 
 def trigger_sql(table: str) -> list[str]:
@@ -123,11 +136,14 @@ def scan(db: Database, table: str) -> Iterator[Row]:
 
 
 def triggers_present(db: Database) -> set[str]:
-    """The names of the seal's triggers the schema holds."""
-    found = db.rows("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'seal_%'")
+    """The names of the triggers the schema holds."""
+    found = db.rows("SELECT name FROM sqlite_master WHERE type = 'trigger'")
     return {str(row[0]) for row in found}
 
 
 def trigger_names() -> set[str]:
-    """The names every current store must hold."""
-    return {f"seal_{t}_{event}" for t in SEALED for event in ("insert", "delete", "update")}
+    """The names every current store must hold: the seal's, and those that keep the change
+    log (a template changed with them dropped would escape the processes that follow it)."""
+    sealed = {f"seal_{t}_{event}" for t in SEALED for event in ("insert", "delete", "update")}
+    logged = {f"changes_template_{event}" for event in ("insert", "delete", "update")}
+    return sealed | logged | {"changes_append_only", "destroyed_append_only"}

@@ -9,6 +9,7 @@ transaction, so a transaction only ever nests within its own thread.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -74,6 +75,18 @@ class _Transaction:
             self._db._lock.release()
 
 
+def _create_private(path: Path) -> None:
+    """Creates a new store file readable by its owner only (0600): it holds subject ids, birth
+    dates and evidence references. SQLite gives its -wal and -shm files the same mode."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot create the store {path}: {exc.strerror}") from exc
+    os.close(descriptor)
+
+
 def translate(error: sqlite3.Error, path: str) -> Exception:
     """The typed error for a SQLite failure: constraint violations for the table owner to name,
     damage as CorruptStore, I/O and locking as StoreUnavailable."""
@@ -135,6 +148,7 @@ class SqliteDatabase(Database):
                 f"{path} is empty: a facegate store is never empty once created. Restore it "
                 "from a backup; to begin a new store, remove the file first"
             )
+        _create_private(path)
         db = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
         try:
             for pragma in _PRAGMAS:
@@ -208,6 +222,16 @@ class SqliteDatabase(Database):
             work()
         if self._compact_due:
             self.compact()
+
+    def in_transaction(self) -> bool:
+        # A transaction holds the lock for its thread: another thread sees one only by
+        # waiting for the lock, which a test of the depth must not do.
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            return self._depth > 0
+        finally:
+            self._lock.release()
 
     def after_commit(self, work: Callable[[], object]) -> None:
         if self._depth:

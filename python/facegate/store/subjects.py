@@ -30,6 +30,11 @@ class Subjects:
                 (subject, birth_date, at),
             )
 
+    def birth_date(self, subject: str) -> str | None:
+        """The birth date declared for the subject (ISO), None if none was or they are new."""
+        found = self._db.value("SELECT birth_date FROM subjects WHERE id = ?", (subject,))
+        return None if found is None else str(found)
+
     def exists(self, subject: str) -> bool:
         return self._db.row("SELECT 1 FROM subjects WHERE id = ?", (subject,)) is not None
 

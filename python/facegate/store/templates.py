@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from facegate.store.database import Database, Row, blob
 
@@ -44,6 +45,10 @@ _SEALED = (
     "SELECT t.id, t.subject_id, t.sealed, k.wrapped, t.expires_at, t.photos FROM templates t "
     "JOIN data_keys k ON k.subject_id = t.subject_id"
 )
+
+
+_CHUNK = 10_000
+"""Ids per statement: well under SQLite's limit on bound parameters."""
 
 
 def _in(values: Sequence[object]) -> str:
@@ -103,15 +108,35 @@ class Templates:
             ]
 
     def sealed_columns(
-        self, deployment: str
+        self, deployment: str, ids: Sequence[int] | None = None
     ) -> tuple[list[int], list[bytes], list[bytes], list[str], list[str]]:
-        """The same as :meth:`sealed` as columns (ids, sealed, wrapped keys, subjects, expiry),
-        built at C speed: a 1M-template deployment is a million rows."""
-        found = self._db.rows(f"{_SEALED} WHERE t.deployment_id = ?", (deployment,))
+        """The deployment's templates (those of ``ids`` when given) with their wrapped keys, as
+        columns (ids, sealed, wrapped keys, subjects, expiry) built at C speed: a gallery's
+        load is a million rows."""
+        if ids is None:
+            found = self._db.rows(f"{_SEALED} WHERE t.deployment_id = ?", (deployment,))
+        else:
+            found = []
+            for start in range(0, len(ids), _CHUNK):
+                part = ids[start : start + _CHUNK]
+                found += self._db.rows(
+                    f"{_SEALED} WHERE t.deployment_id = ? AND t.id IN {_in(part)}",
+                    (deployment, *part),
+                )
         if not found:
             return [], [], [], [], []
         ids, subjects, sealed, wrapped, expiries, _ = (list(c) for c in zip(*found, strict=True))
         return ids, sealed, wrapped, subjects, expiries
+
+    def unexpired_of(self, subject: str, deployment: str, *, at: str) -> list[SealedRow]:
+        """The subject's templates in the deployment that have not expired at ``at``."""
+        found = self._db.rows(
+            f"{_SEALED} WHERE t.subject_id = ? AND t.deployment_id = ? AND t.expires_at > ? "
+            "ORDER BY t.id",
+            (subject, deployment, at),
+        )
+        with self._db.reading("a template"):
+            return [_sealed(row) for row in found]
 
     def latest(self, subject: str, deployment: str, *, unexpired_at: str) -> SealedRow | None:
         """The subject's newest template in the deployment that has not expired."""
@@ -219,6 +244,34 @@ class Templates:
         )
         people, templates = found if found is not None else (0, 0)
         return int(str(people)), int(str(templates))
+
+    def subjects_in(self, deployment: str) -> list[str]:
+        """The distinct subjects with a template in the deployment, by id."""
+        found = self._db.rows(
+            "SELECT DISTINCT subject_id FROM templates WHERE deployment_id = ? ORDER BY subject_id",
+            (deployment,),
+        )
+        return [str(row[0]) for row in found]
+
+    def cap_expiry(self, deployment: str, *, days: int) -> int:
+        """Brings every template of the deployment that would be kept longer than ``days``
+        after it was stored down to that (a shorter retention period, R14), in the caller's
+        transaction; returns how many were brought forward. Templates that expire sooner
+        already keep their expiry."""
+        found = self._db.rows(
+            "SELECT id, created_at, expires_at FROM templates WHERE deployment_id = ?",
+            (deployment,),
+        )
+        with self._db.reading(f"deployment {deployment!r}'s template times"):
+            sooner = [
+                (capped.isoformat(), int(str(ident)))
+                for ident, created, expires in found
+                if (capped := datetime.fromisoformat(str(created)) + timedelta(days=days))
+                < datetime.fromisoformat(str(expires))
+            ]
+        with self._db.transaction():
+            self._db.execute_many("UPDATE templates SET expires_at = ? WHERE id = ?", sooner)
+        return len(sooner)
 
 
 def _sealed(row: Row) -> SealedRow:

@@ -21,8 +21,10 @@ pub enum CoreError {
     ZeroNorm { row: usize },
     /// `id` is not in the gallery.
     UnknownId { id: u64 },
-    /// `id` is already in the gallery, or appears twice in one batch.
+    /// `id` is already in the gallery.
     DuplicateId { id: u64 },
+    /// `id` appears more than once in one batch.
+    RepeatedId { id: u64 },
     /// The id reserved as the "no result" sentinel was passed as a real id.
     ReservedId,
     /// `ids` and `vectors` disagree on how many rows there are.
@@ -56,6 +58,9 @@ pub enum CoreError {
     KeyFile { message: String },
     /// A key file that group or others may access (`mode` is its permission bits).
     InsecureKeyFile { path: String, mode: u32 },
+    /// A forked process could not start the worker threads of its own pool (`message` is the
+    /// operating system's reason).
+    Threads { message: String },
 }
 
 impl fmt::Display for CoreError {
@@ -79,6 +84,7 @@ impl fmt::Display for CoreError {
             }
             Self::UnknownId { id } => write!(f, "id {id} is not in the gallery"),
             Self::DuplicateId { id } => write!(f, "id {id} is already present"),
+            Self::RepeatedId { id } => write!(f, "id {id} appears more than once in the batch"),
             Self::ReservedId => write!(
                 f,
                 "id 18446744073709551615 (2**64 - 1) is reserved as the no-result sentinel"
@@ -120,6 +126,11 @@ impl fmt::Display for CoreError {
                 f,
                 "key file {path} has mode {mode:04o}; group and others must have no access \
                  (run: chmod 600 {path})"
+            ),
+            Self::Threads { message } => write!(
+                f,
+                "could not start worker threads in this process ({message}); the system's \
+                 limit on threads or memory may be reached"
             ),
         }
     }

@@ -8,10 +8,12 @@
 //! - [`protect`]: template protection: AEAD sealing under per-subject data keys wrapped by a
 //!   master key, crypto-shredding, renewable rotations, decryption straight into a gallery.
 //! - [`error`]: the one error type every fallible core call returns.
+//! - [`parallel`]: rayon work that keeps working in a forked child.
 
 pub mod encoder;
 pub mod error;
 pub mod matching;
+pub mod parallel;
 pub mod protect;
 
 pub use error::CoreError;

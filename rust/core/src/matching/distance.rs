@@ -15,6 +15,11 @@ pub fn distances(
     b: MatrixRef<'_>,
 ) -> Result<Vec<f32>, CoreError> {
     let dim = a.cols();
+    if dim == 0 {
+        return Err(CoreError::InvalidArgument(
+            "vectors must have at least one value (dimension 0 given)".to_owned(),
+        ));
+    }
     a.check(dim)?;
     b.check(dim)?;
     if b.rows() != a.rows() && b.rows() != 1 {
@@ -32,9 +37,6 @@ pub fn distances(
             (na.deref(), nb.deref())
         }
     };
-    if dim == 0 {
-        return Ok(vec![0.0; a.len()]);
-    }
     let step = if b.len() == dim { 0 } else { dim };
     Ok(a.par_chunks_exact(dim)
         .enumerate()
@@ -46,4 +48,30 @@ pub fn distances(
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_rows_or_compares_all_with_one() {
+        let a = [0.0, 0.0, 3.0, 4.0];
+        let b = [0.0, 0.0];
+        let one = MatrixRef::new(&b, 2).unwrap();
+        let got = distances(
+            Isa::best(),
+            Metric::Euclidean,
+            MatrixRef::new(&a, 2).unwrap(),
+            one,
+        );
+        assert_eq!(got.unwrap(), [0.0, 5.0]);
+    }
+
+    #[test]
+    fn vectors_without_values_are_refused() {
+        let empty = MatrixRef::new(&[], 0).unwrap();
+        let err = distances(Isa::best(), Metric::Euclidean, empty, empty).unwrap_err();
+        assert!(err.to_string().contains("at least one value"), "{err}");
+    }
 }

@@ -177,7 +177,7 @@ impl Gallery {
         let mut sorted = ids.to_vec();
         sorted.par_sort_unstable();
         match sorted.windows(2).find(|pair| pair[0] == pair[1]) {
-            Some(pair) => Err(CoreError::DuplicateId { id: pair[0] }),
+            Some(pair) => Err(CoreError::RepeatedId { id: pair[0] }),
             None => Ok(()),
         }
     }
@@ -206,7 +206,7 @@ impl Gallery {
                 return Err(CoreError::UnknownId { id });
             }
             if !seen.insert(id) {
-                return Err(CoreError::DuplicateId { id });
+                return Err(CoreError::RepeatedId { id });
             }
         }
         for &id in ids {

@@ -24,13 +24,10 @@ const BLOCK_ROWS: usize = 256;
 /// Batches at least this large use the matrix-product strategy (on the AVX2 and AVX-512 paths).
 pub const PRODUCT_MIN_QUERIES: usize = 16;
 
-/// Largest `k` accepted: the result alone is `queries × k` slots.
-pub const MAX_K: usize = 1 << 20;
-
 /// What to search for.
 #[derive(Clone, Copy, Debug)]
 pub struct SearchParams {
-    /// Neighbours per query.
+    /// Neighbours per query; more than the gallery holds is clamped (see [`Gallery::search`]).
     pub k: usize,
     /// Largest distance returned (inclusive); `None` for no limit.
     pub max_distance: Option<f32>,
@@ -59,7 +56,7 @@ pub fn default_rerank(k: usize) -> usize {
 }
 
 /// Search results: `queries × k` ids and distances, ascending; empty slots hold [`NO_ID`] and
-/// infinity.
+/// infinity. `k` is the width actually returned, after clamping.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Neighbors {
     pub k: usize,
@@ -69,18 +66,17 @@ pub struct Neighbors {
 
 impl Gallery {
     /// The `params.k` nearest stored rows to each query row.
+    ///
+    /// `k` is clamped to the gallery's size, but to at least one column when `k` is not zero:
+    /// the result never holds more than `queries × max(len, 1)` slots, whatever `k` asks for,
+    /// and its first column is always there (the nearest, or [`NO_ID`] when there is none).
+    /// A result too large to allocate is refused with `InvalidArgument`, not an abort.
     pub fn search(
         &self,
         queries: MatrixRef<'_>,
         params: &SearchParams,
     ) -> Result<Neighbors, CoreError> {
         queries.check(self.dim)?;
-        if params.k > MAX_K {
-            return Err(CoreError::InvalidArgument(format!(
-                "k must be at most {MAX_K}, got {}",
-                params.k
-            )));
-        }
         if let Some(t) = params.max_distance
             && (t.is_nan() || t < 0.0)
         {
@@ -88,7 +84,7 @@ impl Gallery {
                 "max_distance must be a non-negative number".into(),
             ));
         }
-        let k = params.k;
+        let k = params.k.min(self.len().max(1));
         let normalized;
         let queries: &[f32] = match self.metric {
             Metric::Euclidean => queries.as_slice(),
@@ -105,12 +101,16 @@ impl Gallery {
             (Some(t), Metric::Cosine) => 2.0 * t * (1.0 + 1e-5) + f32::MIN_POSITIVE,
         };
         let m = queries.len() / self.dim;
+        let mut out = Neighbors::reserve(m, k)?;
         let tops = if k == 0 || self.is_empty() || m == 0 {
             vec![TopK::new(k, limit); m]
         } else if let (Some(codes), false, true) =
             (&self.codes, params.exact, m < PRODUCT_MIN_QUERIES)
         {
-            let depth = params.rerank.unwrap_or_else(|| default_rerank(k)).max(k);
+            let depth = params
+                .rerank
+                .unwrap_or_else(|| default_rerank(k))
+                .clamp(k, self.len());
             let coded = codes.encode(queries);
             // Candidates are labelled by row index, which the re-rank needs.
             let candidates = scan(
@@ -135,7 +135,8 @@ impl Gallery {
                 |q, _, r, o| kernels::f32::l2sq_rows(self.isa, q, r, o),
             )
         };
-        Ok(self.finish(tops, k, params.max_distance))
+        self.finish(tops, params.max_distance, &mut out);
+        Ok(out)
     }
 
     /// Exact distances for the int8 candidates of each query.
@@ -162,9 +163,9 @@ impl Gallery {
     }
 
     /// Converts squared distances to the metric, applies the exact limit, pads empty slots.
-    fn finish(&self, tops: Vec<TopK<f32>>, k: usize, max_distance: Option<f32>) -> Neighbors {
-        let mut ids = Vec::with_capacity(tops.len() * k);
-        let mut distances = Vec::with_capacity(tops.len() * k);
+    fn finish(&self, tops: Vec<TopK<f32>>, max_distance: Option<f32>, out: &mut Neighbors) {
+        let Neighbors { k, ids, distances } = out;
+        let k = *k;
         for top in tops {
             let mut kept = 0;
             for (sq, id) in top.into_sorted() {
@@ -181,7 +182,24 @@ impl Gallery {
             ids.extend(std::iter::repeat_n(NO_ID, k - kept));
             distances.extend(std::iter::repeat_n(f32::INFINITY, k - kept));
         }
-        Neighbors { k, ids, distances }
+    }
+}
+
+impl Neighbors {
+    /// Empty results with room for `m × k` slots, or `InvalidArgument` when the allocator
+    /// cannot provide them (an abort would take the whole process down).
+    fn reserve(m: usize, k: usize) -> Result<Self, CoreError> {
+        let too_many = || {
+            CoreError::InvalidArgument(format!(
+                "{m} queries x {k} neighbours is more results than memory holds; ask for fewer"
+            ))
+        };
+        let slots = m.checked_mul(k).ok_or_else(too_many)?;
+        let mut ids = Vec::new();
+        let mut distances = Vec::new();
+        ids.try_reserve_exact(slots).map_err(|_| too_many())?;
+        distances.try_reserve_exact(slots).map_err(|_| too_many())?;
+        Ok(Self { k, ids, distances })
     }
 }
 

@@ -2,16 +2,23 @@
 //! written, so that the key never passes through a language runtime that cannot wipe it.
 //!
 //! A key file holds one line, `facegate-master-key-v1:` followed by 64 hex digits. It is created
-//! with mode 0600 and refused when group or others can read or write it.
+//! with mode 0600 and refused when group or others can read or write it, when it is not a
+//! regular file (a FIFO, a device, a directory, a socket), or when it is larger than a key
+//! file can be. Reading never blocks: the file is opened non-blocking and checked through the
+//! open descriptor, so a FIFO is refused at once and cannot be swapped in after the check.
 
 use super::keys::{KEY_LEN, MasterKey};
 use crate::CoreError;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use zeroize::Zeroizing;
 
 const PREFIX: &str = "facegate-master-key-v1:";
+
+/// Largest key file read: a key line is 88 bytes; room for CRLF, spaces and a comment-free
+/// editor's trailing newlines, no room for a file that is something else.
+const MAX_KEY_FILE_BYTES: u64 = 4096;
 
 /// `KeyFile` for `path`: "cannot <verb> key file <path>: <why>".
 fn key_file(verb: &str, path: &Path, why: impl std::fmt::Display) -> CoreError {
@@ -36,9 +43,20 @@ pub fn create_key_file(path: &Path) -> Result<MasterKey, CoreError> {
     Ok(key)
 }
 
-/// Reads the key in `path`, refusing a file that group or others may read or write.
+/// Reads the key in `path`, refusing a file that group or others may read or write, and
+/// anything but a regular file of at most [`MAX_KEY_FILE_BYTES`].
 pub fn read_key_file(path: &Path) -> Result<MasterKey, CoreError> {
-    let meta = std::fs::metadata(path).map_err(|e| key_file("read", path, e))?;
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer for ever.
+    // No controlling terminal: a terminal device given as the key file must not become one.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| key_file("read", path, e))?;
+    let meta = file.metadata().map_err(|e| key_file("read", path, e))?;
+    if !meta.file_type().is_file() {
+        return Err(key_file("read", path, "it is not a regular file"));
+    }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(CoreError::InsecureKeyFile {
@@ -46,9 +64,19 @@ pub fn read_key_file(path: &Path) -> Result<MasterKey, CoreError> {
             mode,
         });
     }
-    let text =
-        Zeroizing::new(std::fs::read_to_string(path).map_err(|e| key_file("read", path, e))?);
-    parse(&text).ok_or_else(|| CoreError::KeyFile {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(128));
+    file.take(MAX_KEY_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| key_file("read", path, e))?;
+    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+        return Err(key_file(
+            "read",
+            path,
+            format!("it is larger than a key file ({MAX_KEY_FILE_BYTES} bytes at most)"),
+        ));
+    }
+    let text = std::str::from_utf8(&bytes).unwrap_or("");
+    parse(text).ok_or_else(|| CoreError::KeyFile {
         message: format!(
             "key file {} does not hold a key ({PREFIX} and 64 hex digits)",
             path.display()
@@ -111,6 +139,42 @@ mod tests {
             CoreError::InsecureKeyFile { mode: 0o644, .. }
         ));
         assert!(refused.to_string().contains("chmod 600"));
+    }
+
+    #[test]
+    fn a_fifo_is_refused_at_once_without_waiting_for_a_writer() {
+        let path = scratch("fifo.key");
+        let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `name` is a valid NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let (done, finished) = std::sync::mpsc::channel();
+        let reader = path.clone();
+        std::thread::spawn(move || done.send(read_key_file(&reader).map(|k| k.id())));
+        let refused = finished
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("reading a FIFO as a key file must not block")
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("not a regular file"),
+            "{refused}"
+        );
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn directories_devices_and_oversized_files_are_refused() {
+        for other in [std::env::temp_dir(), "/dev/null".into()] {
+            let refused = read_key_file(&other).unwrap_err().to_string();
+            assert!(refused.contains("not a regular file"), "{refused}");
+        }
+        let path = scratch("big.key");
+        let made = create_key_file(&path).unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(read_key_file(&path).unwrap().id(), made.id());
+        text.push_str(&"\n".repeat(5000));
+        std::fs::write(&path, text).unwrap();
+        let refused = read_key_file(&path).unwrap_err().to_string();
+        assert!(refused.contains("larger than a key file"), "{refused}");
     }
 
     #[test]

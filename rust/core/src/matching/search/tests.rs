@@ -124,13 +124,58 @@ fn max_distance_is_inclusive_and_pads_with_sentinels() {
     .unwrap();
     let params = SearchParams {
         max_distance: Some(5.0),
-        ..SearchParams::k(4)
+        ..SearchParams::k(3)
     };
     let got = g
         .search(MatrixRef::new(&[0.0, 0.0], 2).unwrap(), &params)
         .unwrap();
-    assert_eq!(got.ids, [1, 2, NO_ID, NO_ID]);
-    assert_eq!(got.distances, [0.0, 5.0, f32::INFINITY, f32::INFINITY]);
+    assert_eq!(got.ids, [1, 2, NO_ID]);
+    assert_eq!(got.distances, [0.0, 5.0, f32::INFINITY]);
+}
+
+#[test]
+fn k_beyond_the_gallery_is_clamped_to_its_size_but_keeps_one_column() {
+    let mut g = Gallery::new(2, Metric::Euclidean, true).unwrap();
+    let empty = g
+        .search(
+            MatrixRef::new(&[0.0; 4], 2).unwrap(),
+            &SearchParams::k(usize::MAX),
+        )
+        .unwrap();
+    assert_eq!((empty.k, empty.ids), (1, vec![NO_ID, NO_ID]));
+    g.add(
+        &[1, 2, 3],
+        MatrixRef::new(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], 2).unwrap(),
+    )
+    .unwrap();
+    for exact in [false, true] {
+        let params = SearchParams {
+            exact,
+            rerank: Some(usize::MAX),
+            ..SearchParams::k(1 << 20)
+        };
+        // Sixteen queries take the matrix-product path, one the scans.
+        for m in [1, 16] {
+            let got = g
+                .search(MatrixRef::new(&vec![0.0; 2 * m], 2).unwrap(), &params)
+                .unwrap();
+            assert_eq!(got.k, 3);
+            assert_eq!(&got.ids[..3], [1, 2, 3]);
+            assert_eq!(got.ids.len(), 3 * m);
+        }
+    }
+    let none = g
+        .search(MatrixRef::new(&[0.0; 2], 2).unwrap(), &SearchParams::k(0))
+        .unwrap();
+    assert_eq!((none.k, none.ids.len()), (0, 0));
+}
+
+#[test]
+fn results_too_large_to_allocate_are_refused_not_aborted() {
+    let err = Neighbors::reserve(usize::MAX / 2, 3).unwrap_err();
+    assert!(matches!(err, CoreError::InvalidArgument(_)), "{err}");
+    let err = Neighbors::reserve(1 << 40, 1 << 20).unwrap_err();
+    assert!(err.to_string().contains("ask for fewer"), "{err}");
 }
 
 #[test]
@@ -147,11 +192,12 @@ fn removed_rows_are_never_returned_and_the_rest_stay_findable() {
             &SearchParams::k(100),
         )
         .unwrap();
+    // k = 100 is clamped to the 50 rows left.
+    assert_eq!(got.k, 50);
     for (qi, id) in survivors.iter().enumerate() {
-        let row = &got.ids[qi * 100..][..100];
+        let row = &got.ids[qi * 50..][..50];
         assert!(row.contains(id));
         assert!(row.iter().all(|x| !victims.contains(x)));
-        assert_eq!(row.iter().filter(|&&x| x == NO_ID).count(), 50);
     }
 }
 
@@ -174,6 +220,10 @@ fn failed_add_and_remove_change_nothing() {
         g.remove(&[1, 1]),
     ];
     assert!(bad.iter().all(Result::is_err));
+    // A repeat within one call is not "already present": the message says which it is.
+    assert_eq!(bad[1], Err(CoreError::RepeatedId { id: 2 }));
+    assert_eq!(bad[7], Err(CoreError::RepeatedId { id: 1 }));
+    assert_eq!(bad[0], Err(CoreError::DuplicateId { id: 1 }));
     assert_eq!(g.ids(), &[1]);
     assert_eq!(g.vectors.as_slice(), &[0.5, 0.5]);
 }
