@@ -136,7 +136,7 @@ EDITS: dict[str, Callable[[int], list[str]]] = {
         "UPDATE moved SET seq = seq + 1",
         "INSERT INTO audit SELECT * FROM moved",
         f"INSERT INTO audit SELECT {k}, at, capability, action, deployment_id, purpose, "
-        f"subject_ref, 'forged', 'ok', threshold, detail, entry_hash FROM moved "
+        f"subject_ref, 'forged', 'ok', threshold, detail, entry_hash, ratio FROM moved "
         f"WHERE seq = {k + 1}",
     ],
 }
@@ -172,7 +172,8 @@ def test_appending_a_forged_entry_is_caught(original: Path, tmp_path: Path) -> N
         original,
         tmp_path,
         f"INSERT INTO audit SELECT {n + 1}, at, capability, action, deployment_id, purpose, "
-        f"subject_ref, outcome, rule, threshold, detail, entry_hash FROM audit WHERE seq = {n}",
+        f"subject_ref, outcome, rule, threshold, detail, entry_hash, ratio FROM audit "
+        f"WHERE seq = {n}",
     )
     result = gate.verify_audit()
     assert not result.ok and result.first_bad == n + 1

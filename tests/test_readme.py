@@ -43,7 +43,7 @@ EXPECTED = {
     "facegate enroll lobby --folder arrivals": Expect(stdout="1 person enrolled"),
     "facegate verify lobby guest-17": Expect(stdout="match: 'guest-17'"),
     "facegate verify lobby guest-18": Expect(code=1, stdout="no match"),
-    "facegate deployment example --identify": Expect(stderr="FNIR 26.3 %"),
+    "facegate deployment example --identify": Expect(stderr="FNIR 12.7 %"),
     "facegate deployment add lounge.json": Expect(stdout="within the limit"),
     "facegate activate lounge": Expect(stdout="is live"),
     "facegate identify lounge": Expect(stdout="match: guest-17"),

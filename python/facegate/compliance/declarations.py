@@ -41,6 +41,7 @@ FILED_DECLARATIONS: frozenset[str] = frozenset(
         "necessity",
         "identification_justification",
         "threshold",
+        "ratio",
         "target_fpir",
         "target_fmr",
         "legal_mandate",

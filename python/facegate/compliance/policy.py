@@ -118,6 +118,11 @@ class Deployment:
         identification_justification: required for 1:N (R3).
         threshold: an explicit match threshold (Euclidean distance), at most 0.6 (R5); by
             default the threshold is derived from the target below for the gallery's size.
+        ratio: 1:N only: an explicit ratio for the second-best test (the nearest person is
+            accepted only when their distance is at most this share of the distance to the
+            nearest other eligible person), in [0.5, 1]; 1 is the plain distance rule. By
+            default the threshold and ratio are derived together from the target (with an
+            explicit threshold and no ratio, the distance rule).
         target_fpir: 1:N target false-positive identification rate (default 0.003).
         target_fmr: 1:1 target false match rate (default 0.001).
         max_fnir: activation of 1:N, and enrollment that grows its gallery, are refused when
@@ -140,6 +145,7 @@ class Deployment:
     mode: Mode = Mode.VERIFY
     identification_justification: str = ""
     threshold: float | None = None
+    ratio: float | None = None
     target_fpir: float = DEFAULT_TARGET_FPIR
     target_fmr: float = DEFAULT_TARGET_FMR
     max_fnir: float = DEFAULT_MAX_FNIR
@@ -201,6 +207,7 @@ class Deployment:
                 f"threshold {self.threshold} is below {THRESHOLD_CALIBRATED}, where no error rate "
                 "was measured; facegate states the error rates of every threshold it runs at"
             )
+        _check_ratio(self)
         _check_rates(self)
         self._check_translations()
         if not self.notice.alternatives and not self.legal_mandate.strip():
@@ -302,8 +309,9 @@ class Deployment:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def operating_point(self, gallery_size: int, photos: int | None = None) -> OperatingPoint:
-        """The threshold and expected error rates with ``gallery_size`` templates enrolled (1:1
-        rates do not depend on it), each from ``photos`` photographs (default: as declared)."""
+        """The threshold (and, for 1:N, the ratio) and expected error rates with
+        ``gallery_size`` templates enrolled (1:1 rates do not depend on it), each from
+        ``photos`` photographs (default: as declared)."""
         return operating_point(
             identify=self.identifies,
             gallery_size=gallery_size,
@@ -312,6 +320,7 @@ class Deployment:
             if self.threshold is not None
             else (self.target_fpir if self.identifies else self.target_fmr),
             threshold=self.threshold,
+            ratio=self.ratio,
         )
 
 
@@ -339,6 +348,29 @@ def _check_public_security(deployment: Deployment) -> None:
     if PUBLIC_SECURITY in deployment.purposes and not deployment.public_security_basis.strip():
         raise PublicPlaceRequirements(
             f"the purpose {PUBLIC_SECURITY!r} needs the public-security basis it rests on"
+        )
+
+
+RATIO_CALIBRATED = 0.5
+"""The strictest ratio with measured error rates (``facegate.accuracy``)."""
+
+
+def _check_ratio(deployment: Deployment) -> None:
+    """An explicit ratio is a number in the calibrated range, and only 1:N has a second-nearest
+    person to compare with."""
+    ratio = deployment.ratio
+    if ratio is None:
+        return
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)):
+        raise InvalidArgument(f"ratio is a number, not {ratio!r}")
+    if deployment.mode is not Mode.IDENTIFY:
+        raise InvalidArgument(
+            "ratio applies to 1:N identification only (1:1 compares with one person)"
+        )
+    if not RATIO_CALIBRATED <= ratio <= 1.0:
+        raise InvalidArgument(
+            f"ratio lies in [{RATIO_CALIBRATED}, 1] (the range with measured error rates; 1 is "
+            f"the distance rule), not {ratio!r}"
         )
 
 

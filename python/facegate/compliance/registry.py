@@ -166,7 +166,7 @@ def limit_message(deployment: Deployment, point: OperatingPoint, what: str) -> s
         more = deployment.operating_point(point.gallery_size, photos=MAX_PHOTOS)
         ways.append(
             f"enroll {MAX_PHOTOS} photographs per person (FNIR {more.false_non_match:.1%} at the "
-            "same threshold)"
+            "same target)"
         )
     ways.append("or set a higher max_fnir after weighing the misses")
     return (

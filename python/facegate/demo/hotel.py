@@ -192,7 +192,7 @@ class _Story:
             say(f"  1:N recognition of every guest is refused at activation: {refusal}")
             self.report["gate_everyone_refused"] = refusal.rule
         else:
-            # Only a very small hotel gets here: the limits would let it run.
+            # A hotel of fewer than about 1,600 guests gets here: the limits would let it run.
             say(
                 f"  with {guests:,} guests, 1:N for every guest would be allowed: "
                 f"{point.describe()}"
@@ -283,6 +283,7 @@ class _Story:
         say(f"  the lounge runs at: {point.describe()}")
         self.report |= {
             "gate_lounge_threshold": point.threshold,
+            "gate_lounge_ratio": point.ratio,
             "gate_lounge_fpir": point.false_match,
             "gate_lounge_fnir": point.false_non_match,
         }

@@ -1,7 +1,7 @@
 """The security audit trail (R20, R21): append-only, tamper-evident, with no biometric data.
 
 Every entry is one operation or refusal: when, which capability, what action, deployment,
-purpose, a pseudonymous subject reference, outcome, rule and threshold, and an optional
+purpose, a pseudonymous subject reference, outcome, rule, threshold (and ratio), and an optional
 non-biometric detail (which alternative a person chose). Entries form a keyed hash chain: each
 entry's link is HMAC-SHA256 (under a key that Rust derives from the master key) of the previous
 link and the entry's canonical bytes; the state seal (:mod:`facegate.gate.seal`) keeps the
@@ -72,10 +72,15 @@ class AuditEntry:
     rule: str
     threshold: float | None
     detail: str | None
+    ratio: float | None = None
 
     def canonical(self) -> bytes:
-        """The bytes the chain covers: sorted-key compact JSON of every field."""
+        """The bytes the chain covers: sorted-key compact JSON of every field. ``ratio`` (added
+        with the second-best test) is left out where it is absent, so that the entries written
+        before it keep their links."""
         fields = {name: getattr(self, name) for name in self.__slots__}
+        if self.ratio is None:
+            del fields["ratio"]
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -172,6 +177,7 @@ class AuditLog:
         purpose: str | None = None,
         subject: str | None = None,
         threshold: float | None = None,
+        ratio: float | None = None,
         detail: str | None = None,
         at: datetime | None = None,
     ) -> AuditEntry:
@@ -191,10 +197,11 @@ class AuditLog:
             subject=subject,
             detail=detail,
         )
-        if threshold is not None and (
-            isinstance(threshold, bool) or not isinstance(threshold, int | float)
-        ):
-            raise InvalidArgument(f"an audit threshold is a number, not {type(threshold).__name__}")
+        for name, number in (("threshold", threshold), ("ratio", ratio)):
+            if number is not None and (
+                isinstance(number, bool) or not isinstance(number, int | float)
+            ):
+                raise InvalidArgument(f"an audit {name} is a number, not {type(number).__name__}")
         with self._store.transaction():
             size, head = self._seal.head()
             entry = AuditEntry(
@@ -209,6 +216,7 @@ class AuditLog:
                 rule=rule,
                 threshold=None if threshold is None else float(threshold),
                 detail=detail,
+                ratio=None if ratio is None else float(ratio),
             )
             try:
                 link = self._insert(head, entry)
@@ -323,6 +331,8 @@ class AuditLog:
         for row in self._store.audit.since(start):
             with self._store.reading("an audit entry"):
                 record: dict[str, Any] = asdict(_entry(row.values))
+            if record["ratio"] is None:
+                del record["ratio"]  # as the canonical bytes leave it out
             record["link"] = row.link.hex() if isinstance(row.link, bytes) else None
             out.write(json.dumps(record, sort_keys=True) + "\n")
             count += 1
@@ -386,11 +396,15 @@ def _row(entry: AuditEntry) -> tuple[object, ...]:
         entry.rule,
         entry.threshold,
         entry.detail,
+        entry.ratio,
     )
 
 
 def _entry(row: tuple[object, ...]) -> AuditEntry:
-    seq, at, capability, action, deployment, purpose, ref, outcome, rule, threshold, detail = row
+    seq, at, capability, action, deployment, purpose, ref, outcome, rule, threshold, detail = row[
+        :11
+    ]
+    ratio = row[11]
     return AuditEntry(
         seq=int(seq),  # type: ignore[call-overload]
         at=str(at),
@@ -403,4 +417,5 @@ def _entry(row: tuple[object, ...]) -> AuditEntry:
         rule=str(rule),
         threshold=None if threshold is None else float(threshold),  # type: ignore[arg-type]
         detail=None if detail is None else str(detail),
+        ratio=None if ratio is None else float(ratio),  # type: ignore[arg-type]
     )

@@ -1,9 +1,11 @@
 """Matching decisions: 1:1 verification, 1:N identification and the administrators' score.
 
 A probe is encoded, turned by the deployment's rotation and compared with the gallery at the
-threshold of the deployment's current operating point. Decisions say match or no match, never a
-distance (R4); identification searches only consented, unexpired templates and names at most
-the best match (R3, R4, R14); verification counts failures against the attempt limits.
+deployment's current operating point: for 1:N its threshold and its ratio to the
+second-nearest eligible person (:meth:`~facegate.gate.galleries.Galleries.nearest`). Decisions
+say match or no match, never a distance (R4); identification searches only consented,
+unexpired templates and names at most the best match (R3, R4, R14); verification counts
+failures against the attempt limits.
 """
 
 from __future__ import annotations
@@ -72,8 +74,10 @@ class Decisions:
         return self._points.decision(policy, "ok", point, allowed=True, match=matched)
 
     def identify(self, policy: Deployment, image: Any, purpose: str, device: str) -> Decision:
-        """The best consented match within the threshold, or no match; ``device`` is the
-        handle's, whose consecutive failures are limited."""
+        """The nearest consented person when the operating point's rule accepts them (within
+        the threshold and, by the second-best test, clearly nearer than the next eligible
+        person), or no match; ``device`` is the handle's, whose consecutive failures are
+        limited."""
         if Mode(policy.mode) is not Mode.IDENTIFY:
             raise IdentificationNotEnabled(
                 f"deployment {policy.name!r} is enabled for 1:1 verification only"
@@ -106,10 +110,8 @@ class Decisions:
         turn = self._rotations.of(policy.name)
         results = []
         for face, encoding in faces:
-            found = self._galleries.nearest(
-                policy.name, turn.apply(encoding), point.threshold, eligible
-            )
-            subject = self._galleries.owner(policy.name, found[0])[0] if found else None
+            found = self._galleries.nearest(policy.name, turn.apply(encoding), point, eligible)
+            subject = None if found is None else self._galleries.owner(policy.name, found)[0]
             results.append(FaceResult(face.box, subject is not None, subject))
         matched = any(result.match for result in results)
         self._identify_attempts.record(device, policy.name, matched, now)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy.typing as npt
 
@@ -25,6 +25,9 @@ from facegate.gate.rotations import Rotations
 from facegate.keys import KmsMasterKey, MasterKey, open_into_gallery
 from facegate.matching import NO_MATCH, Gallery
 from facegate.store import Store
+
+if TYPE_CHECKING:
+    from facegate.accuracy import OperatingPoint
 
 __all__ = ["Galleries", "Owners"]
 
@@ -168,22 +171,45 @@ class Galleries:
             self._store.after_commit(lambda: self._load(deployment))
 
     def nearest(
-        self, deployment: str, probe: Any, threshold: float, eligible: Callable[[int], bool]
-    ) -> tuple[int, float] | None:
-        """The nearest template within ``threshold`` that ``eligible`` accepts, and its
-        distance. Looks at the 16 nearest first and widens only when all of them are close but
-        ineligible."""
+        self,
+        deployment: str,
+        probe: Any,
+        point: OperatingPoint,
+        eligible: Callable[[int], bool],
+    ) -> int | None:
+        """The template of the nearest eligible person when ``point``'s rule accepts them: at
+        most its threshold away, and (the second-best test) at most its ratio times the
+        distance to the nearest other eligible person. A person with nobody else eligible is
+        judged on the distance alone. Looks at the 16 nearest first and widens only when all of
+        them are close but ineligible.
+
+        The search reaches ``threshold / ratio``: a second person beyond it is farther than
+        any nearest distance the test could refuse."""
         gallery = self._entry(deployment)[0]
+        threshold, ratio = point.threshold, point.ratio
+        reach = threshold / ratio if ratio < 1.0 else threshold
         k = 16
         while True:
-            found = gallery.search(probe, k=min(k, max(len(gallery), 1)), max_distance=threshold)
+            found = gallery.search(probe, k=min(k, max(len(gallery), 1)), max_distance=reach)
+            best: tuple[int, float] | None = None
             for template, distance in zip(found.ids[0], found.distances[0], strict=True):
                 if template == NO_MATCH:
-                    return None
-                if eligible(int(template)):
-                    return int(template), float(distance)
+                    return None if best is None else best[0]  # nobody else within reach
+                if not eligible(int(template)):
+                    continue
+                if best is None:
+                    if distance > threshold:
+                        return None
+                    if ratio >= 1.0:
+                        return int(template)  # the distance rule needs no second person
+                    best = (int(template), float(distance))
+                    continue
+                if self.owner(deployment, int(template))[0] == self.owner(deployment, best[0])[0]:
+                    continue  # the second-nearest is another person
+                # A second at distance 0 cannot be told apart from the first.
+                return best[0] if distance > 0 and best[1] <= ratio * distance else None
             if k >= len(gallery):
-                return None
+                return None if best is None else best[0]
             k *= 4
 
     def _entry(self, deployment: str) -> tuple[Gallery, Owners]:

@@ -257,6 +257,7 @@ class Guard:
                         call,
                         outcome="match" if decision and decision.match else "ok",
                         threshold=decision.threshold if decision else None,
+                        ratio=decision.ratio if decision else None,
                         detail=decision.detail if decision else call.detail,
                     )
         except FacegateError as exc:
@@ -278,6 +279,7 @@ class Guard:
         action: str | None = None,
         subject: str | None = None,
         threshold: float | None = None,
+        ratio: float | None = None,
         detail: str | None = None,
     ) -> None:
         """Appends the audit entry of ``call`` (or of one item of it: another ``action`` or
@@ -291,6 +293,7 @@ class Guard:
             outcome=outcome,
             rule=rule,
             threshold=threshold,
+            ratio=ratio,
             detail=detail,
         )
 

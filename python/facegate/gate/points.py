@@ -1,7 +1,8 @@
 """Operating points in the gate (R5): the threshold of every decision follows the gallery's size.
 
-A deployment's threshold is derived from its target error rate for the number of templates its
-gallery holds now (:mod:`facegate.accuracy`). When a change takes a 1:N gallery across a power
+A deployment's threshold (and for 1:N its ratio to the second-nearest person) is derived from
+its target error rate for the number of templates its gallery holds now
+(:mod:`facegate.accuracy`). When a change takes a 1:N gallery across a power
 of ten, the audit trail states the new operating point; growth past the deployment's honest
 limit (``max_fnir``) is refused.
 """
@@ -41,11 +42,14 @@ class OperatingPoints:
     def decision(
         self, policy: Deployment, rule: str, point: OperatingPoint | None = None, **fields: Any
     ) -> Decision:
-        """A decision of ``policy`` with its alternatives (R11) and the threshold it ran at
-        (``point``'s, when the caller has it already)."""
+        """A decision of ``policy`` with its alternatives (R11) and the threshold (and for 1:N
+        the ratio) it ran at (``point``'s, when the caller has it already)."""
         alternatives = tuple(a.description for a in policy.alternatives)
-        threshold = (point or self.now(policy)).threshold
-        return Decision(rule=rule, alternatives=alternatives, threshold=threshold, **fields)
+        point = point or self.now(policy)
+        ratio = point.ratio if point.identify else None
+        return Decision(
+            rule=rule, alternatives=alternatives, threshold=point.threshold, ratio=ratio, **fields
+        )
 
     def resized(self, policy: Deployment, before: int, after: int) -> None:
         """When a change in this transaction takes a 1:N gallery from ``before`` to ``after``
@@ -66,5 +70,6 @@ class OperatingPoints:
             outcome="ok",
             rule="R5",
             threshold=point.threshold,
+            ratio=point.ratio,
             detail=point.describe(),
         )

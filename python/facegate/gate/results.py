@@ -37,7 +37,8 @@ class FaceResult:
 class Decision:
     """The outcome of one call: allowed or not, the rule that decided, what the person may use
     instead. ``match`` is the coarse result of a comparison (no distances: R4); ``threshold``
-    the one the call ran at (R5). Identification: ``subject`` is the matched subject of a
+    the one the call ran at (R5), and for identification ``ratio`` the second-best test's (1
+    for the distance rule). Identification: ``subject`` is the matched subject of a
     one-face frame; ``faces`` holds the result for each face (several only where the
     deployment cites a legal basis for frames with several faces, R25), and ``match`` says
     whether any matched."""
@@ -47,6 +48,7 @@ class Decision:
     alternatives: tuple[str, ...]
     threshold: float | None = None
     match: bool | None = None
+    ratio: float | None = None
     subject: str | None = None
     detail: str | None = None
     faces: tuple[FaceResult, ...] = ()

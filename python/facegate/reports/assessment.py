@@ -82,9 +82,22 @@ def _targets(deployment: Deployment) -> str:
 
 
 def _threshold_rule(deployment: Deployment) -> str:
+    ratio = deployment.ratio
     if deployment.threshold is not None:
-        return f"explicit match threshold {deployment.threshold} (floor 0.6)"
-    return "derived from the target for the gallery's current size (floor 0.6), audited"
+        test = ""
+        if deployment.identifies:
+            second = ratio is not None and ratio < 1
+            test = f", ratio {ratio} to the second-nearest" if second else " (distance rule)"
+        return f"explicit match threshold {deployment.threshold} (floor 0.6){test}"
+    if not deployment.identifies:
+        return "derived from the target (floor 0.6), audited"
+    if ratio is not None:
+        test = "distance rule" if ratio >= 1 else f"second-best test at ratio {ratio}"
+        return f"{test}; threshold derived from the target for the gallery's current size"
+    return (
+        "second-best test: threshold and ratio to the second-nearest person derived together "
+        "from the target for the gallery's current size (floor 0.6), audited"
+    )
 
 
 def _next_point(facts: AssessmentFacts) -> str:

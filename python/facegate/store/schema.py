@@ -15,7 +15,7 @@ from facegate.store.sqlite import SqliteDatabase
 
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 SEALED_SINCE = 8
 """The schema version whose stores carry the state seal (facegate.gate.seal)."""
 
@@ -211,6 +211,11 @@ _MIGRATIONS: dict[int, str] = {
     -- Every row change of a sealed table reaches the state seal (facegate.store.seal).
     """
     + "".join(f"{statement};\n" for table in SEALED for statement in trigger_sql(table)),
+    9: """
+    -- The second-best test (issue 17): 1:N decisions record the ratio they ran at beside the
+    -- threshold. Entries written before have none, and their links are unchanged.
+    ALTER TABLE audit ADD COLUMN ratio REAL;
+    """,
 }
 
 
