@@ -311,3 +311,26 @@ def test_tamper_matrix_over_10000_entries_given_the_last_checkpoint(tmp_path: Pa
             detected += not result.ok
             assert not result.ok, (name, k)
     print(f"\ntamper matrix over 10,003 entries: {detected}/{tried} detected")
+
+
+def test_entries_written_before_the_ratio_keep_their_links(tmp_path: Path) -> None:
+    # A store of schema 8 had no ratio column; its entries' links covered no ratio field. The
+    # same trail with the column taken away and the version set back migrates forward (9 adds
+    # the column) and verifies, and a 1:N decision afterwards records its ratio.
+    path = tmp_path / "eight.db"
+    master = MasterKey.generate()
+    gate = open_gate(path, master)
+    gate.grant_consent("lobby", "guest-1", CONSENT)
+    gate.close()
+    peek.execute(path, "ALTER TABLE audit DROP COLUMN ratio")
+    peek.execute(path, "UPDATE meta SET value = '8' WHERE key = 'schema_version'")
+    gate = FaceGate.open(path, master, encoder=FakeEncoder())
+    assert gate.verify_audit().ok
+    gate.enroll_encodings("lobby", [("guest-1", np.full(128, 0.05, np.float32))], PURPOSE)
+    decision = gate.identify("lobby", np.full(128, 0.05, np.float32), PURPOSE)
+    assert decision.subject == "guest-1" and decision.ratio is not None
+    assert peek.rows(path, "SELECT ratio FROM audit ORDER BY seq DESC LIMIT 1") == [
+        (decision.ratio,)
+    ]
+    assert gate.verify_audit().ok
+    gate.close()

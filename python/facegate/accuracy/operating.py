@@ -206,7 +206,23 @@ def _verification(photos: int, target: float | None, threshold: float | None) ->
 
 def _loosest(path: Path, fpir: np.ndarray, target: float) -> tuple[tuple[float, float], bool]:
     """The loosest point of ``path`` whose FPIR is at most ``target``."""
-    return _crossing(path, np.array([bilinear(fpir, t, r) for t, r in path]), target)
+    rows, columns = _cells(path)
+    return _crossing(path, fpir[rows, columns], target)
+
+
+@lru_cache(maxsize=64)
+def _cells(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The grid indices of a path's points (every path runs on the table's grid), found once:
+    a gallery that grows by one person derives a new point at every enrollment."""
+    table = ratio_calibration()
+    rows = np.array([int(np.argmin(np.abs(table.thresholds - t))) for t, _ in path])
+    columns = np.array([int(np.argmin(np.abs(table.ratios - r))) for _, r in path])
+    if not (
+        np.allclose(table.thresholds[rows], [t for t, _ in path])
+        and np.allclose(table.ratios[columns], [r for _, r in path])
+    ):
+        raise ValueError("a path's points lie on the table's grid")
+    return rows, columns
 
 
 def _crossing(path: Path, rates: np.ndarray, target: float) -> tuple[tuple[float, float], bool]:

@@ -110,7 +110,8 @@ class PeopleVerbs(Gated):
 
     @guarded(Capability.MATCH, live=True)
     def identify(self, call: Call, deployment: str, image: Any, purpose: str) -> Decision:
-        """1:N: the best consented match within the threshold, or no match (R3, R4), for the
+        """1:N: the nearest consented person within the threshold and clearly nearer than the
+        next (the second-best test: the operating point's ratio), or no match (R3, R4), for the
         one face in ``image``; for each face where the deployment cites a legal basis for
         frames with several (R25, ``Decision.faces``). The audit entry names the person
         matched, as a pseudonym (R20); with several faces, an entry per face does."""
