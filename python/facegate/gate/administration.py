@@ -109,7 +109,8 @@ class AdministrationVerbs(Gated):
     def operating_point(self, call: Call, deployment: str) -> OperatingPoint:
         """Where ``deployment`` runs now: the threshold (and for 1:N the second-best ratio) for
         its gallery's current size and the error rates expected there (FPIR/FNIR for 1:N,
-        FMR/FNMR for 1:1), with how they were obtained. Administrators only: matching devices get match / no match (R4)."""
+        FMR/FNMR for 1:1), with how they were obtained. Administrators only: matching devices
+        get match / no match (R4)."""
         return self._point(deployment)
 
     @guarded(Capability.ADMIN)
