@@ -236,3 +236,17 @@ def test_bad_requests_get_typed_errors() -> None:
             operating_point(identify=True, gallery_size=size, target=0.01)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="photos"):
         operating_point(identify=True, photos=None, target=0.01)  # type: ignore[arg-type]
+
+
+def test_an_explicit_ratio_between_the_table_columns_is_interpolated() -> None:
+    point = operating_point(identify=True, gallery_size=100, target=0.003, ratio=0.835)
+    assert point.ratio == 0.835 and point.target_met and point.false_match <= 0.003 + 1e-12
+    lower = operating_point(identify=True, gallery_size=100, target=0.003, ratio=0.83)
+    upper = operating_point(identify=True, gallery_size=100, target=0.003, ratio=0.84)
+    assert upper.threshold <= point.threshold <= lower.threshold
+
+
+def test_one_person_is_described_as_judged_on_the_distance() -> None:
+    point = operating_point(identify=True, gallery_size=1, target=0.003)
+    assert "nobody to compare with" in point.describe()
+    assert "second-nearest" not in point.describe()

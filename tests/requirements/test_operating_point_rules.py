@@ -120,8 +120,13 @@ def test_r05_identification_that_would_miss_most_people_is_not_activated(
     message = str(refused.value)
     assert refused.value.rule == "R5"
     assert "100,000 enrolled" in message and "FNIR" in message and "FPIR" in message
-    assert "1:1 verification" in message and "3 photographs per person" in message
+    assert "1:1 verification" in message
+    # Three photographs would miss even more there (extrapolated): they are not advised.
+    assert "3 photographs per person" not in message
     assert not gate.deployment_status("city").active
+    _register(gate, "town", expected_enrollments=2_000, **IDENTIFY)
+    with pytest.raises(OperatingPointRefused, match="enroll 3 photographs per person"):
+        gate.activate("town")
     rows = peek.rows(path, "SELECT outcome, rule FROM audit WHERE action = 'activate' ORDER BY seq")
     assert rows[-1] == ("refused", "R5")
 

@@ -79,7 +79,9 @@ class OperatingPoint:
         elif self.photos == 2:
             modelled = "; rates with 2 photographs modelled between the measured 1 and 3"
         rule = f"threshold {self.threshold:.3f}"
-        if self.second_best:
+        if self.identify and self.gallery_size <= 1:
+            rule += " (one person: nobody to compare with, the distance decides)"
+        elif self.second_best:
             rule += f" and at most {self.ratio:.3f} of the second-nearest"
         elif self.identify:
             rule += " (distance rule)"
@@ -206,23 +208,23 @@ def _verification(photos: int, target: float | None, threshold: float | None) ->
 
 def _loosest(path: Path, fpir: np.ndarray, target: float) -> tuple[tuple[float, float], bool]:
     """The loosest point of ``path`` whose FPIR is at most ``target``."""
-    rows, columns = _cells(path)
-    return _crossing(path, fpir[rows, columns], target)
+    cells = _cells(path)
+    if cells is None:  # an explicit ratio between the table's columns
+        return _crossing(path, np.array([bilinear(fpir, t, r) for t, r in path]), target)
+    return _crossing(path, fpir[cells], target)
 
 
 @lru_cache(maxsize=64)
-def _cells(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The grid indices of a path's points (every path runs on the table's grid), found once:
-    a gallery that grows by one person derives a new point at every enrollment."""
+def _cells(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The grid indices of a path's points, found once (a gallery that grows by one person
+    derives a new point at every enrollment), or None when they are not all on the grid."""
     table = ratio_calibration()
     rows = np.array([int(np.argmin(np.abs(table.thresholds - t))) for t, _ in path])
     columns = np.array([int(np.argmin(np.abs(table.ratios - r))) for _, r in path])
-    if not (
-        np.allclose(table.thresholds[rows], [t for t, _ in path])
-        and np.allclose(table.ratios[columns], [r for _, r in path])
-    ):
-        raise ValueError("a path's points lie on the table's grid")
-    return rows, columns
+    on_grid = np.allclose(table.thresholds[rows], [t for t, _ in path]) and np.allclose(
+        table.ratios[columns], [r for _, r in path]
+    )
+    return (rows, columns) if on_grid else None
 
 
 def _crossing(path: Path, rates: np.ndarray, target: float) -> tuple[tuple[float, float], bool]:

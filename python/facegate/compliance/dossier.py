@@ -68,7 +68,7 @@ class ProcessingRules:
     deployment: str
     retention_days: int
     threshold: float
-    ratio: float
+    ratio: float | None
     operating_point: str
     alternatives: tuple[Alternative, ...]
     consent: str
@@ -151,7 +151,7 @@ def _rules(deployment: Deployment, registry: Registry) -> ProcessingRules:
         deployment=deployment.name,
         retention_days=notice.retention_days,
         threshold=point.threshold,
-        ratio=point.ratio,
+        ratio=point.ratio if point.identify else None,
         operating_point=point.describe(),
         alternatives=tuple(deployment.alternatives),
         consent=(

@@ -6,7 +6,8 @@ rules that depend only on its declarations, and refuses with a typed
 
 - R1 at least one purpose from the closed set, and a necessity statement;
 - R3 1:N identification only with a recorded justification (1:1 verification is the default);
-- R5 a match threshold no looser than the floor, explicit or derived from a target error rate;
+- R5 a match threshold no looser than the floor, explicit or derived from a target error rate
+  (for 1:N with the second-best ratio, derived with it or explicit in [0.5, 1]);
 - R6 a complete notice; R7 its version is derived from purpose, method, retention and mode;
 - R11 at least one reasonable non-biometric alternative, unless a legal mandate is cited;
 - R14 a retention period of one day to :data:`MAX_RETENTION_DAYS`;

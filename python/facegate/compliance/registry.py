@@ -162,8 +162,8 @@ def limit_message(deployment: Deployment, point: OperatingPoint, what: str) -> s
     """Why ``what`` (activation, enrollment) is refused by the honest limits, with the figures
     and the ways out."""
     ways = ["Use 1:1 verification of a claimed identity instead (R3)"]
-    if point.photos < MAX_PHOTOS:
-        more = deployment.operating_point(point.gallery_size, photos=MAX_PHOTOS)
+    more = deployment.operating_point(point.gallery_size, photos=MAX_PHOTOS)
+    if point.photos < MAX_PHOTOS and more.false_non_match < point.false_non_match:
         ways.append(
             f"enroll {MAX_PHOTOS} photographs per person (FNIR {more.false_non_match:.1%} at the "
             "same target)"

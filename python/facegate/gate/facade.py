@@ -6,9 +6,9 @@ guard (:mod:`facegate.gate.guard`): capability (R19), active deployment (R26), d
 (R2), consent under the current notice (R7, R8), and an audit entry in the same transaction as
 the operation (R20). Decisions say match or no match and list the alternatives (R4, R11).
 
-Thresholds come from the deployment's operating point (R5): derived from its target error rate
-for the gallery's current size, and stated in the audit trail whenever the size crosses a power
-of ten (:mod:`facegate.accuracy`).
+Thresholds (and for 1:N the second-best ratio) come from the deployment's operating point (R5):
+derived from its target error rate for the gallery's current size, and stated in the audit trail
+whenever the size crosses a power of ten (:mod:`facegate.accuracy`).
 """
 
 from __future__ import annotations

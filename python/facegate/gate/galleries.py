@@ -195,11 +195,15 @@ class Galleries:
             for template, distance in zip(found.ids[0], found.distances[0], strict=True):
                 if template == NO_MATCH:
                     return None if best is None else best[0]  # nobody else within reach
+                # Exact early ends, before any consent lookup: a first candidate beyond the
+                # threshold, or a second beyond d1 / ratio, cannot change the answer.
+                if best is None and distance > threshold:
+                    return None
+                if best is not None and best[1] < ratio * distance:
+                    return best[0]
                 if not eligible(int(template)):
                     continue
                 if best is None:
-                    if distance > threshold:
-                        return None
                     if ratio >= 1.0:
                         return int(template)  # the distance rule needs no second person
                     best = (int(template), float(distance))

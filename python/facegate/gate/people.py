@@ -126,6 +126,7 @@ class PeopleVerbs(Gated):
                     subject=face.subject,
                     outcome="match" if face.match else "ok",
                     threshold=decision.threshold,
+                    ratio=decision.ratio,
                 )
         return decision
 

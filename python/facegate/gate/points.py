@@ -1,4 +1,5 @@
-"""Operating points in the gate (R5): the threshold of every decision follows the gallery's size.
+"""Operating points in the gate (R5): every decision's threshold and ratio follow the gallery's
+size.
 
 A deployment's threshold (and for 1:N its ratio to the second-nearest person) is derived from
 its target error rate for the number of templates its gallery holds now
@@ -54,8 +55,8 @@ class OperatingPoints:
     def resized(self, policy: Deployment, before: int, after: int) -> None:
         """When a change in this transaction takes a 1:N gallery from ``before`` to ``after``
         templates: refuses growth past the deployment's honest limit (R5), and audits the
-        operating point when the size crosses a power of ten (the threshold follows the size;
-        the record says what the deployment now runs at)."""
+        operating point when the size crosses a power of ten (threshold and ratio follow the
+        size; the record says what the deployment now runs at)."""
         if not policy.identifies or before == after:
             return  # 1:1 rates do not depend on the gallery's size
         point = policy.operating_point(after)

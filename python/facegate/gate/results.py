@@ -48,10 +48,10 @@ class Decision:
     alternatives: tuple[str, ...]
     threshold: float | None = None
     match: bool | None = None
-    ratio: float | None = None
     subject: str | None = None
     detail: str | None = None
     faces: tuple[FaceResult, ...] = ()
+    ratio: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
