@@ -26,7 +26,7 @@ from facegate.gate.seal import Seal
 from facegate.store import Store
 from tests import peek
 from tests.requirements.deployments import lobby
-from tests.requirements.gate import CONSENT, FakeEncoder, open_gate
+from tests.requirements.gate import CONSENT, FakeEncoder, audit_entries, open_gate
 
 MASTER = MasterKey.generate()
 PURPOSE = "hotel_check_in"
@@ -326,6 +326,13 @@ def test_entries_written_before_the_ratio_keep_their_links(tmp_path: Path) -> No
     peek.execute(path, "UPDATE meta SET value = '8' WHERE key = 'schema_version'")
     gate = FaceGate.open(path, master, encoder=FakeEncoder())
     assert gate.verify_audit().ok
+    # Its 1:N lobby's decisions change with the rule: the trail says so, once, at the upgrade.
+    stated = [e for e in audit_entries(gate) if e["capability"] == "gate"]
+    assert len(stated) == 1 and "now the second-best test" in stated[0]["detail"]
+    assert stated[0]["ratio"] == gate.operating_point("lobby").ratio < 1
+    gate.close()
+    gate = FaceGate.open(path, master, encoder=FakeEncoder())
+    assert len([e for e in audit_entries(gate) if e["capability"] == "gate"]) == 1
     gate.enroll_encodings("lobby", [("guest-1", np.full(128, 0.05, np.float32))], PURPOSE)
     decision = gate.identify("lobby", np.full(128, 0.05, np.float32), PURPOSE)
     assert decision.subject == "guest-1" and decision.ratio is not None

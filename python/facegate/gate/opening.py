@@ -3,8 +3,10 @@
 In order: the store is opened and migrated; the master key (or, for a key service, the
 derivation root it wraps) must authenticate the state seal, else WrongKey; a store upgraded from
 before the seal is sealed once, as it is; the quick integrity checks run (a problem is recorded
-as an incident, which takes the deployments off line); every gallery is loaded, refusing a
-template that fails its tag or that was destroyed and has come back (fail closed, R17).
+as an incident, which takes the deployments off line); a store upgraded from before the
+second-best test states in its trail the rule its 1:N deployments now run at; every gallery is
+loaded, refusing a template that fails its tag or that was destroyed and has come back (fail
+closed, R17).
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ def open_rooms(
     try:
         rooms = build_rooms(store, key, root, encoder, audit, seal)
         rooms.integrity.at_open()
+        if store.meta.rule_pending():
+            with store.transaction():
+                rooms.points.restate_rule(store.deployments.names())
+                store.meta.clear_rule_pending()
         rooms.galleries.load_all(now=load_galleries)
     except BaseException:
         store.close()

@@ -52,6 +52,28 @@ class OperatingPoints:
             rule=rule, alternatives=alternatives, threshold=point.threshold, ratio=ratio, **fields
         )
 
+    def restate_rule(self, names: list[str]) -> None:
+        """After an upgrade from before the second-best test (schema 9): each live 1:N
+        deployment whose point is derived states in the trail the rule it runs at from now on
+        (R5), since its decisions change without any change of its own declarations."""
+        for name in names:
+            if self._registry.is_decommissioned(name):
+                continue
+            policy = self._registry.deployment(name)
+            if not policy.identifies or policy.threshold is not None or policy.ratio is not None:
+                continue  # 1:1, or a rule the deployment states itself: unchanged
+            point = self.now(policy)
+            self._audit.append(
+                capability="gate",
+                action="operating_point",
+                deployment=name,
+                outcome="ok",
+                rule="R5",
+                threshold=point.threshold,
+                ratio=point.ratio,
+                detail=f"the decision rule is now the second-best test: {point.describe()}",
+            )
+
     def resized(self, policy: Deployment, before: int, after: int) -> None:
         """When a change in this transaction takes a 1:N gallery from ``before`` to ``after``
         templates: refuses growth past the deployment's honest limit (R5), and audits the

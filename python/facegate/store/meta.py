@@ -64,6 +64,18 @@ class Meta:
         with self._db.transaction():
             self._db.execute("DELETE FROM meta WHERE key = 'seal_pending'")
 
+    def rule_pending(self) -> bool:
+        """Whether the store was upgraded from before the second-best test (schema 9) and its
+        1:N deployments have not yet stated the rule they now run at."""
+        return self._get("rule_pending") is not None
+
+    def set_rule_pending(self) -> None:
+        self._put("rule_pending", "second-best test")
+
+    def clear_rule_pending(self) -> None:
+        with self._db.transaction():
+            self._db.execute("DELETE FROM meta WHERE key = 'rule_pending'")
+
     def store_id(self) -> str | None:
         """The store's random id, which the seal and its checkpoints name."""
         return self._get("store_id")

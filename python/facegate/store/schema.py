@@ -17,6 +17,7 @@ __all__ = ["SCHEMA_VERSION", "migrate"]
 
 SCHEMA_VERSION = 9
 SEALED_SINCE = 8
+SECOND_BEST_SINCE = 9
 """The schema version whose stores carry the state seal (facegate.gate.seal)."""
 
 _MIGRATIONS: dict[int, str] = {
@@ -237,6 +238,10 @@ def migrate(db: SqliteDatabase) -> None:
         if 0 < version < SEALED_SINCE:
             # Its rows predate the seal: the gate seals them when it next opens the store.
             meta.set_seal_pending()
+        if 0 < version < SECOND_BEST_SINCE:
+            # Derived 1:N points now include the second-best test: the gate states it in the
+            # trail when it next opens the store (facegate.gate.points).
+            meta.set_rule_pending()
         meta.set_schema_version(SCHEMA_VERSION)
 
 
