@@ -38,15 +38,17 @@ class Integrity:
     def __init__(self, store: Store, seal: Seal, audit: AuditLog) -> None:
         self._store, self._seal, self._audit = store, seal, audit
 
-    def problems(self, *, full: bool = False, opening: bool = False) -> list[str]:
+    def problems(self, *, full: bool = False) -> list[str]:
         """What does not match: the seal, its triggers, the checkpoint (empty when all do).
-        ``full`` checks every sealed table; ``opening`` the small ones and the record of what
-        was destroyed (:data:`AT_OPEN`); else the small ones (:data:`QUICK`)."""
+        ``full`` checks every sealed table, else the small ones (:data:`QUICK`)."""
+        return self._problems(tuple(SEALED) if full else QUICK)
+
+    def _problems(self, tables: tuple[str, ...]) -> list[str]:
         found = []
         missing = trigger_names() - self._store.seal_triggers()
         if missing:
             found.append(f"the state seal's triggers were removed ({len(missing)} missing)")
-        problem = self._seal.check(SEALED if full else AT_OPEN if opening else QUICK)
+        problem = self._seal.check(tables)
         if problem:
             found.append(problem)
         problem = self._behind_checkpoint()
@@ -55,12 +57,14 @@ class Integrity:
         return found
 
     def at_open(self) -> None:
-        """The checks of an opening store. A problem is recorded as an incident; one in what
-        the galleries will be loaded against (the record of destroyed templates, the change
-        log) also refuses the store (fail closed: an erased person could come back)."""
-        problems = self.problems(opening=True)
+        """The checks of an opening store (:data:`AT_OPEN`: the small tables, the record of
+        destroyed templates and the change log, each read once). A problem is recorded as an
+        incident; one in what the galleries will be loaded against (the record of destroyed
+        templates, the change log) also refuses the store (fail closed: an erased person could
+        come back)."""
+        problems = self._problems(AT_OPEN)
+        loaded_against = self._seal.check(("destroyed", "changes")) if problems else None
         self.record(problems)
-        loaded_against = self._seal.check(("destroyed", "changes"))
         if loaded_against:
             raise StateTampered(f"{self._store.location}: {loaded_against}; nothing was loaded")
 
