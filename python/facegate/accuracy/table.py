@@ -49,9 +49,13 @@ class Calibration:
     def standard_error(self, size: int, fpir: float) -> float:
         """The binomial sampling error of a measured FPIR at ``size`` (one probe per stranger
         and gallery); at a rate of 0 it is that of one event, the resolution of the table."""
-        probes = STRANGER_PROBES * self.galleries(size)
-        rate = max(fpir, 1.0 / probes)
-        return float(np.sqrt(rate * (1.0 - rate) / probes))
+        return _binomial_error(fpir, STRANGER_PROBES * self.galleries(size))
+
+
+def _binomial_error(rate: float, probes: int) -> float:
+    """The sampling error of a rate measured over ``probes``; at a rate of 0 that of one event."""
+    rate = max(rate, 1.0 / probes)
+    return float(np.sqrt(rate * (1.0 - rate) / probes))
 
 
 @cache
@@ -119,9 +123,7 @@ class RatioCalibration:
     def standard_error(self, photos: int, size: int, fpir: float) -> float:
         """The binomial sampling error of a measured FPIR (see
         :meth:`Calibration.standard_error`)."""
-        probes = STRANGER_PROBES * self.galleries(photos, size)
-        rate = max(fpir, 1.0 / probes)
-        return float(np.sqrt(rate * (1.0 - rate) / probes))
+        return _binomial_error(fpir, STRANGER_PROBES * self.galleries(photos, size))
 
 
 @cache

@@ -191,7 +191,7 @@ class Galleries:
         k = 16
         while True:
             found = gallery.search(probe, k=min(k, max(len(gallery), 1)), max_distance=reach)
-            best: tuple[int, float] | None = None
+            best: tuple[int, float, str] | None = None  # template, distance, owner
             for template, distance in zip(found.ids[0], found.distances[0], strict=True):
                 if template == NO_MATCH:
                     return None if best is None else best[0]  # nobody else within reach
@@ -206,9 +206,13 @@ class Galleries:
                 if best is None:
                     if ratio >= 1.0:
                         return int(template)  # the distance rule needs no second person
-                    best = (int(template), float(distance))
+                    best = (
+                        int(template),
+                        float(distance),
+                        self.owner(deployment, int(template))[0],
+                    )
                     continue
-                if self.owner(deployment, int(template))[0] == self.owner(deployment, best[0])[0]:
+                if self.owner(deployment, int(template))[0] == best[2]:
                     continue  # the second-nearest is another person
                 # A second at distance 0 cannot be told apart from the first.
                 return best[0] if distance > 0 and best[1] <= ratio * distance else None

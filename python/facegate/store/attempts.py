@@ -1,31 +1,37 @@
-"""The ``attempts`` table: consecutive failed verifications per subject and deployment."""
+"""The attempt counters: consecutive failed verifications per subject and deployment
+(``attempts``), and consecutive identifications without a match per device and deployment
+(``identify_attempts``). One shape, two tables."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from facegate.store.database import Database, Row
 
 __all__ = ["AttemptCounters", "IdentifyCounters"]
 
 
-class AttemptCounters:
-    """The attempt counters of one store."""
+class _Counters:
+    """The counters of one table, keyed by ``_WHO`` and the deployment."""
 
     __slots__ = ("_db",)
+    _TABLE: ClassVar[str]
+    _WHO: ClassVar[str]
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def get(self, subject: str, deployment: str) -> Row | None:
+    def get(self, who: str, deployment: str) -> Row | None:
         """(failures, locked_until, disabled), or None when nothing has failed."""
         return self._db.row(
-            "SELECT failures, locked_until, disabled FROM attempts "
-            "WHERE subject_id = ? AND deployment_id = ?",
-            (subject, deployment),
+            f"SELECT failures, locked_until, disabled FROM {self._TABLE} "
+            f"WHERE {self._WHO} = ? AND deployment_id = ?",
+            (who, deployment),
         )
 
     def put(
         self,
-        subject: str,
+        who: str,
         deployment: str,
         *,
         failures: int,
@@ -34,58 +40,30 @@ class AttemptCounters:
     ) -> None:
         with self._db.transaction():
             self._db.execute(
-                "INSERT INTO attempts (subject_id, deployment_id, failures, locked_until, "
-                "disabled) VALUES (?, ?, ?, ?, ?) ON CONFLICT (subject_id, deployment_id) DO "
-                "UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, "
-                "disabled = excluded.disabled",
-                (subject, deployment, failures, locked_until, int(disabled)),
+                f"INSERT INTO {self._TABLE} ({self._WHO}, deployment_id, failures, "
+                f"locked_until, disabled) VALUES (?, ?, ?, ?, ?) ON CONFLICT ({self._WHO}, "
+                "deployment_id) DO UPDATE SET failures = excluded.failures, "
+                "locked_until = excluded.locked_until, disabled = excluded.disabled",
+                (who, deployment, failures, locked_until, int(disabled)),
             )
 
-    def clear(self, subject: str, deployment: str) -> None:
+    def clear(self, who: str, deployment: str) -> None:
         with self._db.transaction():
             self._db.execute(
-                "DELETE FROM attempts WHERE subject_id = ? AND deployment_id = ?",
-                (subject, deployment),
+                f"DELETE FROM {self._TABLE} WHERE {self._WHO} = ? AND deployment_id = ?",
+                (who, deployment),
             )
 
 
-class IdentifyCounters:
+class AttemptCounters(_Counters):
+    """Consecutive failed verifications per subject and deployment."""
+
+    __slots__ = ()
+    _TABLE, _WHO = "attempts", "subject_id"
+
+
+class IdentifyCounters(_Counters):
     """Consecutive identifications without a match per device and deployment."""
 
-    __slots__ = ("_db",)
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    def get(self, device: str, deployment: str) -> Row | None:
-        """(failures, locked_until, disabled), or None when nothing has failed."""
-        return self._db.row(
-            "SELECT failures, locked_until, disabled FROM identify_attempts "
-            "WHERE device = ? AND deployment_id = ?",
-            (device, deployment),
-        )
-
-    def put(
-        self,
-        device: str,
-        deployment: str,
-        *,
-        failures: int,
-        locked_until: str | None,
-        disabled: bool,
-    ) -> None:
-        with self._db.transaction():
-            self._db.execute(
-                "INSERT INTO identify_attempts (device, deployment_id, failures, locked_until, "
-                "disabled) VALUES (?, ?, ?, ?, ?) ON CONFLICT (device, deployment_id) DO "
-                "UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, "
-                "disabled = excluded.disabled",
-                (device, deployment, failures, locked_until, int(disabled)),
-            )
-
-    def clear(self, device: str, deployment: str) -> None:
-        with self._db.transaction():
-            self._db.execute(
-                "DELETE FROM identify_attempts WHERE device = ? AND deployment_id = ?",
-                (device, deployment),
-            )
+    __slots__ = ()
+    _TABLE, _WHO = "identify_attempts", "device"
