@@ -247,9 +247,19 @@ def test_the_store_refuses_to_rewrite_or_drop_entries(original: Path, tmp_path: 
     assert size(copy) == size(original)
 
 
-def test_an_operation_and_its_entry_commit_together(tmp_path: Path) -> None:
+def test_the_store_refuses_to_rewrite_or_drop_entries_on_each_backend(path: Path) -> None:
+    gate = open_gate(path, MASTER)
+    before = size(path)
+    with pytest.raises(Exception, match="append-only"):
+        peek.execute(path, "UPDATE audit SET outcome = 'ok' WHERE seq = 1")
+    with pytest.raises(Exception, match="three years"):
+        peek.execute(path, "DELETE FROM audit WHERE seq = 1")
+    assert size(path) == before
+    assert gate.verify_audit().ok
+
+
+def test_an_operation_and_its_entry_commit_together(path: Path) -> None:
     """A refused call rolls its work back but is itself recorded; every entry chains."""
-    path = tmp_path / "s.db"
     gate = open_gate(path, MASTER)
     before = size(path)
     face = np.zeros(128, np.float32)

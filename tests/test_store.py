@@ -36,35 +36,35 @@ def old_store(path: Path, version: int) -> None:
         db.close()
 
 
-def test_writes_need_the_seal(tmp_path: Path) -> None:
+def test_writes_need_the_seal(path: Path) -> None:
     """A store opened without its key reads, but writes to no sealed table."""
-    with Store.open(tmp_path / "a.db") as store, pytest.raises(InvalidArgument, match="seal"):
+    with Store.open(path) as store, pytest.raises(InvalidArgument, match="seal"):
         store.operators.add("op", name="n", contact="c", at="now")
-    assert peek.count(tmp_path / "a.db", "SELECT COUNT(*) FROM operators") == 0
+    assert peek.count(path, "SELECT COUNT(*) FROM operators") == 0
 
 
-def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+def test_a_failed_transaction_leaves_nothing(path: Path) -> None:
     def half_done(store: Store) -> None:
         with store.transaction():
             store.operators.add("op", name="n", contact="c", at="now")
             raise RuntimeError("crash between two writes")
 
-    with open_store(tmp_path / "a.db", MasterKey.generate()) as store:
+    with open_store(path, MasterKey.generate()) as store:
         with pytest.raises(RuntimeError):
             half_done(store)
         assert not store.operators.exists("op")
-        assert peek.count(tmp_path / "a.db", "SELECT COUNT(*) FROM operators") == 0
+        assert peek.count(path, "SELECT COUNT(*) FROM operators") == 0
 
 
-def test_reopening_keeps_data_and_schema_version(tmp_path: Path) -> None:
+def test_reopening_keeps_data_and_schema_version(path: Path) -> None:
     master = MasterKey.generate()
-    with open_store(tmp_path / "a.db", master) as store:
+    with open_store(path, master) as store:
         store.operators.add("op", name="n", contact="c", at="now")
-    with Store.open(tmp_path / "a.db") as store:
+    with Store.open(path) as store:
         assert store.operators.exists("op")
         assert store.meta.schema_version() == SCHEMA_VERSION
-    assert peek.rows(tmp_path / "a.db", "SELECT id FROM operators") == [("op",)]
-    versions = peek.rows(tmp_path / "a.db", "SELECT value FROM meta WHERE key = 'schema_version'")
+    assert peek.rows(path, "SELECT id FROM operators") == [("op",)]
+    versions = peek.rows(path, "SELECT value FROM meta WHERE key = 'schema_version'")
     assert versions == [(str(SCHEMA_VERSION),)]
 
 

@@ -15,16 +15,25 @@ from tests.requirements.gate import FakeEncoder, open_gate
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def new_store(folder: Path) -> tuple[Path, Path]:
-    """A store with an active identification deployment, and its key file."""
+def new_store(folder: Path, location: Path | str | None = None) -> tuple[Path | str, Path]:
+    """A store (at ``location``, else a file in ``folder``) with an active identification
+    deployment, and its key file."""
     key = folder / "master.key"
+    store = folder / "s.db" if location is None else location
     # Crashes and races, not accuracy, are tested here: the lobby accepts every miss, so the
     # honest limits never stop the workers' enrollments.
-    open_gate(folder / "s.db", MasterKey.generate(key), max_fnir=1.0).close()
-    return folder / "s.db", key
+    open_gate(store, MasterKey.generate(key), max_fnir=1.0).close()
+    return store, key
 
 
-def worker(store: Path, key: Path, name: str, threads: int, rounds: int) -> subprocess.Popen[str]:
+def start_up(store: Path | str) -> float:
+    """About how long a worker process takes to open the store and begin (seconds): a kill
+    meant to land mid-operation comes after it. A PostgreSQL client starts slower (psycopg,
+    its pool and the listener's connection)."""
+    return 0.75 if str(store).startswith("postgresql://") else 0.25
+
+
+def worker(store: Path | str, key: Path, name: str, threads: int, rounds: int) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "tests.reliability.worker"]
     return subprocess.Popen(
         [*command, str(store), str(key), name, str(threads), str(rounds)],
@@ -45,14 +54,14 @@ def acknowledged(output: str) -> dict[str, list[str]]:
     return acks
 
 
-def whole(store_path: Path, key: Path) -> dict[str, object]:
+def whole(store_path: Path | str, key: Path) -> dict[str, object]:
     """Every invariant of a store after a crash or a race, as counts (0 is good for problems)."""
     # The gate opens first: its read-write connection recovers a WAL left by a killed process,
     # which the read-only connections of ``peek`` could not.
     gate = FaceGate.open(store_path, MasterKey.from_file(key), encoder=FakeEncoder())
     try:
         verified = gate.verify_audit()
-        integrity = peek.rows(store_path, "PRAGMA integrity_check")[0][0]
+        integrity = peek.integrity(store_path)
         orphans = peek.count(
             store_path,
             "SELECT COUNT(*) FROM templates t LEFT JOIN data_keys k USING (subject_id) "
@@ -63,7 +72,7 @@ def whole(store_path: Path, key: Path) -> dict[str, object]:
             store_path,
             "SELECT COUNT(*) FROM templates t WHERE (SELECT kind FROM consent_events e "
             "WHERE e.subject_id = t.subject_id AND e.deployment_id = t.deployment_id "
-            "ORDER BY seq DESC LIMIT 1) IS NOT 'granted'",
+            "ORDER BY seq DESC LIMIT 1) IS DISTINCT FROM 'granted'",
         )
         keys_without_templates = peek.count(
             store_path,

@@ -24,8 +24,8 @@ BUDGET = 10_000
 
 
 @pytest.fixture
-def gate(tmp_path: Path) -> FaceGate:
-    gate = open_gate(tmp_path / "s.db", MasterKey.generate())
+def gate(path: Path) -> FaceGate:
+    gate = open_gate(path, MasterKey.generate())
     gate.grant_consent("lobby", "victim", CONSENT)
     gate.enroll("lobby", "victim", face("victim"), PURPOSE)
     return gate
@@ -36,7 +36,7 @@ def stranger(i: int) -> np.ndarray:
 
 
 def test_five_failures_lock_and_fifty_switch_off(
-    gate: FaceGate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    gate: FaceGate, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     device = gate.handle(Capability.MATCH)
     for i in range(facegate.gate.attempts.LOCK_AFTER):
@@ -44,9 +44,8 @@ def test_five_failures_lock_and_fifty_switch_off(
     with pytest.raises(AttemptsExceeded, match="try again in") as locked:
         device.verify("lobby", "victim", face("victim"), PURPOSE)  # even the right face waits
     assert "Check in at the desk" in str(locked.value) and locked.value.rule == "R19"
-    store = tmp_path / "s.db"
     ((outcome, action),) = peek.rows(
-        store, "SELECT outcome, action FROM audit ORDER BY seq DESC LIMIT 1"
+        path, "SELECT outcome, action FROM audit ORDER BY seq DESC LIMIT 1"
     )
     assert (outcome, action) == ("refused", "verify")
 

@@ -15,8 +15,8 @@ from tests.requirements.gate import CONSENT, FakeEncoder
 PROCESSES, THREADS, ROUNDS = 3, 2, 9
 
 
-def test_processes_and_threads_on_one_store(tmp_path: Path) -> None:
-    store, key = new_store(tmp_path)
+def test_processes_and_threads_on_one_store(tmp_path: Path, path: Path) -> None:
+    store, key = new_store(tmp_path, path)
     before = int(str(whole(store, key)["calls_audited"]))
     running = [worker(store, key, f"w{i}", THREADS, ROUNDS) for i in range(PROCESSES)]
     outputs = [p.communicate(timeout=600) for p in running]
@@ -37,8 +37,8 @@ def test_processes_and_threads_on_one_store(tmp_path: Path) -> None:
     assert state["calls_audited"] == before + calls  # one entry per call: no gaps, no forks
 
 
-def test_a_device_sees_enrollments_made_elsewhere(tmp_path: Path) -> None:
-    store, key = new_store(tmp_path)
+def test_a_device_sees_enrollments_made_elsewhere(tmp_path: Path, path: Path) -> None:
+    store, key = new_store(tmp_path, path)
     master = MasterKey.from_file(key)
     desk = FaceGate.open(store, master, encoder=FakeEncoder())
     kiosk = FaceGate.open(store, master, encoder=FakeEncoder())  # another connection

@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 from tests import peek
-from tests.reliability.common import acknowledged, new_store, whole, worker
+from tests.reliability.common import acknowledged, new_store, start_up, whole, worker
 
 ITERATIONS = int(os.environ.get("FACEGATE_CRASH_ITERATIONS", "200"))
 
 
-def test_kill_9_never_loses_or_half_applies_anything(tmp_path: Path) -> None:
-    store, key = new_store(tmp_path)
+def test_kill_9_never_loses_or_half_applies_anything(tmp_path: Path, path: Path) -> None:
+    store, key = new_store(tmp_path, path)
     rng = random.Random(20261124)
     enrolled: set[str] = set()
     withdrawn: set[str] = set()
@@ -25,7 +25,7 @@ def test_kill_9_never_loses_or_half_applies_anything(tmp_path: Path) -> None:
     in_flight: set[str] = set()
     for iteration in range(ITERATIONS):
         process = worker(store, key, f"i{iteration}", 1, 0)
-        time.sleep(0.25 + rng.random() * 0.35)  # start-up is ~0.3 s: kill mid-operation
+        time.sleep(start_up(store) + rng.random() * 0.35)  # kill mid-operation
         process.send_signal(signal.SIGKILL)
         out, _ = process.communicate(timeout=60)
         assert "error" not in out, out[-1000:]
@@ -60,13 +60,13 @@ def test_kill_9_never_loses_or_half_applies_anything(tmp_path: Path) -> None:
     assert all(count == 0 for count in problems.values()), problems
 
 
-def test_withdrawal_is_idempotent(tmp_path: Path) -> None:
+def test_withdrawal_is_idempotent(tmp_path: Path, path: Path) -> None:
     from facegate.gate import FaceGate
     from facegate.keys import MasterKey
     from tests.reliability.worker import face
     from tests.requirements.gate import CONSENT, FakeEncoder
 
-    store, key = new_store(tmp_path)
+    store, key = new_store(tmp_path, path)
     gate = FaceGate.open(store, MasterKey.from_file(key), encoder=FakeEncoder())
     gate.grant_consent("lobby", "g", CONSENT)
     gate.enroll("lobby", "g", face("g"), "hotel_check_in")

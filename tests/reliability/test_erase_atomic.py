@@ -18,7 +18,7 @@ from facegate import FaceGate, MasterKey
 from facegate.errors import StoreUnavailable
 from facegate.store.subjects import Subjects
 from tests import peek
-from tests.reliability.common import ROOT, acknowledged, whole
+from tests.reliability.common import ROOT, acknowledged, start_up, whole
 from tests.reliability.eraser import enroll
 from tests.reliability.worker import face
 from tests.requirements.deployments import lobby
@@ -51,25 +51,25 @@ erasure that stopped half way (say, key and templates gone, subject and consents
 of these."""
 
 
-def two_deployments(folder: Path) -> tuple[Path, Path, MasterKey]:
+def two_deployments(folder: Path, store: Path | str) -> tuple[Path | str, Path, MasterKey]:
     key = folder / "master.key"
     master = MasterKey.generate(key)
-    gate = open_gate(folder / "s.db", master, max_fnir=1.0)
+    gate = open_gate(store, master, max_fnir=1.0)
     gate.register_deployment("hotel", lobby(name="spa"))
     gate.record_assessment("spa", ASSESSMENT)
     gate.activate("spa")
     for k in range(PEOPLE):
         enroll(gate, f"p-{k}")
     gate.close()
-    return folder / "s.db", key, master
+    return store, key, master
 
 
 def holdings(store: Path, subject: str) -> dict[str, int]:
     return {name: peek.count(store, sql, (subject,)) for name, sql in HOLDINGS.items()}
 
 
-def test_r13_erase_is_all_or_nothing_under_kill_9(tmp_path: Path) -> None:
-    store, key, _ = two_deployments(tmp_path)
+def test_r13_erase_is_all_or_nothing_under_kill_9(tmp_path: Path, path: Path) -> None:
+    store, key, _ = two_deployments(tmp_path, path)
     rng = random.Random(20261201)
     half: list[str] = []
     erasures = 0
@@ -81,7 +81,7 @@ def test_r13_erase_is_all_or_nothing_under_kill_9(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(0.3 + rng.random() * 0.3)  # start-up is ~0.3 s: kill mid-operation
+        time.sleep(start_up(store) + 0.05 + rng.random() * 0.3)  # kill mid-operation
         process.send_signal(signal.SIGKILL)
         out, err = process.communicate(timeout=60)
         assert "Traceback" not in err, err[-2000:]
@@ -99,11 +99,11 @@ def test_r13_erase_is_all_or_nothing_under_kill_9(tmp_path: Path) -> None:
 
 
 def test_r13_an_erasure_that_fails_midway_changes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failure after the templates and key are gone, before the subject row goes: the whole
     erasure rolls back (and is audited as refused)."""
-    store, _, master = two_deployments(tmp_path)
+    store, _, master = two_deployments(tmp_path, path)
     before = holdings(store, "p-0")
     gate = FaceGate.open(store, master, encoder=FakeEncoder())
 

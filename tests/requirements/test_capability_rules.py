@@ -105,7 +105,7 @@ def test_r19_r20_a_handle_without_the_capability_is_refused_and_audited(
             path,
             "SELECT (SELECT COUNT(*) FROM templates), (SELECT COUNT(*) FROM consent_events), "
             "(SELECT COUNT(*) FROM deployments), (SELECT COUNT(*) FROM operators), "
-            "(SELECT group_concat(active) FROM deployments)",
+            "(SELECT SUM(active * LENGTH(id)) FROM deployments)",
         )
         handle = gate.handle(*capabilities)
         with pytest.raises(CapabilityRequired) as refused:
@@ -121,7 +121,7 @@ def test_r19_r20_a_handle_without_the_capability_is_refused_and_audited(
             path,
             "SELECT (SELECT COUNT(*) FROM templates), (SELECT COUNT(*) FROM consent_events), "
             "(SELECT COUNT(*) FROM deployments), (SELECT COUNT(*) FROM operators), "
-            "(SELECT group_concat(active) FROM deployments)",
+            "(SELECT SUM(active * LENGTH(id)) FROM deployments)",
         ), f"{verb} on {set(capabilities)} changed the store"
 
 

@@ -86,6 +86,7 @@ def test_r08_no_enrollment_or_match_without_consent(gate: FaceGate) -> None:
         gate.verify("lobby", "walk-in", FACES.centres[9], PURPOSE)
 
 
+@pytest.mark.sqlite_only
 def test_r10_r13_withdrawal_destroys_and_unmatches_at_once(
     gate: FaceGate, path: Path, tmp_path: Path
 ) -> None:

@@ -62,9 +62,12 @@ class Integrity:
         incident; one in what the galleries will be loaded against (the record of destroyed
         templates, the change log) also refuses the store (fail closed: an erased person could
         come back)."""
-        problems = self._problems(AT_OPEN)
-        loaded_against = self._seal.check(("destroyed", "changes")) if problems else None
-        self.record(problems)
+        # One transaction: the seal and the rows are read at one moment, so another process
+        # committing meanwhile does not look like a change made behind facegate's back.
+        with self._store.transaction():
+            problems = self._problems(AT_OPEN)
+            loaded_against = self._seal.check(("destroyed", "changes")) if problems else None
+            self.record(problems)
         if loaded_against:
             raise StateTampered(f"{self._store.location}: {loaded_against}; nothing was loaded")
 

@@ -29,6 +29,7 @@ from facegate.store.keys import DataKeys
 from facegate.store.meta import Meta
 from facegate.store.operators import Operators
 from facegate.store.schema import SCHEMA_VERSION, migrate
+from facegate.store.postgres import PostgresDatabase, is_postgres
 from facegate.store.sqlite import SqliteDatabase
 from facegate.store.subjects import Subjects
 from facegate.store.templates import Templates
@@ -82,13 +83,18 @@ class Store:
 
     @classmethod
     def open(cls, location: str | os.PathLike[str]) -> Store:
-        """Opens (creating if needed) the store at ``location`` (a SQLite file's path) and
-        migrates it to the current schema.
+        """Opens (creating if needed) the store at ``location`` and migrates it to the current
+        schema: a SQLite file's path, or a ``postgresql://`` URL naming an existing database
+        (facegate creates its tables in it).
 
         Raises CorruptStore if it is not a readable facegate store or comes from a newer
         facegate, StoreUnavailable if it cannot be opened just now.
         """
-        db = SqliteDatabase.open(Path(location))
+        db: Database
+        if is_postgres(location):
+            db = PostgresDatabase.open(str(location))
+        else:
+            db = SqliteDatabase.open(Path(location))
         try:
             migrate(db)
         except BaseException:

@@ -4,7 +4,8 @@ The table modules of this package hold every statement facegate runs, written on
 that SQLite and PostgreSQL share (``?`` placeholders, ``ON CONFLICT``, ``RETURNING``); a
 backend is one :class:`Database` subclass that runs them (and rewrites what its engine spells
 differently), as Alembic keeps one implementation per dialect behind one interface. SQLite is
-the embedded default (:mod:`facegate.store.sqlite`).
+the embedded default (:mod:`facegate.store.sqlite`), PostgreSQL the shared one
+(:mod:`facegate.store.postgres`).
 """
 
 from __future__ import annotations
@@ -118,6 +119,18 @@ class Database(ABC):
         """Leaves no copy of deleted rows in the database's own files (for erasure, R13)
         where the engine allows it, without waiting for other connections; never fails the
         committed deletion it follows. ``done`` runs once the files are clean."""
+
+    @abstractmethod
+    def trigger_names(self) -> set[str]:
+        """The names of the triggers the schema holds."""
+
+    def spelled(self, statements: list[str]) -> list[str]:
+        """A migration's statements (written for SQLite) as this engine runs them."""
+        return statements
+
+    @abstractmethod
+    def script(self, statements: Sequence[str]) -> None:
+        """Runs schema statements (a migration) inside the current transaction."""
 
     @abstractmethod
     def close(self) -> None:

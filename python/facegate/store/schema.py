@@ -11,7 +11,7 @@ import sqlite3
 from facegate.errors import CorruptStore
 from facegate.store.meta import Meta
 from facegate.store.seal import SEALED, trigger_sql
-from facegate.store.sqlite import SqliteDatabase
+from facegate.store.database import Database
 
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
@@ -220,7 +220,7 @@ _MIGRATIONS: dict[int, str] = {
 }
 
 
-def migrate(db: SqliteDatabase) -> None:
+def migrate(db: Database) -> None:
     """Brings the store up to :data:`SCHEMA_VERSION`, all in one transaction."""
     meta = Meta(db)
     with db.transaction():
@@ -234,7 +234,7 @@ def migrate(db: SqliteDatabase) -> None:
         if version == SCHEMA_VERSION:
             return  # nothing to write: opening a current store changes nothing
         for step in range(version + 1, SCHEMA_VERSION + 1):
-            db.script(_statements(_MIGRATIONS[step]))
+            db.script(db.spelled(_statements(_MIGRATIONS[step])))
         if 0 < version < SEALED_SINCE:
             # Its rows predate the seal: the gate seals them when it next opens the store.
             meta.set_seal_pending()

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from facegate.store.database import Database, Row
 
-__all__ = ["AT_OPEN", "QUICK", "SEALED", "scan", "trigger_sql", "triggers_present"]
+__all__ = ["AT_OPEN", "BINARY", "QUICK", "SEALED", "scan", "trigger_sql", "triggers_present"]
 
 SEALED: dict[str, tuple[str, ...]] = {
     "operators": ("id", "name", "contact", "created_at"),
@@ -94,6 +94,9 @@ SEALED: dict[str, tuple[str, ...]] = {
 }
 """Each sealed table and its columns, in the order the triggers pass them."""
 
+BINARY = frozenset({("data_keys", "wrapped"), ("templates", "sealed")})
+"""The sealed columns that hold bytes (the rest hold text or integers)."""
+
 QUICK = (
     "operators",
     "deployments",
@@ -137,8 +140,7 @@ def scan(db: Database, table: str) -> Iterator[Row]:
 
 def triggers_present(db: Database) -> set[str]:
     """The names of the triggers the schema holds."""
-    found = db.rows("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-    return {str(row[0]) for row in found}
+    return db.trigger_names()
 
 
 def trigger_names() -> set[str]:

@@ -281,6 +281,10 @@ class SqliteDatabase(Database):
         for statement in statements:
             self.execute(statement)
 
+    def trigger_names(self) -> set[str]:
+        found = self.rows("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {str(row[0]) for row in found}
+
     def changed(self) -> bool:
         """SQLite's ``data_version`` changes when another connection commits, and only then."""
         with self._lock:
