@@ -50,6 +50,7 @@ from facegate.gate import (
     FaceGate,
     Verification,
 )
+from facegate.gate.wrapping import ErasureStatus
 from facegate.keys import (
     DataKey,
     KmsMasterKey,
@@ -76,6 +77,7 @@ __all__ = [
     "DeploymentUpdate",
     "DetectorUnavailable",
     "DuplicateId",
+    "ErasureStatus",
     "Face",
     "FaceDetector",
     "FaceGate",

@@ -130,6 +130,18 @@ class MasterKey:
             _blob(wrapped, "wrapped"), checked_text(subject, "subject"), new._inner
         )
 
+    def ratchet(self, label: str) -> MasterKey:
+        """The next key of a one-way ratchet (HKDF-SHA256 of this key with ``label``): whoever
+        holds it cannot compute this one back (facegate.gate.wrapping's erasure epochs)."""
+        return MasterKey(self._inner.ratchet(checked_text(label, "label").encode()))
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Writes this key to ``path`` as a new key file of mode 0600 (it must not exist).
+
+        Raises KeyFileError if it exists or cannot be written.
+        """
+        self._inner.write_file(_key_path(path))
+
     def tag(self, domain: str, message: bytes) -> bytes:
         """HMAC-SHA256 of ``message`` under a key derived from this one for ``domain`` (the
         audit trail's head, pseudonymous subject references); the key stays in Rust."""

@@ -115,6 +115,15 @@ impl PyMasterKey {
         PyBytes::new(py, &self.inner.tag(domain, message))
     }
 
+    fn ratchet(&self, label: &[u8]) -> Result<Self> {
+        Ok(master(self.inner.ratchet(label)?))
+    }
+
+    fn write_file(&self, py: Python<'_>, path: PathBuf) -> Result<()> {
+        let key = Arc::clone(&self.inner);
+        Ok(detached(py, move || protect::write_key_file(&key, &path))?)
+    }
+
     fn check_tag(&self, domain: &str, message: &[u8], tag: &[u8]) -> bool {
         self.inner.check_tag(domain, message, tag)
     }

@@ -33,7 +33,9 @@ def start_up(store: Path | str) -> float:
     return 0.75 if str(store).startswith("postgresql://") else 0.25
 
 
-def worker(store: Path | str, key: Path, name: str, threads: int, rounds: int) -> subprocess.Popen[str]:
+def worker(
+    store: Path | str, key: Path, name: str, threads: int, rounds: int
+) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "tests.reliability.worker"]
     return subprocess.Popen(
         [*command, str(store), str(key), name, str(threads), str(rounds)],

@@ -2,8 +2,9 @@
 
 ``python -m tests.reliability.crowd STORE KEY INDEX WORKERS ROUNDS``: round ``k`` enrolls
 ``w{INDEX}-{k}``, erases the person of the round before on odd rounds, and identifies a person
-another worker enrolled lately (often one it has just erased), then its own newest. Each line printed after a call
-returns carries the system-wide monotonic clock (comparable between processes):
+another worker enrolled lately (often one it has just erased), then its own newest. Each
+line printed after a call returns carries the system-wide monotonic clock (comparable between
+processes):
 ``enrolled S T``, ``erased S T`` (T: when the erasure returned), ``matched S T`` (T: when the
 identification began).
 """

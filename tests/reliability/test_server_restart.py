@@ -45,7 +45,9 @@ def test_a_restarted_server_loses_nothing_acknowledged(tmp_path: Path) -> None:
         after = [line for line in lines if line.startswith("fail")]
         assert all("StoreUnavailable" in line for line in after), after[:5]
         # It carried on after the restart: acknowledgements follow the last failure.
-        last_failure = max((i for i, line in enumerate(lines) if line.startswith("fail")), default=0)
+        last_failure = max(
+            (i for i, line in enumerate(lines) if line.startswith("fail")), default=0
+        )
         assert any(line.startswith("ack") for line in lines[last_failure:]), lines[-5:]
         print(f"\nserver restarted under load: {len(after)} calls refused, {len(lines)} lines")
         state = whole(store, key)

@@ -22,10 +22,10 @@ def test_workers_in_step_never_match_anyone_erased(
 ) -> None:
     store, key = new_store(tmp_path, path)
     before = int(str(whole(store, key)["calls_audited"]))
+    command = [sys.executable, "-m", "tests.reliability.crowd", str(store), str(key)]
     running = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.reliability.crowd", str(store), str(key)]
-            + [str(i), str(workers), str(ROUNDS)],
+            [*command, str(i), str(workers), str(ROUNDS)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -34,7 +34,7 @@ def test_workers_in_step_never_match_anyone_erased(
         for i in range(workers)
     ]
     outputs = [p.communicate(timeout=600) for p in running]
-    for process, (out, err) in zip(running, outputs, strict=True):
+    for process, (_, err) in zip(running, outputs, strict=True):
         incidents = peek.rows(store, "SELECT kind, description FROM incidents")
         assert process.returncode == 0, (err[-1500:], incidents)
     events: dict[str, dict[str, float]] = {"enrolled": {}, "erased": {}}

@@ -7,7 +7,6 @@ import builtins
 import io
 import json
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -344,9 +343,9 @@ def test_r13_one_template_per_person(gate: FaceGate, path: Path) -> None:
         gate.enroll_encodings("lobby", [("guest-9", FACES[4]), ("guest-9", FACES[5])], PURPOSE)
     with pytest.raises(DuplicateId, match="already enrolled"):
         gate.enroll_encodings("lobby", [("guest-9", FACES[4]), ("guest-2", FACES[5])], PURPOSE)
-    assert peek.rows(path, "SELECT subject_id, COUNT(*) FROM templates GROUP BY subject_id ORDER BY subject_id") == [
-        (f"guest-{i}", 1) for i in range(4)
-    ]
+    assert peek.rows(
+        path, "SELECT subject_id, COUNT(*) FROM templates GROUP BY subject_id ORDER BY subject_id"
+    ) == [(f"guest-{i}", 1) for i in range(4)]
     gate.add_photos("lobby", "guest-1", FACES[1], PURPOSE)  # the way to add: one template still
     assert peek.count(path, "SELECT COUNT(*) FROM templates WHERE subject_id = 'guest-1'") == 1
 

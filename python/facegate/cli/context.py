@@ -2,9 +2,10 @@
 writing files a user asked for (``--out``) without destroying anything.
 
 The store is found the same way by every command: ``--store``, else ``$FACEGATE_STORE``, else
-``./facegate.db``. ``init`` records nothing anywhere: a user who names the store once with
-``export FACEGATE_STORE=...`` (as the README does) reaches it from every later command, and
-one who does not is told so by the first command that cannot find it.
+``./facegate.db``; a ``postgresql://`` URL names a shared store (whose key must then be named:
+there is no file to name it after). ``init`` records nothing anywhere: a user who names the
+store once with ``export FACEGATE_STORE=...`` (as the README does) reaches it from every later
+command, and one who does not is told so by the first command that cannot find it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from facegate.errors import InvalidArgument, KeyFileError, UnknownId
 from facegate.gate import FaceGate
 from facegate.keys import DEFAULT_KEY_ENV, MasterKey
+from facegate.store.postgres import is_postgres
 
 __all__ = [
     "DEFAULT_STORE",
@@ -41,8 +43,8 @@ _STORE_FILES = ("", "-wal", "-shm", "-journal")
 def _add_options(parser: argparse.ArgumentParser, **defaults: Any) -> None:
     parser.add_argument(
         "--store",
-        type=Path,
-        help=f"the SQLite store (default ${STORE_ENV}, else ./{DEFAULT_STORE})",
+        help=f"the store: a SQLite file or a postgresql:// URL (default ${STORE_ENV}, else "
+        f"./{DEFAULT_STORE})",
         **defaults,
     )
     parser.add_argument(
@@ -79,9 +81,11 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
-def store_path(args: argparse.Namespace) -> Path:
-    """The store the options name: ``--store``, ``$FACEGATE_STORE``, else the default."""
-    return Path(args.store or os.environ.get(STORE_ENV) or DEFAULT_STORE)
+def store_path(args: argparse.Namespace) -> Path | str:
+    """The store the options name: ``--store``, ``$FACEGATE_STORE``, else the default (a
+    ``postgresql://`` URL as it is, anything else a path)."""
+    named = args.store or os.environ.get(STORE_ENV) or DEFAULT_STORE
+    return str(named) if is_postgres(str(named)) else Path(named)
 
 
 def store_named(args: argparse.Namespace) -> bool:
@@ -91,7 +95,15 @@ def store_named(args: argparse.Namespace) -> bool:
 
 def key_path(args: argparse.Namespace) -> Path:
     explicit = args.key or os.environ.get(KEY_FILE_ENV)
-    return Path(explicit) if explicit else store_path(args).with_suffix(".key")
+    if explicit:
+        return Path(explicit)
+    store = store_path(args)
+    if isinstance(store, str):
+        raise KeyFileError(
+            f"a postgresql:// store has no file to name its key after: pass --key, or set "
+            f"${KEY_FILE_ENV} or ${DEFAULT_KEY_ENV}"
+        )
+    return store.with_suffix(".key")
 
 
 def load_key(args: argparse.Namespace) -> MasterKey:
@@ -108,7 +120,7 @@ def open_gate(args: argparse.Namespace, **options: Any) -> FaceGate:
     ``options`` go to :meth:`FaceGate.open` (an ``encoder``, say). A command is one call, so
     galleries load only if it searches one (a 1:1 verify opens one person's template)."""
     path = store_path(args)
-    if not path.exists():
+    if isinstance(path, Path) and not path.exists():
         how = (
             f"no store at {path}: run `facegate init --store {path}` first"
             if store_named(args)
@@ -126,6 +138,8 @@ def _protected(args: argparse.Namespace) -> list[Path]:
     """The files ``--out`` never writes, even with ``--force``: the store and its SQLite
     companions, and the master key file."""
     store = store_path(args)
+    if isinstance(store, str):
+        return [key_path(args)]
     return [*(store.with_name(store.name + suffix) for suffix in _STORE_FILES), key_path(args)]
 
 

@@ -34,6 +34,7 @@ from facegate.reports import (
     render_notice,
     render_signage,
 )
+from facegate.store.postgres import holds_store
 
 __all__ = ["register"]
 
@@ -71,9 +72,11 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def init(args: argparse.Namespace, out: Output) -> int:
     store, key = store_path(args), key_path(args)
-    if store.exists():
+    if isinstance(store, Path) and store.exists():
         raise DuplicateId(f"{store} already exists; facegate init never overwrites a store")
-    for path in (store, key):
+    if isinstance(store, str) and holds_store(store):
+        raise DuplicateId(f"{store} already holds a store; facegate init never overwrites one")
+    for path in [key] if isinstance(store, str) else [store, key]:
         if not path.parent.is_dir():
             raise InvalidArgument(f"the folder {path.parent} does not exist (create it first)")
     if key.exists():
@@ -89,10 +92,11 @@ def init(args: argparse.Namespace, out: Output) -> int:
         else f"using the existing master key {key} (id {master.id})",
     ]
     if args.store and str(args.store) != os.environ.get(STORE_ENV):
+        named = store if isinstance(store, str) else store.resolve()
         # Nothing records the choice: say how the next commands will find this store.
         lines.append(
             f"later commands find it only when told: pass --store {store} to each, or run "
-            f"`export {STORE_ENV}={store.resolve()}` once in this shell"
+            f"`export {STORE_ENV}={named}` once in this shell"
         )
     out.result(
         {"store": str(store), "key": str(key), "key_created": made, "key_id": master.id},

@@ -14,6 +14,7 @@ from facegate.compliance.incidents import Incident, IncidentKind, incidents, rec
 from facegate.errors import InvalidArgument
 from facegate.gate.audit import Checkpoint, Verification
 from facegate.gate.guard import Call, Capability, Gated, guarded
+from facegate.gate.wrapping import ErasureStatus
 
 __all__ = ["AccountabilityVerbs"]
 
@@ -67,6 +68,13 @@ class AccountabilityVerbs(Gated):
         """Writes the entries from ``start`` as JSON lines with their links, for independent
         checking; returns how many."""
         return self._rooms.audit.export_jsonl(out, start=start)
+
+    @guarded(Capability.ADMIN, audited=False)
+    def erasure_status(self, call: Call) -> ErasureStatus:
+        """Which key wraps every data key now and which erasure keys this host holds (R13): on
+        PostgreSQL, what shows that copies of erased people's keys left in the database's files
+        can no longer be opened (facegate.gate.wrapping)."""
+        return self._rooms.wrapping.status()
 
     @guarded(Capability.ADMIN, audited=False)
     def incidents(self, call: Call) -> tuple[Incident, ...]:

@@ -22,7 +22,8 @@ import numpy.typing as npt
 from facegate.compliance.incidents import IncidentKind, record_incident
 from facegate.errors import IntegrityError, TamperedData, WrongKey
 from facegate.gate.rotations import Rotations
-from facegate.keys import KmsMasterKey, MasterKey, open_into_gallery
+from facegate.gate.wrapping import Wrapping
+from facegate.keys import open_into_gallery
 from facegate.matching import NO_MATCH, Gallery
 from facegate.store import Store
 
@@ -38,12 +39,10 @@ Owners = dict[int, tuple[str, datetime]]
 class Galleries:
     """Every deployment's gallery and its owners, shared by the handles of one open store."""
 
-    __slots__ = ("_destroyed", "_held", "_master", "_rotations", "_seen", "_store")
+    __slots__ = ("_destroyed", "_held", "_rotations", "_seen", "_store", "_wrapping")
 
-    def __init__(
-        self, store: Store, master: MasterKey | KmsMasterKey, rotations: Rotations
-    ) -> None:
-        self._store, self._master, self._rotations = store, master, rotations
+    def __init__(self, store: Store, wrapping: Wrapping, rotations: Rotations) -> None:
+        self._store, self._wrapping, self._rotations = store, wrapping, rotations
         self._held: dict[str, tuple[Gallery, Owners]] = {}
         self._seen = 0
         # Every template id this process knows to be destroyed: read (and checked against the
@@ -86,6 +85,7 @@ class Galleries:
         """Applies the changes other processes committed since the last call (inside the
         caller's transaction, so that none can commit meanwhile): the changed templates of
         each loaded gallery are read again, the rest stays as it is."""
+        self._wrapping.follow()  # the key the changed templates' data keys are wrapped under
         changes = self._store.changes.since(self._seen)
         if not changes:
             return
@@ -268,7 +268,7 @@ class Galleries:
             if found:
                 open_into_gallery(
                     gallery,
-                    self._master,
+                    self._wrapping.key,
                     ids=found,
                     sealed=sealed,
                     wrapped_keys=wrapped,

@@ -56,9 +56,9 @@ def open_rooms(
     load_galleries: bool = True,
 ) -> Rooms:
     """Opens the store at ``location`` with its master key (see the module docs)."""
-    store, root, audit, seal = _open(location, key, checkpoints)
+    store, root, audit, seal, folder = _open(location, key, checkpoints)
     try:
-        rooms = build_rooms(store, key, root, encoder, audit, seal)
+        rooms = build_rooms(store, key, root, encoder, audit, seal, folder)
         rooms.integrity.at_open()
         if store.meta.rule_pending():
             with store.transaction():
@@ -87,7 +87,7 @@ def _open(
     location: str | os.PathLike[str],
     key: MasterKey | KmsMasterKey,
     checkpoints: str | os.PathLike[str] | None,
-) -> tuple[Store, MasterKey, AuditLog, Seal]:
+) -> tuple[Store, MasterKey, AuditLog, Seal, Path]:
     store = Store.open(location)
     try:
         # Rotations, audit links and the seal are keyed from ``root``: the master key itself,
@@ -106,7 +106,7 @@ def _open(
     except BaseException:
         store.close()
         raise
-    return store, root, audit, seal
+    return store, root, audit, seal, folder
 
 
 def _store_id(store: Store) -> str:

@@ -5,6 +5,7 @@ through their guarded methods."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from facegate.compliance.consent import ConsentLedger
 from facegate.compliance.registry import Registry
@@ -20,6 +21,7 @@ from facegate.gate.points import OperatingPoints
 from facegate.gate.rotations import Rotations
 from facegate.gate.seal import Seal
 from facegate.gate.vault import Vault
+from facegate.gate.wrapping import Wrapping, wrapping_for
 from facegate.keys import KmsMasterKey, MasterKey
 from facegate.store import Store
 
@@ -33,6 +35,7 @@ class Rooms:
 
     store: Store
     master: MasterKey | KmsMasterKey
+    wrapping: Wrapping
     registry: Registry
     ledger: ConsentLedger
     audit: AuditLog
@@ -55,14 +58,16 @@ def build_rooms(
     encoder: Encoder,
     audit: AuditLog,
     seal: Seal,
+    folder: Path,
 ) -> Rooms:
     """The rooms over an open store whose seal and audit trail are set up."""
     registry, ledger, attempts = Registry(store), ConsentLedger(store), Attempts(store)
     identify_attempts = Attempts(store, "identify")
     rotations = Rotations(store, secrets)
-    galleries = Galleries(store, master, rotations)
+    wrapping = wrapping_for(store, master, folder)
+    galleries = Galleries(store, wrapping, rotations)
     points = OperatingPoints(registry, galleries, audit)
-    vault = Vault(store, master, galleries, rotations, points)
+    vault = Vault(store, wrapping, galleries, rotations, points)
     decisions = Decisions(
         encoder=encoder,
         galleries=galleries,
@@ -79,6 +84,7 @@ def build_rooms(
     return Rooms(
         store=store,
         master=master,
+        wrapping=wrapping,
         registry=registry,
         ledger=ledger,
         audit=audit,

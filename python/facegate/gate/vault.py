@@ -24,10 +24,9 @@ from facegate.gate.galleries import Galleries
 from facegate.gate.points import OperatingPoints
 from facegate.gate.results import PendingReceipt, SealedTemplate
 from facegate.gate.rotations import Rotations
+from facegate.gate.wrapping import Wrapping
 from facegate.keys import (
     DataKey,
-    KmsMasterKey,
-    MasterKey,
     open_template,
     renew_template,
     seal_template,
@@ -51,17 +50,17 @@ class Enrollment:
 class Vault:
     """The sealed templates and data keys of one open store."""
 
-    __slots__ = ("_galleries", "_master", "_points", "_rotations", "_store")
+    __slots__ = ("_galleries", "_points", "_rotations", "_store", "_wrapping")
 
     def __init__(
         self,
         store: Store,
-        master: MasterKey | KmsMasterKey,
+        wrapping: Wrapping,
         galleries: Galleries,
         rotations: Rotations,
         points: OperatingPoints,
     ) -> None:
-        self._store, self._master = store, master
+        self._store, self._wrapping = store, wrapping
         self._galleries, self._rotations, self._points = galleries, rotations, points
 
     def store(
@@ -144,7 +143,7 @@ class Vault:
             )
         if not rows:
             return []
-        key = self._master.unwrap(rows[0].wrapped_key, subject)
+        key = self._wrapping.key.unwrap(rows[0].wrapped_key, subject)
         return [
             open_template(
                 row.sealed, key, deployment=deployment, subject=subject, template_id=row.id
@@ -165,7 +164,7 @@ class Vault:
                 f"subject {subject!r} has no unexpired template in deployment {deployment!r}; "
                 "enroll first"
             )
-        key = self._master.unwrap(row.wrapped_key, subject)
+        key = self._wrapping.key.unwrap(row.wrapped_key, subject)
         template = open_template(
             row.sealed, key, deployment=deployment, subject=subject, template_id=row.id
         )
@@ -207,8 +206,9 @@ class Vault:
             receipt = PendingReceipt(
                 subject, tuple(deployments), len(rows), key_destroyed, datetime.now(UTC)
             )
-            # The WAL still holds the deleted pages until it is moved into the file.
-            self._store.after_commit(lambda: self._store.compact(receipt.cleaned.set))
+            # The engine's files may still hold the deleted rows: the wrapping makes them
+            # unopenable (or the files forget them) once the erasure has committed.
+            self._store.after_commit(lambda: self._wrapping.after_erasure(receipt.cleaned.set))
         return receipt
 
     def renew(self, deployment: str) -> int:
@@ -220,7 +220,7 @@ class Vault:
             for row in rows:
                 renewed = renew_template(
                     row.sealed,
-                    self._master.unwrap(row.wrapped_key, row.subject),
+                    self._wrapping.key.unwrap(row.wrapped_key, row.subject),
                     deployment=deployment,
                     subject=row.subject,
                     template_id=row.id,
@@ -235,7 +235,12 @@ class Vault:
     def export(self, deployment: str, subjects: Sequence[str]) -> tuple[SealedTemplate, ...]:
         """The subjects' sealed templates here with their wrapped keys, unopened."""
         return tuple(
-            SealedTemplate(row.id, row.subject, row.sealed, row.wrapped_key)
+            SealedTemplate(
+                row.id,
+                row.subject,
+                row.sealed,
+                self._wrapping.exported(row.wrapped_key, row.subject),
+            )
             for row in self._store.templates.exported(deployment, subjects)
         )
 
@@ -243,12 +248,12 @@ class Vault:
         """The subject's data key: unwrapped, or made and stored wrapped on first use."""
         wrapped = self._store.data_keys.wrapped(subject)
         if wrapped is not None:
-            return self._master.unwrap(wrapped, subject)
+            return self._wrapping.key.unwrap(wrapped, subject)
         key = DataKey.generate()
         self._store.data_keys.add(
             subject,
-            self._master.wrap(key, subject),
-            master_key_id=self._master.id,
+            self._wrapping.key.wrap(key, subject),
+            master_key_id=self._wrapping.key.id,
             at=datetime.now(UTC).isoformat(),
         )
         return key

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from pathlib import Path
 
 from facegate.store import seal
 from facegate.store.assessments import Assessments
@@ -28,9 +27,7 @@ from facegate.store.incidents import Incidents
 from facegate.store.keys import DataKeys
 from facegate.store.meta import Meta
 from facegate.store.operators import Operators
-from facegate.store.schema import SCHEMA_VERSION, migrate
-from facegate.store.postgres import PostgresDatabase, is_postgres
-from facegate.store.sqlite import SqliteDatabase
+from facegate.store.schema import SCHEMA_VERSION, open_database
 from facegate.store.subjects import Subjects
 from facegate.store.templates import Templates
 
@@ -90,17 +87,13 @@ class Store:
         Raises CorruptStore if it is not a readable facegate store or comes from a newer
         facegate, StoreUnavailable if it cannot be opened just now.
         """
-        db: Database
-        if is_postgres(location):
-            db = PostgresDatabase.open(str(location))
-        else:
-            db = SqliteDatabase.open(Path(location))
-        try:
-            migrate(db)
-        except BaseException:
-            db.close()
-            raise
-        return cls(db)
+        return cls(open_database(location))
+
+    @property
+    def overwrites_deleted(self) -> bool:
+        """Whether the engine can leave no copy of deleted rows in its files (SQLite, with
+        :meth:`compact`); PostgreSQL keeps them in dead tuples, its WAL and base backups."""
+        return self._db.overwrites_deleted
 
     @property
     def location(self) -> str:

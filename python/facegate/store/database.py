@@ -74,6 +74,9 @@ class Database(ABC):
     location: str
     """Where the database is (a path), for messages."""
 
+    overwrites_deleted: bool = True
+    """Whether :meth:`compact` leaves no copy of deleted rows in the database's files."""
+
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
         """Begins a write transaction (or joins the one this thread has open) and commits it
@@ -119,6 +122,10 @@ class Database(ABC):
         """Leaves no copy of deleted rows in the database's own files (for erasure, R13)
         where the engine allows it, without waiting for other connections; never fails the
         committed deletion it follows. ``done`` runs once the files are clean."""
+
+    @abstractmethod
+    def columns(self, table: str) -> list[str]:
+        """The columns of ``table``, in the schema's order."""
 
     @abstractmethod
     def trigger_names(self) -> set[str]:

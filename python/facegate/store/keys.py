@@ -45,6 +45,29 @@ class DataKeys:
                 (subject, wrapped, master_key_id, at),
             )
 
+    def all(self) -> list[tuple[str, bytes]]:
+        """Every (subject, wrapped key), for re-wrapping them all under another key."""
+        found = self._db.rows("SELECT subject_id, wrapped FROM data_keys ORDER BY subject_id")
+        with self._db.reading("the data keys"):
+            return [(str(s), blob(w)) for s, w in found]
+
+    def rewrap(self, rows: list[tuple[str, bytes]], *, master_key_id: str) -> None:
+        """Stores each subject's key as ``rows`` wrap it now, under key ``master_key_id``."""
+        with self._db.transaction():
+            self._db.execute_many(
+                "UPDATE data_keys SET wrapped = ?, master_key_id = ? WHERE subject_id = ?",
+                [(wrapped, master_key_id, subject) for subject, wrapped in rows],
+            )
+
+    def wrapped_by(self, key_id: str) -> tuple[int, int]:
+        """How many data keys there are, and how many are wrapped under another key."""
+        found = self._db.row(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN master_key_id = ? THEN 0 ELSE 1 END), 0) "
+            "FROM data_keys",
+            (key_id,),
+        )
+        return (0, 0) if found is None else (int(str(found[0])), int(str(found[1])))
+
     def delete(self, subject: str) -> bool:
         """Destroys the subject's key (crypto-shredding); whether there was one."""
         with self._db.transaction():

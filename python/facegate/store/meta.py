@@ -91,6 +91,16 @@ class Meta:
     def set_rotation_epoch(self, deployment: str, epoch: int) -> None:
         self._put(f"rotation_epoch:{deployment}", str(epoch))
 
+    def erasure_epoch(self) -> int | None:
+        """The erasure epoch whose key wraps the data keys (facegate.gate.wrapping), None
+        where the master key wraps them."""
+        found = self._get("erasure_epoch")
+        with self._db.reading("the erasure epoch"):
+            return None if found is None else int(found)
+
+    def set_erasure_epoch(self, epoch: int) -> None:
+        self._put("erasure_epoch", str(epoch))
+
     def kms_root(self) -> bytes | None:
         """The derivation root wrapped by the key service, if one was made."""
         found = self._get("kms_derivation_root")

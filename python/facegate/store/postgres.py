@@ -24,7 +24,7 @@ import threading
 import uuid
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -47,7 +47,7 @@ from facegate.store.database import (
 from facegate.store.postgres_schema import spelled
 from facegate.store.seal import BINARY, SEALED
 
-__all__ = ["CHANNEL", "PostgresDatabase", "is_postgres"]
+__all__ = ["CHANNEL", "PostgresDatabase", "holds_store", "is_postgres"]
 
 CHANNEL = "facegate_commits"
 """The notification channel each committed write is announced on (payload: the writer's id)."""
@@ -65,6 +65,19 @@ _POOL_SIZE = int(os.environ.get("FACEGATE_PG_POOL", "4"))
 def is_postgres(location: str | os.PathLike[str]) -> bool:
     """Whether ``location`` names a PostgreSQL database (a ``postgresql://`` URL)."""
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def holds_store(url: str) -> bool:
+    """Whether the database at ``url`` already holds a facegate store (its id is recorded).
+
+    Raises StoreUnavailable when it cannot be reached."""
+    db = PostgresDatabase.open(url)
+    try:
+        if db.value("SELECT to_regclass('meta')::text") is None:
+            return False
+        return db.value("SELECT value FROM meta WHERE key = 'store_id'") is not None
+    finally:
+        db.close()
 
 
 def _redacted(url: str) -> str:
@@ -120,6 +133,8 @@ class _Transaction:
 class PostgresDatabase(Database):
     """An open PostgreSQL store. Use :meth:`open`."""
 
+    overwrites_deleted = False
+
     def __init__(self, url: str, pool: Any, origin: str) -> None:
         import psycopg
 
@@ -157,7 +172,9 @@ class PostgresDatabase(Database):
             psycopg.connect(url, connect_timeout=10).close()
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise StoreUnavailable(f"cannot connect to the store {_redacted(url)}: {reason}") from exc
+            raise StoreUnavailable(
+                f"cannot connect to the store {_redacted(url)}: {reason}"
+            ) from exc
         origin = uuid.uuid4().hex
         pool = ConnectionPool(
             url,
@@ -252,10 +269,9 @@ class PostgresDatabase(Database):
     def _rollback(self, conn: Any) -> None:
         if self._sealer is not None:
             self._sealer.rolled_back()
-        try:
+        # A broken connection: the server rolls it back; the pool replaces it.
+        with suppress(self._psycopg.Error):
             conn.execute("ROLLBACK")
-        except self._psycopg.Error:
-            pass  # a broken connection: the server rolls it back; the pool replaces it
 
     def _seal_rows(self, conn: Any) -> None:
         """Hands the rows the seal's triggers collected in this transaction to the seal."""
@@ -340,8 +356,19 @@ class PostgresDatabase(Database):
     def spelled(self, statements: list[str]) -> list[str]:
         return spelled(statements)
 
+    def columns(self, table: str) -> list[str]:
+        found = self.rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_schema = current_schema() ORDER BY ordinal_position",
+            (table,),
+        )
+        return [str(row[0]) for row in found]
+
     def trigger_names(self) -> set[str]:
-        found = self.rows("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        found = self.rows(
+            "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace"
+        )
         return {str(row[0]) for row in found}
 
     # ----- the seal, changes, erasure, closing ----------------------------------------------
@@ -385,10 +412,8 @@ class PostgresDatabase(Database):
 
     def _release(self, conn: Any) -> None:
         if conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
-            try:
+            with suppress(self._psycopg.Error):
                 conn.execute("ROLLBACK")
-            except self._psycopg.Error:
-                pass
         self._pool.putconn(conn)
 
     def _discard(self, conn: Any) -> None:

@@ -6,14 +6,18 @@ transaction, and refuses a store from a newer facegate. Opening a current store 
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 
 from facegate.errors import CorruptStore
-from facegate.store.meta import Meta
-from facegate.store.seal import SEALED, trigger_sql
 from facegate.store.database import Database
+from facegate.store.meta import Meta
+from facegate.store.postgres import PostgresDatabase, is_postgres
+from facegate.store.seal import SEALED, trigger_sql
+from facegate.store.sqlite import SqliteDatabase
 
-__all__ = ["SCHEMA_VERSION", "migrate"]
+__all__ = ["SCHEMA_VERSION", "migrate", "open_database"]
 
 SCHEMA_VERSION = 9
 SEALED_SINCE = 8
@@ -218,6 +222,22 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE audit ADD COLUMN ratio REAL;
     """,
 }
+
+
+def open_database(location: str | os.PathLike[str]) -> Database:
+    """The database at ``location`` (a SQLite file's path, or a ``postgresql://`` URL), opened
+    on its engine and migrated to the current schema."""
+    db: Database
+    if is_postgres(location):
+        db = PostgresDatabase.open(str(location))
+    else:
+        db = SqliteDatabase.open(Path(location))
+    try:
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def migrate(db: Database) -> None:

@@ -281,6 +281,9 @@ class SqliteDatabase(Database):
         for statement in statements:
             self.execute(statement)
 
+    def columns(self, table: str) -> list[str]:
+        return [str(row[1]) for row in self.rows(f"PRAGMA table_info({table})")]
+
     def trigger_names(self) -> set[str]:
         found = self.rows("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         return {str(row[0]) for row in found}

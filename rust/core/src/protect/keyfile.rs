@@ -43,6 +43,21 @@ pub fn create_key_file(path: &Path) -> Result<MasterKey, CoreError> {
     Ok(key)
 }
 
+/// Writes `key` to `path`, which must not exist yet, with mode 0600 (for keys derived in
+/// Rust, such as the erasure epochs' ratchet, which are kept in files of their own).
+pub fn write_key_file(key: &MasterKey, path: &Path) -> Result<(), CoreError> {
+    let text = Zeroizing::new(format!("{PREFIX}{}\n", hex::encode(key.secret_bytes())));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| key_file("create", path, e))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| key_file("write", path, e))
+}
+
 /// Reads the key in `path`, refusing a file that group or others may read or write, and
 /// anything but a regular file of at most [`MAX_KEY_FILE_BYTES`].
 pub fn read_key_file(path: &Path) -> Result<MasterKey, CoreError> {

@@ -103,6 +103,14 @@ impl MasterKey {
         self.id
     }
 
+    /// The next key of a one-way ratchet: HKDF-SHA256 of this key with `label`. Whoever holds
+    /// the result cannot compute this key back (the erasure epochs rely on it).
+    pub fn ratchet(&self, label: &[u8]) -> Result<Self, CoreError> {
+        let mut next = Zeroizing::new([0u8; KEY_LEN]);
+        hkdf_sha256(b"facegate erasure ratchet v1", self.secret.0.as_ref(), label, next.as_mut())?;
+        Self::from_bytes(next.as_ref())
+    }
+
     /// The secret bytes, for writing a key file; the caller must wipe any copy.
     pub fn secret_bytes(&self) -> &[u8; KEY_LEN] {
         &self.secret.0
@@ -232,6 +240,23 @@ mod tests {
             .unwrap();
         assert_eq!(new.unwrap(&moved, b"s").unwrap().id(), key.id());
         assert!(old.unwrap(&moved, b"s").is_err());
+    }
+
+    #[test]
+    fn the_ratchet_is_deterministic_and_moves_to_another_key() {
+        let key = MasterKey::from_bytes(&[9u8; 32]).unwrap();
+        let next = key.ratchet(b"epoch 1").unwrap();
+        assert_eq!(next.id(), key.ratchet(b"epoch 1").unwrap().id());
+        assert_ne!(next.id(), key.id());
+        assert_ne!(next.id(), key.ratchet(b"epoch 2").unwrap().id());
+        // RFC 5869's HKDF-SHA256 of the key, computed independently of this code.
+        let mut expected = [0u8; KEY_LEN];
+        hkdf::Hkdf::<sha2::Sha256>::new(Some(b"facegate erasure ratchet v1"), &[9u8; 32])
+            .expand(b"epoch 1", &mut expected)
+            .unwrap();
+        assert_eq!(next.secret_bytes(), &expected);
+        let wrapped = next.wrap(&DataKey::generate().unwrap(), b"s").unwrap();
+        assert!(key.unwrap(&wrapped, b"s").is_err());
     }
 
     #[test]

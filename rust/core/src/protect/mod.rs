@@ -25,7 +25,7 @@ mod mac;
 mod rotation;
 mod seal;
 
-pub use keyfile::{create_key_file, key_from_env, read_key_file};
+pub use keyfile::{create_key_file, key_from_env, read_key_file, write_key_file};
 pub use keys::{DataKey, KEY_LEN, KeyId, MasterKey, WRAPPED_KEY_LEN, hex_id};
 pub use load::{SealedItem, WrappedItem, open_into_gallery, open_wrapped_into_gallery};
 pub use mac::{TAG_LEN, hmac_sha256};
