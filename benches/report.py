@@ -23,8 +23,12 @@ def main(path: str) -> None:
     protect: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
     pipeline: list[tuple[str, str, int, float]] = []
     compared: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    latencies: list[dict[str, Any]] = []
     for run in runs:
         info = run["extra_info"]
+        if "latency" in info:
+            latencies.append(info)
+            continue
         if "comparison" in info:
             compared[info["comparison"]].append({**info, "median": run["stats"]["median"]})
             continue
@@ -35,6 +39,13 @@ def main(path: str) -> None:
             protect[(info["operation"], info["n"])][info["engine"]] = run["stats"]["median"]
             continue
         table[(info["n"], info["batch"])][info["engine"]] = run["stats"]["median"]
+    if latencies:
+        print("| a change seen by another worker | changes | median | worst |")
+        print("|---|---:|---:|---:|")
+        for info in latencies:
+            median, worst = info["median"] * 1e3, info["worst"] * 1e3
+            print(f"| {info['latency']} | {info['n']:,} | {median:.2f} ms | {worst:.2f} ms |")
+        print()
     if pipeline:
         print("| stage | engine | images | median | images per second |")
         print("|---|---|---:|---:|---:|")

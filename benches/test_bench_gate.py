@@ -1,5 +1,8 @@
-"""The cost of the gate: enrollment throughput, opening a store, and identification latency
-against the bare Gallery search on the same templates.
+"""The cost of the gate: enrollment throughput, opening a store, verification and
+identification latency against the bare Gallery search on the same templates, on each backend
+(SQLite; PostgreSQL where a server is given: ``FACEGATE_BENCH_POSTGRES``, else
+``FACEGATE_TEST_POSTGRES``, an administrator's URL on which the benchmarks create their
+databases), and how soon a change one worker makes is seen by another.
 
 Enrollment goes through the whole path (consent ledger, rotation, seal, data-key wrap, SQLite
 commit with synchronous=FULL, hash-chained audit entry); encodings are synthetic (a fake
@@ -10,7 +13,11 @@ at these sizes the honest limits would otherwise stop the enrollment.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from functools import cache
@@ -29,16 +36,37 @@ from facegate.demo.synthetic import synthetic_faces
 SIZES = [1_000] if QUICK else [10_000, 100_000]
 LOADED = SIZES if QUICK else [*SIZES, 1_000_000]
 SINGLE = 50 if QUICK else 500
+CHANGES = 50 if QUICK else 1_000
 PURPOSE = "hotel_check_in"
 MASTER = MasterKey.generate()
 FOLDER = tempfile.TemporaryDirectory()
+SERVER = os.environ.get("FACEGATE_BENCH_POSTGRES") or os.environ.get("FACEGATE_TEST_POSTGRES")
+BACKENDS = ["sqlite", "postgresql"] if SERVER else ["sqlite"]
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def location(name: str, backend: str) -> Path | str:
+    """A new, empty store location on ``backend``: a file, or a database made afresh."""
+    if backend == "sqlite":
+        path = Path(FOLDER.name) / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return path
+    import psycopg
+
+    assert SERVER is not None
+    database = f"fgbench_{name.replace('-', '_')}"
+    with psycopg.connect(SERVER, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {database}")
+    return SERVER.rsplit("/", 1)[0] + f"/{database}"
 
 
 @cache
-def populated(n: int) -> tuple[Path, np.ndarray]:
+def populated(n: int, backend: str = "sqlite") -> tuple[Path | str, np.ndarray]:
     """A store with n consented, enrolled subjects (bulk enrollment), and their centres."""
     faces = synthetic_faces(n, 0, seed=n).centres
-    path = Path(FOLDER.name) / f"gate-{n}.db"
+    path = location(f"gate-{n}", backend)
     gate = open_gate(path, MASTER, max_fnir=1.0)
     people = [f"subject-{i}" for i in range(n)]
     gate.grant_consents("lobby", [(name, CONSENT) for name in people])
@@ -47,45 +75,49 @@ def populated(n: int) -> tuple[Path, np.ndarray]:
     return path, faces
 
 
-def test_enroll_one_by_one(benchmark: Any) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_enroll_one_by_one(benchmark: Any, backend: str) -> None:
     """Per subject: one consent grant and one enrollment call, each its own durable commit."""
     faces = synthetic_faces(SINGLE, 0, seed=3).centres
     benchmark.group = "gate: enrollment"
-    benchmark.extra_info.update(engine="facegate", stage="enroll one by one", n=SINGLE)
+    engine = f"facegate on {NAMES[backend]}"
+    benchmark.extra_info.update(engine=engine, stage="enroll one by one", n=SINGLE)
 
     def run() -> None:
-        with tempfile.TemporaryDirectory() as folder:
-            gate = open_gate(Path(folder) / "g.db", MASTER, max_fnir=1.0)
-            for i in range(SINGLE):
-                gate.grant_consent("lobby", f"s{i}", CONSENT)
-                gate.enroll("lobby", f"s{i}", faces[i], PURPOSE)
-            gate.close()
+        gate = open_gate(location("one-by-one", backend), MASTER, max_fnir=1.0)
+        for i in range(SINGLE):
+            gate.grant_consent("lobby", f"s{i}", CONSENT)
+            gate.enroll("lobby", f"s{i}", faces[i], PURPOSE)
+        gate.close()
 
     benchmark.pedantic(run, rounds=1)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("n", SIZES)
-def test_enroll_in_bulk(benchmark: Any, n: int) -> None:
+def test_enroll_in_bulk(benchmark: Any, n: int, backend: str) -> None:
     faces = synthetic_faces(n, 0, seed=5).centres
     benchmark.group = "gate: enrollment"
-    benchmark.extra_info.update(engine="facegate", stage=f"enroll_many {n:,}", n=n)
+    engine = f"facegate on {NAMES[backend]}"
+    benchmark.extra_info.update(engine=engine, stage=f"enroll_many {n:,}", n=n)
 
     def run() -> None:
-        with tempfile.TemporaryDirectory() as folder:
-            gate = open_gate(Path(folder) / "g.db", MASTER, max_fnir=1.0)
-            people = [f"s{i}" for i in range(n)]
-            gate.grant_consents("lobby", [(name, CONSENT) for name in people])
-            gate.enroll_encodings("lobby", list(zip(people, faces, strict=True)), PURPOSE)
-            gate.close()
+        gate = open_gate(location("bulk", backend), MASTER, max_fnir=1.0)
+        people = [f"s{i}" for i in range(n)]
+        gate.grant_consents("lobby", [(name, CONSENT) for name in people])
+        gate.enroll_encodings("lobby", list(zip(people, faces, strict=True)), PURPOSE)
+        gate.close()
 
     benchmark.pedantic(run, rounds=1)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("n", LOADED)
-def test_open_store(benchmark: Any, n: int) -> None:
-    path, faces = populated(n)
+def test_open_store(benchmark: Any, n: int, backend: str) -> None:
+    path, faces = populated(n, backend)
     benchmark.group = "gate: open"
-    benchmark.extra_info.update(engine="facegate", stage=f"FaceGate.open {n:,}", n=n)
+    engine = f"facegate on {NAMES[backend]}"
+    benchmark.extra_info.update(engine=engine, stage=f"FaceGate.open {n:,}", n=n)
     gate = benchmark.pedantic(lambda: FaceGate.open(path, MASTER, encoder=FakeEncoder()), rounds=3)
     assert gate.deployment_status("lobby").templates == n
     # The gallery was loaded whole: the last enrolled subject is found.
@@ -93,8 +125,23 @@ def test_open_store(benchmark: Any, n: int) -> None:
     gate.close()
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("n", LOADED)
+def test_verify(benchmark: Any, n: int, backend: str) -> None:
+    """1:1: one person's template against a probe, through the whole gate."""
+    path, faces = populated(n, backend)
+    benchmark.group = f"gate: verify n={n:,}"
+    engine = f"facegate on {NAMES[backend]}"
+    benchmark.extra_info.update(engine=engine, stage=f"verify {n:,}", n=1)
+    gate = FaceGate.open(path, MASTER, encoder=FakeEncoder(), load_galleries=False)
+    subject = f"subject-{n // 2}"
+    decision = benchmark(gate.verify, "lobby", subject, faces[n // 2] + 0.01, PURPOSE)
+    assert decision.match is True
+    gate.close()
+
+
 @contextmanager
-def distance_rule(path: Path) -> Iterator[None]:
+def distance_rule(path: Path | str) -> Iterator[None]:
     """The store's lobby declared with ratio 1 (the distance rule, as before the second-best
     test) for the duration, then as it was."""
     gate = FaceGate.open(path, MASTER, encoder=FakeEncoder(), load_galleries=False)
@@ -112,17 +159,23 @@ def distance_rule(path: Path) -> Iterator[None]:
         gate.close()
 
 
+IDENTIFY_ENGINES = [
+    *(("FaceGate.identify", backend) for backend in BACKENDS),
+    ("FaceGate.identify, distance rule", "sqlite"),
+    ("bare Gallery.search", "sqlite"),
+]
+
+
 @pytest.mark.parametrize("n", LOADED)
-@pytest.mark.parametrize(
-    "engine", ["FaceGate.identify", "FaceGate.identify, distance rule", "bare Gallery.search"]
-)
-def test_identify(benchmark: Any, n: int, engine: str) -> None:
+@pytest.mark.parametrize(("engine", "backend"), IDENTIFY_ENGINES)
+def test_identify(benchmark: Any, n: int, engine: str, backend: str) -> None:
     """The gate's identification (the second-best test by default; the distance rule, ratio 1,
     for comparison) against the bare search on the same templates."""
-    path, faces = populated(n)
+    path, faces = populated(n, backend)
     probe = faces[n // 3] + 0.01
     benchmark.group = f"gate: identify n={n:,}"
-    benchmark.extra_info.update(engine=engine, stage=f"identify {n:,}", n=1)
+    label = f"{engine} on {NAMES[backend]}" if engine.startswith("FaceGate") else engine
+    benchmark.extra_info.update(engine=label, stage=f"identify {n:,}", n=1)
     if engine.startswith("FaceGate.identify"):
         plain = engine.endswith("distance rule")
         with distance_rule(path) if plain else nullcontext():
@@ -139,15 +192,17 @@ def test_identify(benchmark: Any, n: int, engine: str) -> None:
         assert found.ids[0, 0] == n // 3
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("n", SIZES)
-def test_identify_after_a_commit_elsewhere(benchmark: Any, n: int) -> None:
+def test_identify_after_a_commit_elsewhere(benchmark: Any, n: int, backend: str) -> None:
     """Another process wrote (here, a second connection records a decline at the desk): the
     next identification first checks what it wrote and follows the store's change log, where
     it used to rebuild the whole gallery."""
-    path, faces = populated(n)
+    path, faces = populated(n, backend)
     probe = faces[n // 3] + 0.01
     benchmark.group = f"gate: identify n={n:,}"
-    benchmark.extra_info.update(engine="after a commit elsewhere", stage=f"identify {n:,}", n=1)
+    engine = f"after a commit elsewhere, on {NAMES[backend]}"
+    benchmark.extra_info.update(engine=engine, stage=f"identify {n:,}", n=1)
     gate = FaceGate.open(path, MASTER, encoder=FakeEncoder())
     desk = FaceGate.open(path, MASTER, encoder=FakeEncoder(), load_galleries=False)
     alternative = gate.deployment("lobby").alternatives[0].description
@@ -165,3 +220,51 @@ def test_identify_after_a_commit_elsewhere(benchmark: Any, n: int) -> None:
     assert decision.subject == f"subject-{n // 3}"
     desk.close()
     gate.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_change_is_seen_by_another_worker(benchmark: Any, backend: str) -> None:
+    """A worker process enrolls one person at a time; this one, its gallery of SIZES[0] loaded,
+    identifies the new person until it is found. The time from the enrollment's return to the
+    first identification that names them (it includes that identification), of each of
+    ``CHANGES`` changes; the median and the worst go into the figures."""
+    n = SIZES[0]
+    path = location("latency", backend)
+    setup = open_gate(path, MASTER, max_fnir=1.0)
+    people = [f"subject-{i}" for i in range(n)]
+    setup.grant_consents("lobby", [(name, CONSENT) for name in people])
+    enrolled = synthetic_faces(n, 0, seed=n).centres
+    setup.enroll_encodings("lobby", list(zip(people, enrolled, strict=True)), PURPOSE)
+    setup.close()
+    key = Path(FOLDER.name) / "worker.key"
+    key.unlink(missing_ok=True)
+    MASTER.write(key)
+    gate = FaceGate.open(path, MASTER, encoder=FakeEncoder())
+    faces = synthetic_faces(CHANGES, 0, seed=77).centres
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "benches.enroller", str(path), str(key), str(CHANGES)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stdin is not None and worker.stdout is not None
+    delays: list[float] = []
+
+    def follow_all() -> None:
+        for i in range(CHANGES):
+            returned = float(worker.stdout.readline())  # type: ignore[union-attr]
+            while gate.identify("lobby", faces[i], PURPOSE).subject != f"new-{i}":
+                pass
+            delays.append(time.clock_gettime(time.CLOCK_MONOTONIC) - returned)
+            worker.stdin.write("next\n")  # type: ignore[union-attr]
+            worker.stdin.flush()  # type: ignore[union-attr]
+
+    benchmark.group = "gate: a change seen elsewhere"
+    benchmark.pedantic(follow_all, rounds=1)
+    worker.wait(timeout=60)
+    gate.close()
+    delays.sort()
+    benchmark.extra_info.update(
+        latency=NAMES[backend], median=delays[len(delays) // 2], worst=delays[-1], n=CHANGES
+    )
+    assert len(delays) == CHANGES

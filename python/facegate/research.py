@@ -21,6 +21,7 @@ from facegate._arrays import as_matrix
 from facegate._files import is_open_database
 from facegate.errors import InvalidArgument, ResearchSeparation
 from facegate.gate.results import SealedTemplate
+from facegate.store.postgres import is_postgres
 from facegate.store.research import ResearchEncodings
 from facegate.store.sqlite import RESEARCH_APPLICATION_ID
 
@@ -70,6 +71,11 @@ class ResearchStore:
         and any master key: research data is not protected by, or linked to, production keys."""
         if key is not None:
             raise _refuse("a master key was given")
+        if is_postgres(path):
+            raise InvalidArgument(
+                "a research store is a SQLite file of its own; a postgresql:// URL names a "
+                "production store (R12)"
+            )
         path = Path(path)
         _check_not_production(path)
         return cls(path, ResearchEncodings.open(path))

@@ -121,7 +121,7 @@ impl PyMasterKey {
 
     fn write_file(&self, py: Python<'_>, path: PathBuf) -> Result<()> {
         let key = Arc::clone(&self.inner);
-        Ok(detached(py, move || protect::write_key_file(&key, &path))?)
+        detached(py, move || protect::write_key_file(&key, &path))
     }
 
     fn check_tag(&self, domain: &str, message: &[u8], tag: &[u8]) -> bool {

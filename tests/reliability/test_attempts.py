@@ -102,6 +102,8 @@ def climb(oracle: object, budget: int, seed: int = 0) -> tuple[bool, int]:
     return False, budget
 
 
+# About the API's scores and limits, not the store: once (10,000 calls) is enough.
+@pytest.mark.sqlite_only
 def test_a_hill_climber_wins_with_raw_scores_and_never_through_the_api(gate: FaceGate) -> None:
     target = face("victim")
     raw_won, raw_used = climb(lambda x: distance(x, target), BUDGET)

@@ -73,7 +73,9 @@ def test_r13_erase_is_all_or_nothing_under_kill_9(tmp_path: Path, path: Path) ->
     rng = random.Random(20261201)
     half: list[str] = []
     erasures = 0
-    for iteration in range(ITERATIONS):
+    # A third as many kills on PostgreSQL, where each process starts slower.
+    iterations = ITERATIONS if isinstance(store, Path) else max(1, ITERATIONS // 3)
+    for iteration in range(iterations):
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.reliability.eraser", str(store), str(key), str(PEOPLE)],
             cwd=ROOT,
@@ -92,7 +94,7 @@ def test_r13_erase_is_all_or_nothing_under_kill_9(tmp_path: Path, path: Path) ->
             if held not in STATES:
                 half.append(f"iteration {iteration}: p-{k} half erased: {held}")
     state = whole(store, key)
-    print(f"\nkill -9 x {ITERATIONS} during erasure: {erasures} acknowledged erasures")
+    print(f"\nkill -9 x {iterations} during erasure: {erasures} acknowledged erasures")
     assert erasures, "the kills came before any erasure"
     assert not half, half[:5]
     assert state["audit_ok"] and state["integrity"] == "ok", state

@@ -384,3 +384,8 @@ def test_r17_a_new_store_and_its_journal_are_private_to_their_owner(
 ) -> None:
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         assert name.exists() and name.stat().st_mode & 0o077 == 0, oct(name.stat().st_mode)
+
+
+def test_r12_research_never_opens_a_postgresql_store() -> None:
+    with pytest.raises(InvalidArgument, match="research store is a SQLite file"):
+        ResearchStore.open("postgresql://postgres@127.0.0.1:1/production")

@@ -57,6 +57,8 @@ class AssessmentFacts:
         encryption, transform: the protection of templates at rest (R17, R18).
         master_key_id: the master key the store was opened with (None where the caller did
             not say): it exists, and wraps every data key made, even before there is one.
+        erasure_epoch: on PostgreSQL, the erasure epoch whose key (``master_key_ids``) wraps
+            the data keys instead of the master key (facegate.gate.wrapping); None on SQLite.
     """
 
     deployment: str
@@ -84,6 +86,7 @@ class AssessmentFacts:
     encryption: str = safeguards.ENCRYPTION
     transform: str = safeguards.TRANSFORM
     master_key_id: str | None = None
+    erasure_epoch: int | None = None
 
 
 def _counts(pairs: list[tuple[str, int]]) -> Counts:
@@ -143,4 +146,5 @@ def measure(
         if point.identify
         else None,
         master_key_id=master_key_id,
+        erasure_epoch=store.meta.erasure_epoch(),
     )

@@ -72,10 +72,13 @@ class FaceGate(PeopleVerbs, AdministrationVerbs, AccountabilityVerbs):
     ) -> FaceGate:
         """Opens (or creates) the store at ``path`` with its master key; every deployment's
         gallery is rebuilt from its sealed templates inside Rust (no plaintext template becomes
-        a Python object). ``encoder``: the face pipeline (default :class:`FaceDetector`).
+        a Python object). ``path`` is a SQLite file, or a ``postgresql://`` URL naming an
+        existing database that several processes and hosts share (docs/POSTGRES.md).
+        ``encoder``: the face pipeline (default :class:`FaceDetector`).
         ``checkpoints`` names the folder, best on other storage, where the store's checkpoints
         are kept (default: ``$FACEGATE_STATE_DIR`` or ``~/.local/state/facegate``): the
-        trail's head after every commit, and one every 1,000 entries. A key that did not make
+        trail's head after every commit, and one every 1,000 entries; on PostgreSQL also the
+        erasure epoch's key (facegate.gate.wrapping). A key that did not make
         the store raises WrongKey. ``load_galleries`` false loads each deployment's gallery
         when it is first searched instead (a command that verifies one person needs none:
         1:1 opens only that person's template)."""

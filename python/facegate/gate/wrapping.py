@@ -128,7 +128,8 @@ class EpochWrapping(Wrapping):
 
     def after_erasure(self, done: Callable[[], None]) -> None:
         """Moves the store to the next epoch (its own transaction, after the erasure's)."""
-        with self._lock, self._store.transaction():
+        # The transaction first, then the lock, as in follow() (called inside a transaction).
+        with self._store.transaction(), self._lock:
             epoch = self._store.meta.erasure_epoch()
             if epoch != self._epoch:
                 self._epoch, self._key = self._held(int(str(epoch)))

@@ -50,6 +50,11 @@ def _count(number: int, one: str, many: str | None = None) -> str:
 def _master_keys(facts: AssessmentFacts) -> str:
     """Which master key wraps the data keys: the ones recorded with them, or, before there is
     any data key, the store's own (it exists from the start)."""
+    if facts.master_key_ids and facts.erasure_epoch is not None:
+        return (
+            f"{', '.join(facts.master_key_ids)} (erasure epoch {facts.erasure_epoch}'s key, "
+            f"ratcheted after each erasure; the store's master key {facts.master_key_id})"
+        )
     if facts.master_key_ids:
         return ", ".join(facts.master_key_ids)
     if facts.master_key_id:

@@ -55,6 +55,7 @@ CHANNEL = "facegate_commits"
 _WRITERS = 0x46475752
 """The advisory lock every write transaction holds ("FGWR")."""
 
+_BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({_WRITERS})"
 _SEALED_ROWS = (
     "CREATE TEMP TABLE IF NOT EXISTS fg_sealed_rows "
     "(n BIGSERIAL PRIMARY KEY, tbl TEXT NOT NULL, vals JSONB NOT NULL) ON COMMIT DELETE ROWS"
@@ -124,10 +125,18 @@ class _Transaction:
         self._db = db
 
     def __enter__(self) -> None:
-        self._db._begin()
+        self._db._lock.acquire()
+        try:
+            self._db._begin()
+        except BaseException:
+            self._db._lock.release()
+            raise
 
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-        self._db._end(failed=kind is not None)
+        try:
+            self._db._end(failed=kind is not None)
+        finally:
+            self._db._lock.release()
 
 
 class PostgresDatabase(Database):
@@ -143,6 +152,11 @@ class PostgresDatabase(Database):
         self._url = url
         self._pool = pool
         self._local = _Local()
+        # A process's threads take turns, as on SQLite: the seal, the galleries and the work
+        # that follows a commit see one transaction at a time (other processes wait for the
+        # advisory lock). Reads outside a transaction do not take it.
+        self._lock = threading.RLock()
+        self._prepared: weakref.WeakSet[Any] = weakref.WeakSet()  # sessions with the table
         self._sealer: Sealer | None = None
         self._origin = origin  # in commit notifications: who wrote
         self._dirty = threading.Event()
@@ -209,10 +223,10 @@ class PostgresDatabase(Database):
         for attempt in (1, 2):
             conn = self._checkout()
             try:
-                conn.execute("BEGIN")
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITERS,))
-                if self._sealer is not None:
+                conn.execute(_BEGIN)  # one round trip for both statements
+                if self._sealer is not None and conn not in self._prepared:
                     conn.execute(_SEALED_ROWS)
+                    self._prepared.add(conn)
             except self._psycopg.OperationalError as exc:
                 self._discard(conn)
                 if attempt == 2:
@@ -241,12 +255,12 @@ class PostgresDatabase(Database):
                 if self._sealer is not None:
                     self._seal_rows(conn)
                     self._sealer.before_commit()
-                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self._origin))
             except BaseException:
                 self._rollback(conn)
                 raise
             try:
-                conn.execute("COMMIT")
+                # The origin is this store's own hex id: a literal, so one round trip for both.
+                conn.execute(f"SELECT pg_notify('{CHANNEL}', '{self._origin}'); COMMIT")
             except self._psycopg.Error as exc:
                 if self._sealer is not None:
                     self._sealer.rolled_back()

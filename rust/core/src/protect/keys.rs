@@ -107,7 +107,12 @@ impl MasterKey {
     /// the result cannot compute this key back (the erasure epochs rely on it).
     pub fn ratchet(&self, label: &[u8]) -> Result<Self, CoreError> {
         let mut next = Zeroizing::new([0u8; KEY_LEN]);
-        hkdf_sha256(b"facegate erasure ratchet v1", self.secret.0.as_ref(), label, next.as_mut())?;
+        hkdf_sha256(
+            b"facegate erasure ratchet v1",
+            self.secret.0.as_ref(),
+            label,
+            next.as_mut(),
+        )?;
         Self::from_bytes(next.as_ref())
     }
 
