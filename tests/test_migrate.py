@@ -9,12 +9,12 @@ import pytest
 
 from facegate import FaceGate, MasterKey
 from facegate.cli import main
-from facegate.errors import DuplicateId
+from facegate.errors import DuplicateId, StoreUnavailable
 from facegate.store.transfer import copy_store
 from tests import peek
 from tests.conftest import POSTGRES, postgres_database
 from tests.reliability.worker import face
-from tests.requirements.gate import CONSENT, FakeEncoder, open_gate
+from tests.requirements.gate import CONSENT, FakeEncoder, audit_entries, open_gate
 
 PURPOSE = "hotel_check_in"
 COUNTED = ("subjects", "consent_events", "templates", "data_keys", "assessments", "audit")
@@ -82,7 +82,16 @@ def test_the_command_moves_a_store_and_verifies_it(
         code = main(["store", "migrate", str(source), url, "--key", str(key)])
         out = capsys.readouterr().out
         assert code == 0, out
-        assert "audit trail intact" in out
-        assert main(["store", "migrate", str(source), url, "--key", str(key)]) == 5  # a store there
+        assert "audit trail intact" in out and "retired" in out
+        with pytest.raises(StoreUnavailable, match="was moved to"):
+            FaceGate.open(source, master)  # the one store is the copy
+        moved = _reopened(url, master)
+        (last,) = audit_entries(moved)[-2:-1]  # before the verification of the copy
+        assert (last["action"], last["outcome"]) == ("retire_for_move", "ok")
+        moved.close()
+        again = tmp_path / "again.db"
+        open_gate(again, master).close()
+        assert main(["store", "migrate", str(again), url, "--key", str(key)]) == 5  # a store there
+        assert _reopened(again, master).verify_audit().ok  # a failed move takes nothing back
     finally:
         there.close()

@@ -42,6 +42,7 @@ ARGUMENTS: dict[str, Any] = {
     "kind": "change",
     "device": "kiosk-1",
     "reason": "restored from the backup of 1 Dec, decided by the DPO",
+    "destination": "postgresql://db.example/hotel",
     "detail": "a spa added",
 }
 """A valid value for every parameter a verb takes, by name, so that a refusal can only come from

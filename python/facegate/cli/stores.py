@@ -7,26 +7,20 @@ from typing import Any
 
 from facegate.cli.context import load_key, open_gate
 from facegate.cli.output import EXIT, Output
-from facegate.gate import FaceGate
-from facegate.store.transfer import copy_store
+from facegate.gate.moving import move_store
 
 __all__ = ["register"]
 
 
 def migrate(args: argparse.Namespace, out: Output) -> int:
-    """Copies SRC into DST (a new SQLite file or an empty PostgreSQL database), then opens the
-    copy with the key and verifies its audit chain and state seal in full."""
-    key = load_key(args)
-    counts = copy_store(args.source, args.destination)
-    gate = FaceGate.open(args.destination, key, load_galleries=False)
-    try:
-        verified = gate.verify_audit()
-    finally:
-        gate.close()
+    """Moves SRC to DST (a new SQLite file or an empty PostgreSQL database): SRC is retired,
+    the copy opened with the key and verified in full (facegate.gate.moving)."""
+    counts, verified = move_store(args.source, args.destination, load_key(args))
     rows = ", ".join(f"{n:,} {t}" for t, n in counts.items() if n and t != "meta")
     out.result(
         {"copied": counts, "destination": args.destination, "verified": verified},
-        f"copied {args.source} to {args.destination}: {rows or 'an empty store'}\n{verified}",
+        f"moved {args.source} to {args.destination}: {rows or 'an empty store'} ({args.source} "
+        f"is retired)\n{verified}",
     )
     return EXIT["ok"] if verified.ok else EXIT["integrity"]
 
@@ -55,7 +49,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p = acts.add_parser(
         "migrate",
         parents=[common],
-        help="copy a store to another engine (SQLite <-> PostgreSQL) and verify the copy",
+        help="move a store to another engine (SQLite <-> PostgreSQL), verified there",
     )
     p.add_argument("source", help="the store to copy (a SQLite file or a postgresql:// URL)")
     p.add_argument("destination", help="a new SQLite file or an empty PostgreSQL database")

@@ -57,6 +57,16 @@ class AccountabilityVerbs(Gated):
         self._rooms.audit.retire_checkpoints()
         call.detail = reason.strip()
 
+    @guarded(Capability.ADMIN)
+    def retire_for_move(self, call: Call, destination: str) -> None:
+        """Records, in the trail, that the store is being moved to ``destination`` (``facegate
+        store migrate``), and retires it: from then on it refuses to open, and the copy, made
+        from this very state, is the store. facegate.gate.moving undoes it if the copy fails."""
+        if not isinstance(destination, str) or not destination.strip():
+            raise InvalidArgument("name the store this one moves to")
+        self._rooms.store.meta.set_moved_to(destination)
+        call.detail = f"moved to {destination}"
+
     @guarded(Capability.ADMIN, audited=False)
     def audit_checkpoint(self, call: Call) -> Checkpoint:
         """The trail's current size and head, authenticated: keep it away from the store, and

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from facegate.compliance.incidents import IncidentKind, record_incident
-from facegate.errors import TamperedData, WrongKey
+from facegate.errors import StoreUnavailable, TamperedData, WrongKey
 from facegate.gate.audit import AuditLog, legacy_head
 from facegate.gate.encoder import Encoder
 from facegate.gate.rooms import Rooms, build_rooms
@@ -90,6 +90,12 @@ def _open(
 ) -> tuple[Store, MasterKey, AuditLog, Seal, Path]:
     store = Store.open(location)
     try:
+        moved = store.meta.moved_to()
+        if moved is not None:
+            raise StoreUnavailable(
+                f"{store.location} was moved to {moved} (facegate store migrate): open that "
+                "store; this copy is retired"
+            )
         # Rotations, audit links and the seal are keyed from ``root``: the master key itself,
         # or for a KMS-held master key a random root that the service wraps.
         root = key if isinstance(key, MasterKey) else _kms_root(store, key)

@@ -101,6 +101,17 @@ class Meta:
     def set_erasure_epoch(self, epoch: int) -> None:
         self._put("erasure_epoch", str(epoch))
 
+    def moved_to(self) -> str | None:
+        """Where the store was moved (``facegate store migrate``), if it was: it is retired."""
+        return self._get("moved_to")
+
+    def set_moved_to(self, where: str | None) -> None:
+        if where is None:
+            with self._db.transaction():
+                self._db.execute("DELETE FROM meta WHERE key = 'moved_to'")
+        else:
+            self._put("moved_to", where)
+
     def kms_root(self) -> bytes | None:
         """The derivation root wrapped by the key service, if one was made."""
         found = self._get("kms_derivation_root")

@@ -47,7 +47,7 @@ from facegate.store.database import (
 from facegate.store.postgres_schema import spelled
 from facegate.store.seal import BINARY, SEALED
 
-__all__ = ["CHANNEL", "PostgresDatabase", "holds_store", "is_postgres"]
+__all__ = ["CHANNEL", "PostgresDatabase", "holds_store", "is_postgres", "redacted"]
 
 CHANNEL = "facegate_commits"
 """The notification channel each committed write is announced on (payload: the writer's id)."""
@@ -81,8 +81,8 @@ def holds_store(url: str) -> bool:
         db.close()
 
 
-def _redacted(url: str) -> str:
-    """The URL without its password, for messages."""
+def redacted(url: str) -> str:
+    """The URL without its password, for messages (anything else as it is)."""
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -148,7 +148,7 @@ class PostgresDatabase(Database):
         import psycopg
 
         self._psycopg = psycopg
-        self.location = _redacted(url)
+        self.location = redacted(url)
         self._url = url
         self._pool = pool
         self._local = _Local()
@@ -187,7 +187,7 @@ class PostgresDatabase(Database):
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             raise StoreUnavailable(
-                f"cannot connect to the store {_redacted(url)}: {reason}"
+                f"cannot connect to the store {redacted(url)}: {reason}"
             ) from exc
         origin = uuid.uuid4().hex
         pool = ConnectionPool(
@@ -205,7 +205,7 @@ class PostgresDatabase(Database):
         except Exception as exc:
             pool.close()
             raise StoreUnavailable(
-                f"cannot connect to the store {_redacted(url)}: {type(exc).__name__}"
+                f"cannot connect to the store {redacted(url)}: {type(exc).__name__}"
             ) from exc
         del psycopg
         return cls(url, pool, origin)

@@ -87,6 +87,8 @@ def copy_store(
                 elif table == "meta":
                     dst_db.execute("DELETE FROM meta")
                 counts[table] = _copy(src_db, dst_db, table, columns)
+            # The source says where it went (and is retired); the copy is the store.
+            dst_db.execute("DELETE FROM meta WHERE key = 'moved_to'")
         return counts
     finally:
         dst_db.close()
