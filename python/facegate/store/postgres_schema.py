@@ -4,9 +4,13 @@ them: column types, keys, and triggers as PL/pgSQL functions.
 The translation is mechanical, so both backends run the same migrations from one runner:
 
 - ``INTEGER``, ``REAL`` and ``BLOB`` become ``BIGINT``, ``DOUBLE PRECISION`` and ``BYTEA``;
-- an ``INTEGER PRIMARY KEY [AUTOINCREMENT]`` gets its next value from ``fg_keys`` (as SQLite's
-  ``sqlite_sequence``): transactional, so a rolled-back insert leaves no gap in ``seq`` (the
-  change log and the audit trail are read as unbroken sequences), and never reused;
+- an ``INTEGER PRIMARY KEY [AUTOINCREMENT]`` left empty gets the largest value plus one (an
+  index lookup; writers hold one lock): a rolled-back insert leaves no gap in ``seq``, where a
+  sequence would (the change log and the audit trail are read as unbroken sequences). Unlike
+  ``AUTOINCREMENT``, a number can come back once the row holding the largest was deleted, which
+  only erasure does, and only to consent events; the trail and the change log lose rows only
+  from their old end. (A counter row would not reuse, but updating one row per insert makes a
+  bulk transaction quadratic in PostgreSQL.)
 - ``CREATE TRIGGER name ... BEGIN body; END`` becomes a function ``name()`` running the body
   (``NEW`` and ``OLD`` mean the same there), ``SELECT RAISE(ABORT, 'why')`` becomes ``RAISE
   EXCEPTION``, and the seal's ``SELECT fg_row('table', NEW.a, ...)`` records the row in this
@@ -39,8 +43,6 @@ _ANNOUNCE = (
 """Every write to a sealed table is announced (at its commit), facegate's own under the
 writer's id and anyone else's under none, so that running processes check what they did."""
 
-_KEYS_TABLE = "CREATE TABLE IF NOT EXISTS fg_keys (tbl TEXT PRIMARY KEY, last BIGINT NOT NULL)"
-
 
 def spelled(statements: list[str]) -> list[str]:
     """``statements`` (SQLite's) as PostgreSQL runs them."""
@@ -63,7 +65,7 @@ def _statement(statement: str) -> list[str]:
         translated = re.sub(pattern, replacement, translated)
     if table is None or key is None:
         return [translated]
-    return [translated, _KEYS_TABLE, *_key_trigger(table.group(1), key.group(1))]
+    return [translated, *_key_trigger(table.group(1), key.group(1))]
 
 
 def _key_trigger(table: str, column: str) -> list[str]:
@@ -72,12 +74,7 @@ def _key_trigger(table: str, column: str) -> list[str]:
         f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF NEW.{column} IS NULL THEN
-                INSERT INTO fg_keys (tbl, last) VALUES ('{table}', 1)
-                ON CONFLICT (tbl) DO UPDATE SET last = fg_keys.last + 1
-                RETURNING last INTO NEW.{column};
-            ELSE
-                INSERT INTO fg_keys (tbl, last) VALUES ('{table}', NEW.{column})
-                ON CONFLICT (tbl) DO UPDATE SET last = GREATEST(fg_keys.last, EXCLUDED.last);
+                SELECT COALESCE(MAX({column}), 0) + 1 INTO NEW.{column} FROM {table};
             END IF;
             RETURN NEW;
         END $$""",
