@@ -14,6 +14,7 @@ at these sizes the honest limits would otherwise stop the enrollment.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,15 @@ def location(name: str, backend: str) -> Path | str:
     return SERVER.rsplit("/", 1)[0] + f"/{database}"
 
 
+def opened(path: Path | str, **options: Any) -> FaceGate:
+    """The gate on a store :func:`populated` made. A PostgreSQL one is a copy of the SQLite
+    store's files moved there, with the same identity: the two go on separately here, so each
+    keeps its checkpoints (and the copy its erasure keys) in a folder of its own, as two hosts
+    would, instead of seeing the other's as its own rolled back."""
+    folder = Path(FOLDER.name) / "copies" if isinstance(path, str) else None
+    return FaceGate.open(path, MASTER, encoder=FakeEncoder(), checkpoints=folder, **options)
+
+
 @cache
 def populated(n: int, backend: str = "sqlite") -> tuple[Path | str, np.ndarray]:
     """A store with n consented, enrolled subjects (bulk enrollment), and their centres; on
@@ -72,16 +82,18 @@ def populated(n: int, backend: str = "sqlite") -> tuple[Path | str, np.ndarray]:
     enrolling 100,000 one transaction at a time there is measured on its own), opened once (its
     data keys move under the first erasure epoch)."""
     faces = synthetic_faces(n, 0, seed=n).centres
-    if backend == "source":  # the same rows again, in a store of their own to be moved
-        path = location(f"source-{n}", "sqlite")
-    elif backend != "sqlite":
-        source, _ = populated(n, "source")
+    if backend != "sqlite":
+        # A copy of the SQLite store's files (a backup of it, never opened again) is moved.
+        original, _ = populated(n)
+        source = location(f"source-{n}", "sqlite")
+        for suffix in ("", "-wal"):
+            if Path(f"{original}{suffix}").exists():
+                shutil.copyfile(f"{original}{suffix}", f"{source}{suffix}")
         target = location(f"gate-{n}", backend)
         copy_store(source, target)  # the source is never opened again: the copy is the store
-        FaceGate.open(target, MASTER, encoder=FakeEncoder(), load_galleries=False).close()
+        opened(target, load_galleries=False).close()
         return target, faces
-    else:
-        path = location(f"gate-{n}", backend)
+    path = location(f"gate-{n}", backend)
     gate = open_gate(path, MASTER, max_fnir=1.0)
     people = [f"subject-{i}" for i in range(n)]
     gate.grant_consents("lobby", [(name, CONSENT) for name in people])
@@ -137,7 +149,7 @@ def test_open_store(benchmark: Any, n: int, backend: str) -> None:
     benchmark.group = "gate: open"
     engine = f"facegate on {NAMES[backend]}"
     benchmark.extra_info.update(engine=engine, stage=f"FaceGate.open {n:,}", n=n)
-    gate = benchmark.pedantic(lambda: FaceGate.open(path, MASTER, encoder=FakeEncoder()), rounds=3)
+    gate = benchmark.pedantic(lambda: opened(path), rounds=3)
     assert gate.deployment_status("lobby").templates == n
     # The gallery was loaded whole: the last enrolled subject is found.
     assert gate.identify("lobby", faces[n - 1] + 0.01, PURPOSE).subject == f"subject-{n - 1}"
@@ -152,7 +164,7 @@ def test_verify(benchmark: Any, n: int, backend: str) -> None:
     benchmark.group = f"gate: verify n={n:,}"
     engine = f"facegate on {NAMES[backend]}"
     benchmark.extra_info.update(engine=engine, stage=f"verify {n:,}", n=1)
-    gate = FaceGate.open(path, MASTER, encoder=FakeEncoder(), load_galleries=False)
+    gate = opened(path, load_galleries=False)
     subject = f"subject-{n // 2}"
     decision = benchmark(gate.verify, "lobby", subject, faces[n // 2] + 0.01, PURPOSE)
     assert decision.match is True
@@ -198,7 +210,7 @@ def test_identify(benchmark: Any, n: int, engine: str, backend: str) -> None:
     if engine.startswith("FaceGate.identify"):
         plain = engine.endswith("distance rule")
         with distance_rule(path) if plain else nullcontext():
-            gate = FaceGate.open(path, MASTER, encoder=FakeEncoder())
+            gate = opened(path)
             decision = benchmark(gate.identify, "lobby", probe, PURPOSE)
             gate.close()
         assert decision.subject == f"subject-{n // 3}"
@@ -222,8 +234,8 @@ def test_identify_after_a_commit_elsewhere(benchmark: Any, n: int, backend: str)
     benchmark.group = f"gate: identify n={n:,}"
     engine = f"after a commit elsewhere, on {NAMES[backend]}"
     benchmark.extra_info.update(engine=engine, stage=f"identify {n:,}", n=1)
-    gate = FaceGate.open(path, MASTER, encoder=FakeEncoder())
-    desk = FaceGate.open(path, MASTER, encoder=FakeEncoder(), load_galleries=False)
+    gate = opened(path)
+    desk = opened(path, load_galleries=False)
     alternative = gate.deployment("lobby").alternatives[0].description
 
     def commit_elsewhere() -> None:

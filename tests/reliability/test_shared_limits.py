@@ -44,7 +44,5 @@ def test_guessers_in_four_processes_share_one_limit(tmp_path: Path, path: Path) 
     limit = facegate.gate.attempts.LOCK_AFTER
     assert lines.count("miss") == limit, lines
     assert lines.count("locked") == GUESSERS * TRIES - limit
-    ((failures,),) = peek.rows(
-        store, "SELECT failures FROM attempts WHERE subject_id = 'victim'"
-    )
+    ((failures,),) = peek.rows(store, "SELECT failures FROM attempts WHERE subject_id = 'victim'")
     assert failures == limit
