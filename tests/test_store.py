@@ -43,6 +43,34 @@ def test_writes_need_the_seal(path: Path) -> None:
     assert peek.count(path, "SELECT COUNT(*) FROM operators") == 0
 
 
+class _Counting:
+    """A stand-in for the state seal that counts the rows it is handed."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def row(self, table: str, values: object) -> None:
+        self.rows += 1
+
+    def before_commit(self) -> None:
+        pass
+
+    def rolled_back(self) -> None:
+        pass
+
+
+def test_a_rolled_back_first_transaction_leaves_the_seal_working(path: Path) -> None:
+    """The first transaction after the seal is attached rolls back; the next still writes
+    (on PostgreSQL the session's table for the seal's rows must outlive that rollback)."""
+    with Store.open(path) as store:
+        sealer = _Counting()
+        store.attach(sealer)
+        with pytest.raises(RuntimeError), store.transaction():
+            raise RuntimeError("refused before writing anything")
+        store.operators.add("op", name="n", contact="c", at="now")
+        assert store.operators.exists("op") and sealer.rows == 1
+
+
 def test_a_failed_transaction_leaves_nothing(path: Path) -> None:
     def half_done(store: Store) -> None:
         with store.transaction():

@@ -223,10 +223,11 @@ class PostgresDatabase(Database):
         for attempt in (1, 2):
             conn = self._checkout()
             try:
-                conn.execute(_BEGIN)  # one round trip for both statements
                 if self._sealer is not None and conn not in self._prepared:
+                    # Before BEGIN, so that a first transaction rolled back keeps the table.
                     conn.execute(_SEALED_ROWS)
                     self._prepared.add(conn)
+                conn.execute(_BEGIN)  # one round trip for both statements
             except self._psycopg.OperationalError as exc:
                 self._discard(conn)
                 if attempt == 2:
