@@ -52,8 +52,10 @@ def test_a_restarted_server_loses_nothing_acknowledged(tmp_path: Path) -> None:
         print(f"\nserver restarted under load: {len(after)} calls refused, {len(lines)} lines")
         state = whole(store, key)
         # Every acknowledged enrollment is there unless its own withdrawal was acknowledged
-        # or was in flight at one of the failures or the kill (it may have committed).
-        in_flight = {line.split()[-1] for line in after} | {lines[-1].split()[-1]}
+        # or was in flight at one of the failures or the kill, in either thread (it may have
+        # committed): each thread's last subject.
+        last_of = {line.split()[-1].rsplit("-", 1)[0]: line.split()[-1] for line in lines}
+        in_flight = {line.split()[-1] for line in after} | set(last_of.values())
         held = state["held"]
         assert isinstance(held, set)
         missing = set(acks["enroll"]) - set(acks.get("withdraw", [])) - in_flight - held
