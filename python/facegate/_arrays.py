@@ -54,6 +54,13 @@ def as_ids(value: Any, *, name: str = "ids") -> npt.NDArray[np.uint64]:
 
     Raises InvalidArgument for non-integers, negative values or values of 2**64 and above.
     """
+    if isinstance(value, list | tuple) and value and all(type(v) is int for v in value):
+        # Python ints: numpy turns a list mixing small ones with ones beyond int64 into floats.
+        if any(v < 0 for v in value):
+            raise InvalidArgument(f"{name} must not be negative")
+        if any(v > _U64_MAX for v in value):
+            raise InvalidArgument(f"{name} must be integers between 0 and 2**64 - 1")
+        return np.array(value, dtype=np.uint64)
     try:
         array = np.asarray(value)
     except (TypeError, ValueError, OverflowError) as exc:
