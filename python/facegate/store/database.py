@@ -10,6 +10,7 @@ the embedded default (:mod:`facegate.store.sqlite`), PostgreSQL the shared one
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -21,6 +22,7 @@ __all__ = [
     "ConstraintViolation",
     "Database",
     "ForeignKeyViolation",
+    "LockedTransaction",
     "Params",
     "Row",
     "Sealer",
@@ -49,6 +51,39 @@ class Sealer(Protocol):
     def before_commit(self) -> None: ...
 
     def rolled_back(self) -> None: ...
+
+
+class _Locked(Protocol):
+    _lock: threading.RLock
+
+    def _begin(self) -> None: ...
+
+    def _end(self, failed: bool) -> None: ...
+
+
+class LockedTransaction:
+    """``with db.transaction():`` for a backend whose threads take turns under ``db._lock``: as
+    a plain class, since nested transactions are entered once or more per row of a bulk
+    operation, where a generator-based context manager costs too much."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: _Locked) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db._lock.acquire()
+        try:
+            self._db._begin()
+        except BaseException:
+            self._db._lock.release()
+            raise
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        try:
+            self._db._end(failed=kind is not None)
+        finally:
+            self._db._lock.release()
 
 
 class ConstraintViolation(Exception):

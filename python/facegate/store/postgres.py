@@ -39,6 +39,7 @@ from facegate.store.database import (
     ConstraintViolation,
     Database,
     ForeignKeyViolation,
+    LockedTransaction,
     Params,
     Row,
     Sealer,
@@ -118,27 +119,6 @@ class _Local(threading.local):
         self.pending: list[Callable[[], object]] = []
 
 
-class _Transaction:
-    __slots__ = ("_db",)
-
-    def __init__(self, db: PostgresDatabase) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db._lock.acquire()
-        try:
-            self._db._begin()
-        except BaseException:
-            self._db._lock.release()
-            raise
-
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-        try:
-            self._db._end(failed=kind is not None)
-        finally:
-            self._db._lock.release()
-
-
 class PostgresDatabase(Database):
     """An open PostgreSQL store. Use :meth:`open`."""
 
@@ -212,8 +192,8 @@ class PostgresDatabase(Database):
 
     # ----- transactions ---------------------------------------------------------------------
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self)
+    def transaction(self) -> LockedTransaction:
+        return LockedTransaction(self)
 
     def _begin(self) -> None:
         local = self._local

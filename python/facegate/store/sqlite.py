@@ -28,6 +28,7 @@ from facegate.store.database import (
     ConstraintViolation,
     Database,
     ForeignKeyViolation,
+    LockedTransaction,
     Params,
     Row,
     Sealer,
@@ -49,30 +50,6 @@ _PRAGMAS = (
     "busy_timeout = 30000",
 )
 _CORRUPT = ("malformed", "not a database", "could not decode", "corrupt", "encrypted")
-
-
-class _Transaction:
-    """``with db.transaction():`` as a plain class: nested transactions are entered once or more
-    per row of a bulk operation, where a generator-based context manager costs too much."""
-
-    __slots__ = ("_db",)
-
-    def __init__(self, db: SqliteDatabase) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db._lock.acquire()
-        try:
-            self._db._begin()
-        except BaseException:
-            self._db._lock.release()
-            raise
-
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-        try:
-            self._db._end(failed=kind is not None)
-        finally:
-            self._db._lock.release()
 
 
 def _create_private(path: Path) -> None:
@@ -175,8 +152,8 @@ class SqliteDatabase(Database):
             db.close()
             raise
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self)
+    def transaction(self) -> LockedTransaction:
+        return LockedTransaction(self)
 
     def attach(self, sealer: Sealer) -> None:
         self._sealer = sealer

@@ -30,16 +30,7 @@ fn key_file(verb: &str, path: &Path, why: impl std::fmt::Display) -> CoreError {
 /// Writes a new random key to `path`, which must not exist yet, with mode 0600.
 pub fn create_key_file(path: &Path) -> Result<MasterKey, CoreError> {
     let key = MasterKey::generate()?;
-    let text = Zeroizing::new(format!("{PREFIX}{}\n", hex::encode(key.secret_bytes())));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| key_file("create", path, e))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| key_file("write", path, e))?;
+    write_key_file(&key, path)?;
     Ok(key)
 }
 
