@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import facegate.gate.galleries
+import facegate.store.postgres
 from facegate import Capability, FaceGate, MasterKey
 from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import ConsentRequired
@@ -48,3 +49,35 @@ def test_changes_elsewhere_are_followed_template_by_template(
     assert kiosk.identify("lobby", FACES[N + 1], PURPOSE).subject == "new"
     assert kiosk.identify("lobby", FACES[9], PURPOSE).subject is None  # erased: never matched
     assert opened == [1]  # the one new template, not the gallery of 2,000
+
+
+def _deaf(ref: Any) -> None:
+    """A listener that never hears a notification (they come late, or are lost)."""
+    db = ref()
+    if db is not None:
+        db._listening.set()
+
+
+def test_a_commit_elsewhere_is_seen_by_the_next_call_without_its_notification(
+    path: Path, master: MasterKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the notification of a commit reaches other processes a moment after it; a
+    call begun in that moment must still see the commit (CI found an enrolment wrapped under
+    an erasure key retired a moment before). Here no notification arrives at all."""
+    monkeypatch.setattr(facegate.store.postgres, "_listen", _deaf)
+    desk = open_gate(path, master, max_fnir=1.0)
+    people = [f"p{i}" for i in range(3)]
+    desk.grant_consents("lobby", [(p, CONSENT) for p in people])
+    desk.enroll_encodings("lobby", list(zip(people, FACES[:3], strict=True)), PURPOSE)
+    other = FaceGate.open(path, master, encoder=FakeEncoder())
+    assert other.identify("lobby", FACES[1], PURPOSE).subject == "p1"
+
+    desk.erase("p1")  # on PostgreSQL: every data key re-wrapped under the next erasure key
+    assert other.identify("lobby", FACES[1], PURPOSE).subject is None
+    other.grant_consent("lobby", "new", CONSENT)
+    other.enroll("lobby", "new", FACES[N], PURPOSE)  # its key wrapped under the current key
+    assert desk.identify("lobby", FACES[N], PURPOSE).subject == "new"
+    assert other.erasure_status().wrapped_otherwise == 0
+    later = FaceGate.open(path, master, encoder=FakeEncoder())
+    assert later.identify("lobby", FACES[N], PURPOSE).subject == "new"
+    assert later.identify("lobby", FACES[2], PURPOSE).subject == "p2"

@@ -171,6 +171,11 @@ class Database(ABC):
         return statements
 
     @abstractmethod
+    def prepare(self) -> None:
+        """Creates what this engine itself needs beside the schema (in the migration's
+        transaction, at every open)."""
+
+    @abstractmethod
     def script(self, statements: Sequence[str]) -> None:
         """Runs schema statements (a migration) inside the current transaction."""
 

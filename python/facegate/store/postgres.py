@@ -56,7 +56,18 @@ CHANNEL = "facegate_commits"
 _WRITERS = 0x46475752
 """The advisory lock every write transaction holds ("FGWR")."""
 
-_BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({_WRITERS})"
+_COMMITS = "fg_commits"
+"""A sequence every committed transaction advances, under the writers' lock: read after the
+lock is taken, it tells a process at once whether another one committed since its own last
+transaction (the notifications arrive a moment later, and a transaction begun in that moment
+would work from a stale view: a gallery behind, data keys wrapped under a retired epoch)."""
+
+# One round trip each. A sequence not created yet (the first migration) reads as NULL.
+_BEGIN = (
+    f"BEGIN; SELECT pg_advisory_xact_lock({_WRITERS}), "
+    f"pg_sequence_last_value(to_regclass('{_COMMITS}'))"
+)
+_COMMIT = "SELECT pg_notify('{channel}', '{origin}'), nextval(to_regclass('{commits}')); COMMIT"
 _SEALED_ROWS = (
     "CREATE TEMP TABLE IF NOT EXISTS fg_sealed_rows "
     "(n BIGSERIAL PRIMARY KEY, tbl TEXT NOT NULL, vals JSONB NOT NULL) ON COMMIT DELETE ROWS"
@@ -140,6 +151,8 @@ class PostgresDatabase(Database):
         self._sealer: Sealer | None = None
         self._origin = origin  # in commit notifications: who wrote
         self._dirty = threading.Event()
+        self._commits: int | None = None  # fg_commits after this process's last transaction
+        self._commit = _COMMIT.format(channel=CHANNEL, origin=origin, commits=_COMMITS)
         self._open = True
         self._pid = os.getpid()
         self._listening = threading.Event()
@@ -207,7 +220,9 @@ class PostgresDatabase(Database):
                     # Before BEGIN, so that a first transaction rolled back keeps the table.
                     conn.execute(_SEALED_ROWS)
                     self._prepared.add(conn)
-                conn.execute(_BEGIN)  # one round trip for both statements
+                begun = conn.execute(_BEGIN)
+                begun.nextset()
+                ((_, commits),) = begun.fetchall()
             except self._psycopg.OperationalError as exc:
                 self._discard(conn)
                 if attempt == 2:
@@ -220,6 +235,10 @@ class PostgresDatabase(Database):
                 self._discard(conn)
                 raise
             local.conn, local.depth = conn, 1
+            if commits != self._commits:
+                if self._commits is not None:
+                    self._dirty.set()
+                self._commits = commits
             return
 
     def _end(self, failed: bool) -> None:
@@ -240,8 +259,8 @@ class PostgresDatabase(Database):
                 self._rollback(conn)
                 raise
             try:
-                # The origin is this store's own hex id: a literal, so one round trip for both.
-                conn.execute(f"SELECT pg_notify('{CHANNEL}', '{self._origin}'); COMMIT")
+                # The origin is this store's own hex id: a literal, so one round trip.
+                ((_, self._commits),) = conn.execute(self._commit).fetchall()
             except self._psycopg.Error as exc:
                 if self._sealer is not None:
                     self._sealer.rolled_back()
@@ -350,6 +369,9 @@ class PostgresDatabase(Database):
 
     def spelled(self, statements: list[str]) -> list[str]:
         return spelled(statements)
+
+    def prepare(self) -> None:
+        self.execute(f"CREATE SEQUENCE IF NOT EXISTS {_COMMITS}")
 
     def columns(self, table: str) -> list[str]:
         found = self.rows(

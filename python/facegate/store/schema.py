@@ -245,6 +245,7 @@ def migrate(db: Database) -> None:
     meta = Meta(db)
     with db.transaction():
         meta.create()
+        db.prepare()
         version = meta.schema_version()
         if version > SCHEMA_VERSION:
             raise CorruptStore(

@@ -265,6 +265,9 @@ class SqliteDatabase(Database):
         found = self.rows("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         return {str(row[0]) for row in found}
 
+    def prepare(self) -> None:
+        """Nothing: SQLite's own ``data_version`` tells other connections' commits apart."""
+
     def changed(self) -> bool:
         """SQLite's ``data_version`` changes when another connection commits, and only then."""
         with self._lock:
