@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from facegate import Checkpoint, FaceGate, MasterKey
 from facegate.demo.synthetic import synthetic_faces
 from facegate.errors import ConsentRequired, InvalidArgument, WrongKey
 from facegate.gate.audit import AuditLog
+from facegate.gate.guard import Guard
 from facegate.gate.seal import Seal
 from facegate.store import Store
 from tests import peek
@@ -136,7 +138,7 @@ EDITS: dict[str, Callable[[int], list[str]]] = {
         "UPDATE moved SET seq = seq + 1",
         "INSERT INTO audit SELECT * FROM moved",
         f"INSERT INTO audit SELECT {k}, at, capability, action, deployment_id, purpose, "
-        f"subject_ref, 'forged', 'ok', threshold, detail, entry_hash, ratio FROM moved "
+        f"subject_ref, 'forged', 'ok', threshold, detail, entry_hash, ratio, device FROM moved "
         f"WHERE seq = {k + 1}",
     ],
 }
@@ -172,7 +174,7 @@ def test_appending_a_forged_entry_is_caught(original: Path, tmp_path: Path) -> N
         original,
         tmp_path,
         f"INSERT INTO audit SELECT {n + 1}, at, capability, action, deployment_id, purpose, "
-        f"subject_ref, outcome, rule, threshold, detail, entry_hash, ratio FROM audit "
+        f"subject_ref, outcome, rule, threshold, detail, entry_hash, ratio, device FROM audit "
         f"WHERE seq = {n}",
     )
     result = gate.verify_audit()
@@ -323,16 +325,30 @@ def test_tamper_matrix_over_10000_entries_given_the_last_checkpoint(tmp_path: Pa
     print(f"\ntamper matrix over 10,003 entries: {detected}/{tried} detected")
 
 
-def test_entries_written_before_the_ratio_keep_their_links(tmp_path: Path) -> None:
-    # A store of schema 8 had no ratio column; its entries' links covered no ratio field. The
-    # same trail with the column taken away and the version set back migrates forward (9 adds
-    # the column) and verifies, and a 1:N decision afterwards records its ratio.
+def test_entries_written_before_the_ratio_keep_their_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A store of schema 8 had no ratio column (nor devices, schema 10); its entries' links
+    # covered neither field. The same trail with the columns taken away and the version set
+    # back migrates forward (9 adds the ratio) and verifies, and a 1:N decision afterwards
+    # records its ratio.
     path = tmp_path / "eight.db"
     master = MasterKey.generate()
+    note = Guard.note
+
+    def without_device(self: Guard, call: Any, **given: Any) -> None:
+        call.device = None  # as schema 8 wrote its entries
+        note(self, call, **given)
+
+    monkeypatch.setattr(Guard, "note", without_device)
     gate = open_gate(path, master)
     gate.grant_consent("lobby", "guest-1", CONSENT)
     gate.close()
-    peek.execute(path, "ALTER TABLE audit DROP COLUMN ratio")
+    monkeypatch.undo()
+    peek.execute(
+        path, "ALTER TABLE audit DROP COLUMN ratio", "ALTER TABLE audit DROP COLUMN device"
+    )
+    peek.execute(path, "DROP TABLE devices")
     peek.execute(path, "UPDATE meta SET value = '8' WHERE key = 'schema_version'")
     gate = FaceGate.open(path, master, encoder=FakeEncoder())
     assert gate.verify_audit().ok

@@ -76,10 +76,14 @@ EDITOR = textwrap.dedent(
 )
 
 
+def _section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    return text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
 def readme_lines() -> list[str]:
     """The command lines of the ``sh`` blocks in the README's section "The command line"."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split("\n## The command line\n", 1)[1].split("\n## ", 1)[0]
+    section = _section("The command line")
     blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
     assert blocks, "the README's command-line section has no sh block"
     return [
@@ -147,6 +151,20 @@ def test_the_readme_command_line_works_as_written(tmp_path: Path) -> None:
         assert expect.stdout in done.stdout, what
         assert expect.stderr in done.stderr, what
         assert "Traceback" not in done.stderr, what
+    # The service section goes on in the same folder: its block runs as one script (it starts
+    # the service in the background and stops it at its end).
+    (service,) = re.findall(r"```sh\n(.*?)```", _section("The service"), flags=re.DOTALL)
+    done = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", "\n".join([*exports, service])],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    what = (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
+    assert done.returncode == 0 and '"match":false' in done.stdout, what
+    assert (tmp_path / "kiosk-3.token").read_text().startswith("fgd_")
     assert json.loads((tmp_path / "kept.json").read_text())["size"] > 0
     assert (tmp_path / "lobby.html").read_text().startswith("<!DOCTYPE html>")
     assert (tmp_path / "audit.jsonl").read_text().count("\n") > 20

@@ -18,6 +18,7 @@ from facegate.compliance.registry import Assessment
 from facegate.compliance.wording import Wording
 from facegate.errors import (
     DetectorUnavailable,
+    DeviceRefused,
     DuplicateId,
     FacegateError,
     FaceOutOfFrame,
@@ -47,7 +48,9 @@ from facegate.gate import (
     Decision,
     DeletionReceipt,
     DeploymentUpdate,
+    Device,
     FaceGate,
+    NewDevice,
     Verification,
 )
 from facegate.gate.wrapping import ErasureStatus
@@ -76,6 +79,8 @@ __all__ = [
     "Deployment",
     "DeploymentUpdate",
     "DetectorUnavailable",
+    "Device",
+    "DeviceRefused",
     "DuplicateId",
     "ErasureStatus",
     "Face",
@@ -102,6 +107,7 @@ __all__ = [
     "Metric",
     "Mode",
     "MultipleFaces",
+    "NewDevice",
     "NoFace",
     "Notice",
     "OperatingPoint",

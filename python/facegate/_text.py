@@ -4,11 +4,12 @@ every id, name and audit field is checked here before it goes anywhere."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from facegate.errors import InvalidArgument
 
-__all__ = ["checked_text", "encodable"]
+__all__ = ["checked_text", "deployment_names", "encodable"]
 
 
 def encodable(text: str) -> bool:
@@ -28,3 +29,18 @@ def checked_text(value: Any, name: str) -> str:
     if not encodable(value):
         raise InvalidArgument(f"{name} holds unpaired surrogates, which are not text")
     return value
+
+
+def deployment_names(deployments: Iterable[str]) -> list[str]:
+    """The deployment names of a collection of them (a list, a set; not one bare name), each
+    checked to be non-empty text: InvalidArgument naming what was given otherwise."""
+    if isinstance(deployments, str) or not isinstance(deployments, Iterable):
+        raise InvalidArgument(
+            "deployments is a collection of deployment names (['lobby']), not "
+            f"{type(deployments).__name__} {deployments!r}"
+        )
+    names = list(deployments)
+    for name in names:
+        if not isinstance(name, str) or not name or not encodable(name):
+            raise InvalidArgument(f"a deployment is named by non-empty text, not {name!r}")
+    return names

@@ -20,6 +20,7 @@ __all__ = [
     "ConsentRequired",
     "CorruptStore",
     "DetectorUnavailable",
+    "DeviceRefused",
     "DuplicateId",
     "FaceOutOfFrame",
     "FaceQualityError",
@@ -272,6 +273,13 @@ class ConsentRequired(PolicyRefusal):
 
 class CapabilityRequired(PolicyRefusal):
     """A handle without the capability the call needs (R19)."""
+
+    rule = "R19"
+
+
+class DeviceRefused(PolicyRefusal):
+    """A device key that opens nothing: unknown to the store, revoked or expired (R19). The
+    message names no part of the token."""
 
     rule = "R19"
 

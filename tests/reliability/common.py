@@ -26,11 +26,21 @@ def new_store(folder: Path, location: Path | str | None = None) -> tuple[Path | 
     return store, key
 
 
-def start_up(store: Path | str) -> float:
-    """About how long a worker process takes to open the store and begin (seconds): a kill
-    meant to land mid-operation comes after it. A PostgreSQL client starts slower (psycopg,
-    its pool and the listener's connection)."""
-    return 0.75 if str(store).startswith("postgresql://") else 0.25
+OPENED = "opened"
+"""What a worker prints once it has opened the store, before its first operation."""
+
+
+def opened(process: subprocess.Popen[str]) -> str:
+    """Waits until ``process`` says it opened the store (a kill meant to land mid-operation
+    comes after it, however slowly a loaded machine starts a process); returns what it
+    printed up to then."""
+    assert process.stdout is not None
+    head = []
+    while line := process.stdout.readline():
+        head.append(line)
+        if line.strip() == OPENED:
+            break
+    return "".join(head)
 
 
 def worker(

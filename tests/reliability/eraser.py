@@ -13,6 +13,7 @@ import sys
 
 from facegate import FaceGate, MasterKey
 from facegate.errors import UnknownId
+from tests.reliability.common import OPENED
 from tests.reliability.worker import face
 from tests.requirements.gate import FakeEncoder, consent_to
 
@@ -29,6 +30,7 @@ def enroll(gate: FaceGate, subject: str) -> None:
 
 def main(store: str, key: str, people: int) -> None:
     gate = FaceGate.open(store, MasterKey.from_file(key), encoder=FakeEncoder())
+    print(OPENED, flush=True)
     for k in itertools.cycle(range(people)):
         subject = f"p-{k}"
         try:

@@ -19,6 +19,7 @@ import numpy as np
 from facegate.errors import FacegateError
 from facegate.gate import FaceGate
 from facegate.keys import MasterKey
+from tests.reliability.common import OPENED
 from tests.requirements.gate import CONSENT, FakeEncoder
 
 PURPOSE = "hotel_check_in"
@@ -64,6 +65,7 @@ def main(store: str, key: str, name: str, threads: int, rounds: int) -> int:
     for attempt in range(10 if tolerant else 1):
         try:
             gate = FaceGate.open(store, MasterKey.from_file(key), encoder=FakeEncoder())
+            print(OPENED, flush=True)
             break
         except FacegateError as exc:
             if not tolerant:

@@ -22,7 +22,7 @@ from tests.requirements.gate import ASSESSMENT, CONSENT, open_gate
 FACES = synthetic_faces(4, 0, seed=19).centres
 PURPOSE = "hotel_check_in"
 
-UNGATED = {"open", "handle", "close", "capabilities", "closed", "device"}
+UNGATED = {"open", "handle", "close", "capabilities", "closed", "device", "bound_to"}
 """The public names of a gate that are not verbs: opening, narrowing, closing, reading what a
 handle holds. Every other public name must be a guarded verb."""
 
@@ -44,6 +44,8 @@ ARGUMENTS: dict[str, Any] = {
     "reason": "restored from the backup of 1 Dec, decided by the DPO",
     "destination": "postgresql://db.example/hotel",
     "detail": "a spa added",
+    "capabilities": [Capability.MATCH],
+    "token": "fgd_not-a-key",
 }
 """A valid value for every parameter a verb takes, by name, so that a refusal can only come from
 the capability check (an invalid argument would be refused with another error)."""

@@ -137,8 +137,8 @@ class Surface:
                 self.note(where, item.name)
             self.hints(where, cls)
         for name in dir(cls):
-            if name.startswith("_"):
-                continue
+            if name.startswith("_") or not _ours(_definer(cls, name)):
+                continue  # a third-party base's own API (pydantic's) is not facegate's
             self.note(where, name)
             member = inspect.getattr_static(cls, name)
             if isinstance(member, property) and member.fget is not None:
@@ -191,6 +191,11 @@ class Surface:
 
 def _ours(cls: type) -> bool:
     return cls.__module__.split(".")[0] == "facegate"
+
+
+def _definer(cls: type, name: str) -> type:
+    """The class of ``cls``'s MRO that defines ``name`` (``cls`` for a dynamic attribute)."""
+    return next((k for k in cls.__mro__ if name in vars(k)), cls)
 
 
 def _classes(hint: Any) -> Iterator[type]:

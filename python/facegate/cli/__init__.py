@@ -4,11 +4,11 @@ Subcommands cover the whole life cycle of a store: ``init``; ``operator``, ``dep
 ``assessment``, ``assess``, ``activate`` and ``notice`` to set up; ``consent``, ``enroll``,
 ``verify``, ``identify``, ``decline``, ``erase``, ``purge`` and ``export-subject`` for people;
 ``audit``, ``incidents``, ``filing`` and ``renew`` for accountability; ``store migrate`` and
-``store erasure`` for the store itself; and ``demo``, the whole
-story on a temporary store. Prose on stdout by default, ``--json`` (before or after the
-subcommand's name) for one JSON object, errors included; errors on stderr, naming the rule
-(R-id) that refused. Every failure ends with its documented exit code
-(:mod:`facegate.cli.output`), never a traceback.
+``store erasure`` for the store itself; ``device`` for the keys of devices and ``serve`` for the
+service they call (facegate.server); and ``demo``, the whole story on a temporary store. Prose
+on stdout by default, ``--json`` (before or after the subcommand's name) for one JSON object,
+errors included; errors on stderr, naming the rule (R-id) that refused. Every failure ends with
+its documented exit code (:mod:`facegate.cli.output`), never a traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from facegate import __version__
-from facegate.cli import accountability, demo, people, setup, stores
+from facegate.cli import accountability, demo, devices, people, serving, setup, stores
 from facegate.cli.context import common_options, global_options
 from facegate.cli.output import EXIT, Output, exit_code
 from facegate.errors import FacegateError
@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     global_options(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = common_options()
-    for module in (setup, people, accountability, stores, demo):
+    for module in (setup, people, accountability, stores, devices, serving, demo):
         module.register(commands, common)
     return parser
 

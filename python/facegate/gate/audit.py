@@ -1,12 +1,13 @@
 """The security audit trail (R20, R21): append-only, tamper-evident, with no biometric data.
 
 Every entry is one operation or refusal: when, which capability, what action, deployment,
-purpose, a pseudonymous subject reference, outcome, rule, threshold (and ratio), and an optional
-non-biometric detail (which alternative a person chose). Entries form a keyed hash chain: each
-entry's link is HMAC-SHA256 (under a key that Rust derives from the master key) of the previous
-link and the entry's canonical bytes; the state seal (:mod:`facegate.gate.seal`) keeps the
-authenticated head (size and last link), and after every commit that appends, the head is also
-kept outside the store as a checkpoint. So:
+purpose, a pseudonymous subject reference, outcome, rule, threshold (and ratio), an optional
+non-biometric detail (which alternative a person chose), and the device whose handle made the
+call (``"local"`` for the gate itself; none for what the gate states on its own). Entries form
+a keyed hash chain: each entry's link is HMAC-SHA256 (under a key that Rust derives from the
+master key) of the previous link and the entry's canonical bytes; the state seal
+(:mod:`facegate.gate.seal`) keeps the authenticated head (size and last link), and after every
+commit that appends, the head is also kept outside the store as a checkpoint. So:
 
 - editing, deleting, reordering or inserting an entry breaks the first affected link, which
   :meth:`AuditLog.verify` names, even if the attacker recomputes hashes (they lack the key);
@@ -56,10 +57,15 @@ _HEAD = "audit head v1"
 _SUBJECT = "audit subject v1"
 _CHECKPOINT = "audit checkpoint v1"
 
+_LATER = ("ratio", "device")
+"""The fields added after the chain: left out of an entry's bytes (and its export) when absent."""
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One audit record. ``subject_ref`` is a keyed pseudonym, never a raw subject id."""
+    """One audit record. ``subject_ref`` is a keyed pseudonym, never a raw subject id;
+    ``device`` names the device whose handle made the call (None in entries the gate states on
+    its own, and in those written before devices were recorded)."""
 
     seq: int
     at: str
@@ -73,14 +79,16 @@ class AuditEntry:
     threshold: float | None
     detail: str | None
     ratio: float | None = None
+    device: str | None = None
 
     def canonical(self) -> bytes:
         """The bytes the chain covers: sorted-key compact JSON of every field. ``ratio`` (added
-        with the second-best test) is left out where it is absent, so that the entries written
-        before it keep their links."""
+        with the second-best test) and ``device`` (added with device keys) are left out where
+        they are absent, so that the entries written before them keep their links."""
         fields = {name: getattr(self, name) for name in self.__slots__}
-        if self.ratio is None:
-            del fields["ratio"]
+        for name in _LATER:
+            if fields[name] is None:
+                del fields[name]
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -179,6 +187,7 @@ class AuditLog:
         threshold: float | None = None,
         ratio: float | None = None,
         detail: str | None = None,
+        device: str | None = None,
         at: datetime | None = None,
     ) -> AuditEntry:
         """Appends one entry, inside the caller's transaction when there is one.
@@ -196,6 +205,7 @@ class AuditLog:
             purpose=purpose,
             subject=subject,
             detail=detail,
+            device=device,
         )
         for name, number in (("threshold", threshold), ("ratio", ratio)):
             if number is not None and (
@@ -217,6 +227,7 @@ class AuditLog:
                 threshold=None if threshold is None else float(threshold),
                 detail=detail,
                 ratio=None if ratio is None else float(ratio),
+                device=device,
             )
             try:
                 link = self._insert(head, entry)
@@ -331,8 +342,9 @@ class AuditLog:
         for row in self._store.audit.since(start):
             with self._store.reading("an audit entry"):
                 record: dict[str, Any] = asdict(_entry(row.values))
-            if record["ratio"] is None:
-                del record["ratio"]  # as the canonical bytes leave it out
+            for name in _LATER:
+                if record[name] is None:
+                    del record[name]  # as the canonical bytes leave it out
             record["link"] = row.link.hex() if isinstance(row.link, bytes) else None
             out.write(json.dumps(record, sort_keys=True) + "\n")
             count += 1
@@ -397,6 +409,7 @@ def _row(entry: AuditEntry) -> tuple[object, ...]:
         entry.threshold,
         entry.detail,
         entry.ratio,
+        entry.device,
     )
 
 
@@ -404,7 +417,7 @@ def _entry(row: tuple[object, ...]) -> AuditEntry:
     seq, at, capability, action, deployment, purpose, ref, outcome, rule, threshold, detail = row[
         :11
     ]
-    ratio = row[11]
+    ratio, device = row[11:13]
     return AuditEntry(
         seq=int(seq),  # type: ignore[call-overload]
         at=str(at),
@@ -418,4 +431,5 @@ def _entry(row: tuple[object, ...]) -> AuditEntry:
         threshold=None if threshold is None else float(threshold),  # type: ignore[arg-type]
         detail=None if detail is None else str(detail),
         ratio=None if ratio is None else float(ratio),  # type: ignore[arg-type]
+        device=None if device is None else str(device),
     )

@@ -11,13 +11,18 @@ failures against the attempt limits.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from facegate.compliance.consent import ConsentLedger
 from facegate.compliance.policy import Deployment, Mode
-from facegate.errors import IdentificationNotEnabled, MultipleFacesRefused, NoFace
+from facegate.errors import (
+    AttemptsExceeded,
+    IdentificationNotEnabled,
+    MultipleFacesRefused,
+    NoFace,
+)
 from facegate.gate.attempts import Attempts
 from facegate.gate.encoder import Encoder
 from facegate.gate.galleries import Galleries
@@ -26,6 +31,9 @@ from facegate.gate.results import Decision, FaceResult
 from facegate.gate.rotations import Rotations
 from facegate.gate.vault import Vault
 from facegate.matching import distances
+
+if TYPE_CHECKING:
+    from facegate.gate.guard import Call
 
 __all__ = ["Decisions"]
 
@@ -60,6 +68,24 @@ class Decisions:
         self._points, self._ledger, self._attempts = points, ledger, attempts
         self._identify_attempts = identify_attempts
         self._vault = vault
+
+    def may_try(self, call: Call) -> bool:
+        """Whether the attempt limits, as stored now, let ``call`` process a face (read ahead
+        of its transaction, facegate.gate.prepared): a person or device locked out is refused
+        before their face is looked at."""
+        if call.action == "verify":
+            limits, who = self._attempts, call.subject
+        elif call.action == "identify":
+            limits, who = self._identify_attempts, call.device
+        else:
+            return True
+        if call.deployment is None or who is None:
+            return False
+        try:
+            limits.check(who, call.deployment, "", datetime.now(UTC))
+        except AttemptsExceeded:
+            return False
+        return True
 
     def verify(self, policy: Deployment, subject: str, image: Any) -> Decision:
         """Whether the face in ``image`` is ``subject`` (whose consent the guard checked)."""

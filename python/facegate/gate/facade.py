@@ -1,7 +1,8 @@
 """``FaceGate``: the public object through which every biometric operation passes the gate.
 
 Its methods are the short verbs (:mod:`facegate.gate.people`,
-:mod:`facegate.gate.administration`, :mod:`facegate.gate.accountability`); each passes the one
+:mod:`facegate.gate.administration`, :mod:`facegate.gate.accountability`,
+:mod:`facegate.gate.access`); each passes the one
 guard (:mod:`facegate.gate.guard`): capability (R19), active deployment (R26), declared purpose
 (R2), consent under the current notice (R7, R8), and an audit entry in the same transaction as
 the operation (R20). Decisions say match or no match and list the alternatives (R4, R11).
@@ -14,10 +15,13 @@ whenever the size crosses a power of ten (:mod:`facegate.accuracy`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
+from facegate._text import deployment_names, encodable
 from facegate.compliance.inference import refuse_inference
 from facegate.errors import InvalidArgument
 from facegate.faces.detect import FaceDetector
+from facegate.gate.access import AccessVerbs
 from facegate.gate.accountability import AccountabilityVerbs
 from facegate.gate.administration import AdministrationVerbs
 from facegate.gate.encoder import Encoder
@@ -33,17 +37,18 @@ LOCAL_DEVICE = "local"
 """The device a gate speaks for until a handle names one."""
 
 
-class FaceGate(PeopleVerbs, AdministrationVerbs, AccountabilityVerbs):
+class FaceGate(PeopleVerbs, AdministrationVerbs, AccountabilityVerbs, AccessVerbs):
     """An operator's store, opened with its master key: use :meth:`open`.
 
     A handle (:meth:`handle`) is a narrowed view of the same open store: it has the same verbs,
     refuses those its capabilities do not allow (and audits the refusal), and reaches nothing
     behind them. Python keeps no secrets from code in the same process: a handle separates
     the duties of honest code (a kiosk's matching loop, an enrollment desk); code that must not
-    hold the master key belongs in another process, behind the service's device keys.
+    hold the master key belongs in another process, behind the service's device keys
+    (:meth:`add_device`, :meth:`device_handle`).
     """
 
-    __slots__ = ("_capabilities", "_closed", "_device", "_owner", "_rooms")
+    __slots__ = ("_capabilities", "_closed", "_deployments", "_device", "_owner", "_rooms")
 
     def __init__(
         self,
@@ -52,12 +57,14 @@ class FaceGate(PeopleVerbs, AdministrationVerbs, AccountabilityVerbs):
         *,
         owner: bool,
         device: str = LOCAL_DEVICE,
+        deployments: frozenset[str] | None = None,
     ) -> None:
         self._rooms = rooms
         self._capabilities = frozenset(capabilities)
         self._owner = owner
         self._closed = False
         self._device = device
+        self._deployments = deployments
 
     @classmethod
     def open(
@@ -104,11 +111,27 @@ class FaceGate(PeopleVerbs, AdministrationVerbs, AccountabilityVerbs):
         device and deployment."""
         return self._device
 
-    def handle(self, *capabilities: Capability, device: str | None = None) -> FaceGate:
+    @property
+    def bound_to(self) -> frozenset[str] | None:
+        """The deployments this handle may make calls in (None: every deployment, and the
+        calls that name none, such as erasure or the audit trail)."""
+        return self._deployments
+
+    def handle(
+        self,
+        *capabilities: Capability,
+        device: str | None = None,
+        deployments: Iterable[str] | None = None,
+    ) -> FaceGate:
         """A handle on the same open store limited to ``capabilities`` (a matching device:
         ``gate.handle(Capability.MATCH, device="kiosk-3")``); never more than this one holds.
-        ``device`` names the device (default: this handle's)."""
-        if device is not None and (not isinstance(device, str) or not device.strip()):
+        ``device`` names the device in the audit trail (default: this handle's).
+        ``deployments`` binds the handle to those deployments (default None: this handle's
+        own binding, if any): it may then only make calls that name one of them (R19), and
+        never any outside this handle's."""
+        if device is not None and (
+            not isinstance(device, str) or not device.strip() or not encodable(device)
+        ):
             raise InvalidArgument(f"a device is named by non-empty text, not {device!r}")
         unknown = [c for c in capabilities if c not in ALL]
         if unknown:
@@ -116,7 +139,13 @@ class FaceGate(PeopleVerbs, AdministrationVerbs, AccountabilityVerbs):
                 f"unknown capabilities {unknown!r}; use {', '.join(c.name for c in Capability)}"
             )
         narrowed = frozenset(Capability(c) for c in capabilities) & self._capabilities
-        return FaceGate(self._rooms, narrowed, owner=False, device=device or self._device)
+        bound = self._deployments
+        if deployments is not None:
+            named = _names(deployments)
+            bound = named if bound is None else named & bound
+        return FaceGate(
+            self._rooms, narrowed, owner=False, device=device or self._device, deployments=bound
+        )
 
     def close(self) -> None:
         """Closes this handle; on the gate :meth:`open` returned, closes the store and with it
@@ -139,5 +168,18 @@ class FaceGate(PeopleVerbs, AdministrationVerbs, AccountabilityVerbs):
 
     def __repr__(self) -> str:
         held = ", ".join(sorted(c.value for c in self._capabilities)) or "none"
+        bound = (
+            ""
+            if self._deployments is None
+            else f", deployments: {', '.join(sorted(self._deployments)) or 'none'}"
+        )
+        device = "" if self._device == LOCAL_DEVICE else f", device: {self._device}"
         state = " (closed)" if self.closed else ""
-        return f"FaceGate({self._rooms.store.location!r}, capabilities: {held}){state}"
+        return (
+            f"FaceGate({self._rooms.store.location!r}, capabilities: {held}{bound}{device}){state}"
+        )
+
+
+def _names(deployments: Iterable[str]) -> frozenset[str]:
+    """The deployment names a handle is bound to, checked."""
+    return frozenset(deployment_names(deployments))

@@ -5,7 +5,8 @@ capabilities that may call it and which checks apply. On every call the guard, i
 transaction with the operation:
 
 1. checks the arguments the audit entry records (deployment, purpose, subject are text);
-2. checks the handle holds one of the capabilities (R19);
+2. checks the handle holds one of the capabilities (R19), and, for a handle bound to some
+   deployments (a device key's), that the call names one of them (R19);
 3. catches up with other processes' commits (the galleries follow the store);
 4. for a live operation: the deployment is registered and active (R26), the purpose declared
    (R2), and, where a subject is named, their consent valid now under the current notice (R8);
@@ -42,6 +43,7 @@ from facegate.errors import (
 from facegate.gate.audit import AuditLog
 from facegate.gate.galleries import Galleries
 from facegate.gate.integrity import Integrity
+from facegate.gate.prepared import prepare
 from facegate.gate.results import Decision, PendingReceipt
 from facegate.store import Store
 
@@ -74,13 +76,16 @@ class Rule:
     """What a guarded method requires: one of ``needs``; ``live``: an active deployment and a
     declared purpose; ``consent``: the named subject's valid consent; ``audited``: whether an
     allowed call is audited (every refusal is); ``required``: which of the recorded arguments
-    (deployment, purpose, subject) the method cannot do without, so that None is refused."""
+    (deployment, purpose, subject) the method cannot do without, so that None is refused;
+    ``encodes``: how its ``image`` argument is encoded ahead of the transaction, once the call
+    is admitted (facegate.gate.prepared): "photos", "one" or "all" faces."""
 
     needs: frozenset[Capability]
     live: bool = False
     consent: bool = False
     audited: bool = True
     required: frozenset[str] = frozenset()
+    encodes: str | None = None
 
 
 @dataclass(slots=True)
@@ -88,7 +93,8 @@ class Call:
     """One call as the guard sees it: what is done, where, for which purpose and subject.
     ``capability`` is the one it is made under (the audit records it); ``policy`` is the
     deployment's declarations, loaded by the guard for live calls; ``detail`` what the call
-    adds to its entry (never biometric)."""
+    adds to its entry (never biometric); ``device`` the device whose handle makes it, which
+    every entry of the call names."""
 
     action: str
     deployment: str | None
@@ -97,6 +103,7 @@ class Call:
     capability: str = ""
     policy: Deployment | None = None
     detail: str | None = None
+    device: str | None = None
 
     def declared(self) -> Deployment:
         """The deployment this call runs in (loaded by the guard)."""
@@ -122,13 +129,15 @@ class Call:
 
 class Gated:
     """What :func:`guarded` needs from the object whose methods it guards: the rooms of an open
-    store and the capabilities it holds (the verbs' mixins and :class:`FaceGate` share it)."""
+    store, the capabilities it holds, the device it speaks for and the deployments it is bound
+    to (None: every one); the verbs' mixins and :class:`FaceGate` share it."""
 
     __slots__ = ()
     _rooms: Rooms
     _capabilities: frozenset[Capability]
     _closed: bool
     _device: str
+    _deployments: frozenset[str] | None
 
 
 G = TypeVar("G", bound=Gated)
@@ -137,11 +146,16 @@ T = TypeVar("T")
 
 
 def guarded(
-    *needs: Capability, live: bool = False, consent: bool = False, audited: bool = True
+    *needs: Capability,
+    live: bool = False,
+    consent: bool = False,
+    audited: bool = True,
+    encodes: str | None = None,
 ) -> Callable[[Callable[Concatenate[G, Call, P], T]], Callable[Concatenate[G, P], T]]:
     """Declares a gated method: ``method(self, call, ...)`` becomes ``method(self, ...)`` run by
     the guard (see the module docs). Its ``deployment``, ``purpose`` and ``subject`` arguments,
-    where it has them, are what the guard checks and audits."""
+    where it has them, are what the guard checks and audits; ``encodes`` (see :class:`Rule`)
+    names how its ``image`` argument is encoded before the transaction."""
 
     def decorate(method: Callable[Concatenate[G, Call, P], T]) -> Callable[Concatenate[G, P], T]:
         signature = inspect.signature(method)
@@ -158,8 +172,15 @@ def guarded(
             and signature.parameters[given].default is inspect.Parameter.empty
         )
         rule = Rule(
-            frozenset(needs), live=live, consent=consent, audited=audited, required=required
+            frozenset(needs),
+            live=live,
+            consent=consent,
+            audited=audited,
+            required=required,
+            encodes=encodes,
         )
+        image = _picker(rest, "image") if encodes else None
+        put_image = _putter(rest, "image")
 
         @functools.wraps(method)
         def run(self: G, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -170,9 +191,21 @@ def guarded(
                 deployment=_deployment_name(pick["deployment"](args, kwargs)),
                 purpose=pick["purpose"](args, kwargs),
                 subject=pick["subject"](args, kwargs),
+                device=self._device,
             )
+            if image is not None:
+                given = image(args, kwargs)
+                ready = prepare(
+                    self._rooms, self._capabilities, rule, call, given, self._deployments
+                )
+                if ready is not given:
+                    args, kwargs = put_image(args, kwargs, ready)  # type: ignore[assignment]
             return self._rooms.guard.run(
-                self._capabilities, rule, call, lambda: method(self, call, *args, **kwargs)
+                self._capabilities,
+                rule,
+                call,
+                lambda: method(self, call, *args, **kwargs),
+                within=self._deployments,
             )
 
         run.__signature__ = public  # type: ignore[attr-defined]
@@ -212,6 +245,25 @@ def _picker(
     return read
 
 
+def _putter(
+    parameters: list[inspect.Parameter], name: str
+) -> Callable[[tuple[Any, ...], dict[str, Any], Any], tuple[tuple[Any, ...], dict[str, Any]]]:
+    """Replaces argument ``name`` of a call (as :func:`_picker` reads it)."""
+    names = [p.name for p in parameters]
+    index = names.index(name) if name in names else -1
+
+    def put(
+        args: tuple[Any, ...], kwargs: dict[str, Any], value: Any
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        if name in kwargs:
+            return args, {**kwargs, name: value}
+        if 0 <= index < len(args):
+            return (*args[:index], value, *args[index + 1 :]), kwargs
+        return args, kwargs
+
+    return put
+
+
 class Guard:
     """The checks of the module docs, for one open store."""
 
@@ -229,7 +281,17 @@ class Guard:
         self._store, self._registry, self._ledger = store, registry, ledger
         self._audit, self._galleries, self._integrity = audit, galleries, integrity
 
-    def run(self, held: frozenset[Capability], rule: Rule, call: Call, work: Callable[[], T]) -> T:
+    def run(
+        self,
+        held: frozenset[Capability],
+        rule: Rule,
+        call: Call,
+        work: Callable[[], T],
+        *,
+        within: frozenset[str] | None = None,
+    ) -> T:
+        """Runs ``work`` for ``call`` under the checks of the module docs, for a handle holding
+        ``held`` and bound to the deployments ``within`` (None: every deployment)."""
         usable = sorted(held & rule.needs) or sorted(rule.needs)
         call.capability = usable[0].value
         try:
@@ -242,6 +304,8 @@ class Guard:
                     raise CapabilityRequired(
                         f"this handle may not {call.action}: it needs the {wanted} capability"
                     )
+                if within is not None:
+                    _within(call, within)
                 if self._store.changed():
                     # Another process wrote: check what it wrote, then follow it.
                     self._integrity.ensure()
@@ -270,6 +334,39 @@ class Guard:
             return result.settled()  # type: ignore[return-value]  # a DeletionReceipt, as declared
         return result
 
+    def admits(
+        self,
+        held: frozenset[Capability],
+        rule: Rule,
+        call: Call,
+        within: frozenset[str] | None = None,
+    ) -> bool:
+        """Whether ``call`` passes, as the store reads now, the checks that must come before a
+        face is processed (facegate.gate.prepared): outside any transaction, writing and
+        auditing nothing. The call's own transaction checks everything again."""
+        recorded = (call.deployment, call.purpose, call.subject)
+        if not held & rule.needs or not all(v is None or _text(v) for v in recorded):
+            return False
+        if within is not None and call.deployment not in within:
+            return False
+        if not rule.live:
+            return True
+        if call.deployment is None or call.purpose is None:
+            return False
+        try:
+            policy, active = self._registry.deployment_state(call.deployment)
+            if not active or call.purpose not in policy.purposes:
+                return False
+            if not rule.consent:
+                return True
+            if call.subject is None:
+                return False
+            return self._ledger.is_valid(
+                call.subject, policy.name, call.purpose, policy.notice.version
+            )
+        except FacegateError:
+            return False
+
     def note(
         self,
         call: Call,
@@ -290,6 +387,7 @@ class Guard:
             deployment=call.deployment,
             purpose=call.purpose,
             subject=subject if subject is not None else call.subject,
+            device=call.device,
             outcome=outcome,
             rule=rule,
             threshold=threshold,
@@ -330,6 +428,26 @@ class Guard:
                 f"no valid consent for purpose {call.purpose!r} under the current notice; ask "
                 "the person, or offer: " + "; ".join(a.description for a in policy.alternatives)
             )
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str) and bool(value) and encodable(value)
+
+
+def _within(call: Call, deployments: frozenset[str]) -> None:
+    """Refuses a call of a handle bound to ``deployments`` unless it names one of them (R19):
+    a call that names none (erasure, an export, the trail) reaches beyond them."""
+    bound = ", ".join(repr(d) for d in sorted(deployments)) or "no deployment"
+    if call.deployment is None:
+        raise CapabilityRequired(
+            f"this handle may not {call.action}: it is bound to {bound} and may only make calls "
+            "that name one of them"
+        )
+    if call.deployment not in deployments:
+        raise CapabilityRequired(
+            f"this handle may not {call.action} in deployment {call.deployment!r}: it is bound "
+            f"to {bound} and may only make calls that name one of them"
+        )
 
 
 def _kind(value: Any) -> str:

@@ -60,7 +60,7 @@ class PeopleVerbs(Gated):
         self._rooms.ledger.withdraw(subject, deployment)
         return self._rooms.vault.destroy(subject, (deployment,))
 
-    @guarded(Capability.ENROLL, live=True, consent=True)
+    @guarded(Capability.ENROLL, live=True, consent=True, encodes="photos")
     def enroll(
         self, call: Call, deployment: str, subject: str, image: Any, purpose: str
     ) -> Decision:
@@ -72,7 +72,7 @@ class PeopleVerbs(Gated):
         self._rooms.enrollments.enroll(call.declared(), subject, image)
         return self._rooms.points.decision(call.declared(), "ok", allowed=True)
 
-    @guarded(Capability.ENROLL, live=True, consent=True)
+    @guarded(Capability.ENROLL, live=True, consent=True, encodes="photos")
     def add_photos(
         self, call: Call, deployment: str, subject: str, image: Any, purpose: str
     ) -> Decision:
@@ -101,14 +101,14 @@ class PeopleVerbs(Gated):
         self._rooms.enrollments.enroll_many(call.declared(), people, purpose, encoding_of)
         return self._rooms.points.decision(call.declared(), "ok", allowed=True)
 
-    @guarded(Capability.MATCH, live=True, consent=True)
+    @guarded(Capability.MATCH, live=True, consent=True, encodes="one")
     def verify(
         self, call: Call, deployment: str, subject: str, image: Any, purpose: str
     ) -> Decision:
         """1:1: whether the face in ``image`` is ``subject`` (coarse match / no match)."""
         return self._rooms.decisions.verify(call.declared(), subject, image)
 
-    @guarded(Capability.MATCH, live=True)
+    @guarded(Capability.MATCH, live=True, encodes="all")
     def identify(self, call: Call, deployment: str, image: Any, purpose: str) -> Decision:
         """1:N: the nearest consented person within the threshold and clearly nearer than the
         next (the second-best test: the operating point's ratio), or no match (R3, R4), for the

@@ -12,12 +12,14 @@ from facegate.compliance.registry import Registry
 from facegate.gate.attempts import Attempts
 from facegate.gate.audit import AuditLog
 from facegate.gate.decisions import Decisions
+from facegate.gate.devices import DeviceKeys
 from facegate.gate.encoder import Encoder
 from facegate.gate.enrollment import Enrollments
 from facegate.gate.galleries import Galleries
 from facegate.gate.guard import Guard
 from facegate.gate.integrity import Integrity
 from facegate.gate.points import OperatingPoints
+from facegate.gate.prepared import PreparingEncoder
 from facegate.gate.rotations import Rotations
 from facegate.gate.seal import Seal
 from facegate.gate.vault import Vault
@@ -48,6 +50,8 @@ class Rooms:
     decisions: Decisions
     integrity: Integrity
     guard: Guard
+    devices: DeviceKeys
+    encoder: PreparingEncoder
     closed: bool = False
 
 
@@ -61,6 +65,7 @@ def build_rooms(
     folder: Path,
 ) -> Rooms:
     """The rooms over an open store whose seal and audit trail are set up."""
+    pipeline = PreparingEncoder(encoder)
     registry, ledger, attempts = Registry(store), ConsentLedger(store), Attempts(store)
     identify_attempts = Attempts(store, "identify")
     rotations = Rotations(store, secrets)
@@ -69,7 +74,7 @@ def build_rooms(
     points = OperatingPoints(registry, galleries, audit)
     vault = Vault(store, wrapping, galleries, rotations, points)
     decisions = Decisions(
-        encoder=encoder,
+        encoder=pipeline,
         galleries=galleries,
         rotations=rotations,
         points=points,
@@ -78,7 +83,7 @@ def build_rooms(
         identify_attempts=identify_attempts,
         vault=vault,
     )
-    enrollments = Enrollments(encoder, rotations, ledger, vault)
+    enrollments = Enrollments(pipeline, rotations, ledger, vault)
     integrity = Integrity(store, seal, audit)
     guard = Guard(store, registry, ledger, audit, galleries, integrity)
     return Rooms(
@@ -97,4 +102,6 @@ def build_rooms(
         decisions=decisions,
         integrity=integrity,
         guard=guard,
+        devices=DeviceKeys(store, secrets),
+        encoder=pipeline,
     )

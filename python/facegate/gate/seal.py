@@ -25,7 +25,7 @@ from facegate.errors import CorruptStore, TamperedData
 from facegate.keys import MasterKey
 from facegate.store import Store
 from facegate.store.database import Row
-from facegate.store.seal import SEALED
+from facegate.store.seal import ADDED, SEALED
 
 __all__ = ["GENESIS", "Seal", "SealRecord"]
 
@@ -45,7 +45,13 @@ class SealRecord:
     digests: dict[str, int]
 
     def message(self, store_id: str) -> bytes:
-        digests = ",".join(f"{t}:{self.digests.get(t, 0):064x}" for t in sorted(SEALED))
+        # A table added after the seal (ADDED) is named once it holds rows: a record written
+        # before it existed, which has no digest for it, keeps its tag.
+        digests = ",".join(
+            f"{t}:{self.digests.get(t, 0):064x}"
+            for t in sorted(SEALED)
+            if t not in ADDED or self.digests.get(t, 0)
+        )
         return f"{store_id}|{self.size}|{self.link.hex()}|{digests}".encode()
 
 

@@ -22,6 +22,7 @@ from facegate.store.consents import Consents
 from facegate.store.database import Database, Row, Sealer
 from facegate.store.deployments import Deployments
 from facegate.store.destroyed import Destroyed
+from facegate.store.devices import Devices
 from facegate.store.filing import FilingEvents
 from facegate.store.incidents import Incidents
 from facegate.store.keys import DataKeys
@@ -51,6 +52,7 @@ class Store:
         "data_keys",
         "deployments",
         "destroyed",
+        "devices",
         "filing",
         "identify_attempts",
         "incidents",
@@ -77,6 +79,7 @@ class Store:
         self.identify_attempts = IdentifyCounters(db)
         self.destroyed = Destroyed(db)
         self.changes = Changes(db)
+        self.devices = Devices(db)
 
     @classmethod
     def open(cls, location: str | os.PathLike[str]) -> Store:

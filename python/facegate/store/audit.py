@@ -16,7 +16,7 @@ __all__ = ["AuditRow", "AuditRows"]
 
 _COLUMNS = (
     "seq, at, capability, action, deployment_id, purpose, subject_ref, outcome, rule, "
-    "threshold, detail, ratio"
+    "threshold, detail, ratio, device"
 )
 
 

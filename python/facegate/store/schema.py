@@ -14,12 +14,12 @@ from facegate.errors import CorruptStore
 from facegate.store.database import Database
 from facegate.store.meta import Meta
 from facegate.store.postgres import PostgresDatabase, is_postgres
-from facegate.store.seal import SEALED, trigger_sql
+from facegate.store.seal import ADDED, SEALED, trigger_sql
 from facegate.store.sqlite import SqliteDatabase
 
 __all__ = ["SCHEMA_VERSION", "migrate", "open_database"]
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 SEALED_SINCE = 8
 SECOND_BEST_SINCE = 9
 """The schema version whose stores carry the state seal (facegate.gate.seal)."""
@@ -215,12 +215,41 @@ _MIGRATIONS: dict[int, str] = {
     BEGIN SELECT RAISE(ABORT, 'the record of destroyed templates is append-only'); END;
     -- Every row change of a sealed table reaches the state seal (facegate.store.seal).
     """
-    + "".join(f"{statement};\n" for table in SEALED for statement in trigger_sql(table)),
+    + "".join(
+        f"{statement};\n"
+        for table in SEALED
+        if table not in ADDED
+        for statement in trigger_sql(table)
+    ),
     9: """
     -- The second-best test (issue 17): 1:N decisions record the ratio they ran at beside the
     -- threshold. Entries written before have none, and their links are unchanged.
     ALTER TABLE audit ADD COLUMN ratio REAL;
     """,
+    10: """
+    -- Device keys (issue 19): a device reaches the gate through a service with a token that is
+    -- stored only as its keyed hash, bound to capabilities and deployments (JSON lists; NULL
+    -- deployments: every one), until it expires or is revoked. Rows are kept once revoked:
+    -- the trail names devices, and a name is never given to another one.
+    CREATE TABLE devices (
+        name TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        capabilities TEXT NOT NULL,
+        deployments TEXT,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT
+    );
+    -- Every audit entry names the device whose handle made the call. Entries written before
+    -- have none, and their links are unchanged.
+    ALTER TABLE audit ADD COLUMN device TEXT;
+    """
+    + "".join(
+        f"{statement};\n"
+        for table, since in ADDED.items()
+        if since == 10
+        for statement in trigger_sql(table)
+    ),
 }
 
 

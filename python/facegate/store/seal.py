@@ -8,7 +8,8 @@ function (the ``sqlite3`` shell, another program) fails, or, if the triggers wer
 the function faked, leaves the digests behind the rows: the seal's next check finds it.
 
 A migration that adds a column to a sealed table must list it in :data:`SEALED` and recreate
-that table's triggers.
+that table's triggers; one that adds a sealed table lists it in :data:`SEALED` and
+:data:`ADDED`, and creates its triggers (:func:`trigger_sql`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ from collections.abc import Iterator
 
 from facegate.store.database import Database, Row
 
-__all__ = ["AT_OPEN", "BINARY", "QUICK", "SEALED", "scan", "trigger_sql", "triggers_present"]
+__all__ = [
+    "ADDED",
+    "AT_OPEN",
+    "BINARY",
+    "QUICK",
+    "SEALED",
+    "scan",
+    "trigger_sql",
+    "triggers_present",
+]
 
 SEALED: dict[str, tuple[str, ...]] = {
     "operators": ("id", "name", "contact", "created_at"),
@@ -81,6 +91,15 @@ SEALED: dict[str, tuple[str, ...]] = {
         "at",
     ),
     "data_keys": ("subject_id", "wrapped", "master_key_id", "created_at"),
+    "devices": (
+        "name",
+        "token_hash",
+        "capabilities",
+        "deployments",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+    ),
     "templates": (
         "id",
         "subject_id",
@@ -94,6 +113,11 @@ SEALED: dict[str, tuple[str, ...]] = {
 }
 """Each sealed table and its columns, in the order the triggers pass them."""
 
+ADDED: dict[str, int] = {"devices": 10}
+"""The sealed tables added after the seal itself (schema 8), each with the schema version that
+added it: migration 8 creates no triggers for them, and the seal's record names one only once
+its digest is not zero, so that a record written before the table existed keeps its tag."""
+
 BINARY = frozenset({("data_keys", "wrapped"), ("templates", "sealed")})
 """The sealed columns that hold bytes (the rest hold text or integers)."""
 
@@ -105,10 +129,11 @@ QUICK = (
     "filing_events",
     "attempts",
     "identify_attempts",
+    "devices",
 )
 """The tables small enough to check whenever another process has written to the store: what
-decides whether a deployment runs and a person is locked. The others (one row or more per
-person) are checked by the full verification."""
+decides whether a deployment runs, a person is locked and a device's key opens the gate. The
+others (one row or more per person) are checked by the full verification."""
 
 AT_OPEN = (*QUICK, "destroyed", "changes")
 """Checked when a store is opened: with the record of what was destroyed, against which every

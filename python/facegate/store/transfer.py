@@ -36,6 +36,7 @@ TABLES = (
     "filing_events",
     "attempts",
     "identify_attempts",
+    "devices",
     "changes",
 )
 """Every table of a store, each after those it refers to."""
