@@ -30,7 +30,10 @@ LOBBY = "/v1/deployments/lobby"
 
 
 def _load(call: Callable[[int], None], requests: int, clients: int) -> dict[str, float]:
-    """``requests`` calls spread over ``clients`` threads: throughput and latency."""
+    """``requests`` calls spread over ``clients`` threads, after a few untimed ones (models
+    loaded, connections open): throughput and latency."""
+    for n in range(2 * clients):
+        call(n)
     latencies: list[float] = []
     lock = threading.Lock()
     counter = iter(range(requests))

@@ -12,8 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from facegate.server.errors import Refused
 from facegate.server.limits import Limits
+from facegate.server.service import Service
+from facegate.server.settings import ServiceSettings
 from tests.faces import astronaut, hopper
 from tests.service.site import PURPOSE, jpeg, make_site
 
@@ -113,3 +117,16 @@ def test_metrics_and_logs_say_what_happened_and_nothing_biometric(tmp_path: Path
     assert "/v1/deployments/{deployment}/enrolments" in routes
     text = site.log.read_text()
     assert "guest-1" not in text and "distance" not in text and "fgd_" not in text
+
+
+def test_a_request_past_its_timeout_is_answered_503_saying_to_check() -> None:
+    settings = ServiceSettings(store="unused.db", key_file="unused.key", timeout=0.2, threads=1)
+    service = Service(settings, gate=None)  # type: ignore[arg-type]  # run() needs no store
+    try:
+        with pytest.raises(Refused) as late:
+            asyncio.run(service.run(lambda: time.sleep(1.0)))
+        assert late.value.status == 503 and late.value.headers["retry-after"] == "1"
+        assert "check before repeating" in str(late.value)
+        assert asyncio.run(service.run(lambda: 42)) == 42  # the pool goes on
+    finally:
+        service.pool.shutdown(wait=True)
