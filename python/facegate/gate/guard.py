@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -180,7 +180,7 @@ def guarded(
             encodes=encodes,
         )
         image = _picker(rest, "image") if encodes else None
-        put_image = _putter(rest, "image")
+        put_image = _putter(rest, "image") if encodes else None
 
         @functools.wraps(method)
         def run(self: G, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -198,7 +198,7 @@ def guarded(
                 ready = prepare(
                     self._rooms, self._capabilities, rule, call, given, self._deployments
                 )
-                if ready is not given:
+                if ready is not given and put_image is not None:
                     args, kwargs = put_image(args, kwargs, ready)  # type: ignore[assignment]
             return self._rooms.guard.run(
                 self._capabilities,
@@ -344,28 +344,19 @@ class Guard:
         """Whether ``call`` passes, as the store reads now, the checks that must come before a
         face is processed (facegate.gate.prepared): outside any transaction, writing and
         auditing nothing. The call's own transaction checks everything again."""
-        recorded = (call.deployment, call.purpose, call.subject)
-        if not held & rule.needs or not all(v is None or _text(v) for v in recorded):
-            return False
-        if within is not None and call.deployment not in within:
-            return False
-        if not rule.live:
-            return True
-        if call.deployment is None or call.purpose is None:
+        probe = replace(call)  # the checks below fill in and clear fields of the call
+        if probe.checked(rule.required) or not held & rule.needs:
             return False
         try:
-            policy, active = self._registry.deployment_state(call.deployment)
-            if not active or call.purpose not in policy.purposes:
-                return False
-            if not rule.consent:
-                return True
-            if call.subject is None:
-                return False
-            return self._ledger.is_valid(
-                call.subject, policy.name, call.purpose, policy.notice.version
-            )
+            if within is not None:
+                _within(probe, within)
+            if rule.live:
+                self._live(probe)
+            if rule.consent:
+                self._consented(probe)
         except FacegateError:
             return False
+        return True
 
     def note(
         self,
@@ -428,10 +419,6 @@ class Guard:
                 f"no valid consent for purpose {call.purpose!r} under the current notice; ask "
                 "the person, or offer: " + "; ".join(a.description for a in policy.alternatives)
             )
-
-
-def _text(value: object) -> bool:
-    return isinstance(value, str) and bool(value) and encodable(value)
 
 
 def _within(call: Call, deployments: frozenset[str]) -> None:

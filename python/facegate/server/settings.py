@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from facegate.errors import InvalidArgument
@@ -107,7 +107,3 @@ class ServiceSettings:
         data: dict[str, Any] = json.loads(text)
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
-
-    def but(self, **changes: Any) -> ServiceSettings:
-        """These settings with ``changes``."""
-        return replace(self, **changes)
