@@ -71,3 +71,67 @@ def test_batch(benchmark: Any, engine: str) -> None:
     else:
         results = benchmark.pedantic(lambda: [direct(p) for p in images], rounds=3)
     assert len(results) == BATCH
+
+
+@cache
+def frame_720p() -> np.ndarray:
+    """A 1280x720 frame with one face: the astronaut (scaled to the frame's height) on the
+    coffee photograph."""
+    from PIL import Image
+
+    canvas = Image.fromarray(faces.no_faces()[0]).resize((1280, 720))
+    canvas.paste(Image.fromarray(faces.astronaut()).resize((720, 720)), (280, 0))
+    return np.ascontiguousarray(np.asarray(canvas))
+
+
+SIZES = {"512x512": faces.astronaut, "1280x720": frame_720p}
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+@pytest.mark.parametrize("engine", ["facegate (Rust)", "dlib"])
+def test_detection_one_core(benchmark: Any, engine: str, size: str) -> None:
+    pixels = SIZES[size]()
+    benchmark.group = f"face detection: HOG at upsample 1, one core ({size})"
+    benchmark.extra_info.update(engine=engine, stage="detect", n=1)
+    if engine == "dlib":
+        found = benchmark(lambda: model("hog").run(pixels, 1, 0.0))[1]
+    else:
+        found = benchmark(lambda: model("rust_hog").detect(pixels, 1, 0.0, parallel=False))[1]
+    assert max(found) > 0.5
+
+
+@pytest.mark.parametrize("engine", ["facegate (Rust)", "dlib"])
+def test_landmarks_and_chip(benchmark: Any, engine: str) -> None:
+    from facegate import _core
+
+    pixels = faces.astronaut()
+    rect = model("hog")(pixels, 1)[0]
+    benchmark.group = "face landmarks (5 points) and the aligned chip, one face"
+    benchmark.extra_info.update(engine=engine, stage="landmarks+chip", n=1)
+    if engine == "dlib":
+        dlib = __import__("dlib")
+
+        def work() -> np.ndarray:
+            shape = model("landmarks5")(pixels, rect)
+            return np.asarray(dlib.get_face_chip(pixels, shape, size=150, padding=0.25))
+    else:
+        box = np.array([[rect.left(), rect.top(), rect.right(), rect.bottom()]], np.int64)
+
+        def work() -> np.ndarray:
+            marks = model("rust_landmarks5").predict(pixels, box)
+            return _core.face_chips(pixels, marks, 150, 0.25)[0]
+
+    assert benchmark(work).shape == (150, 150, 3)
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+@pytest.mark.parametrize("engine", ["facegate encode_many", "direct dlib loop"])
+def test_pipeline_two_cores(benchmark: Any, engine: str, size: str) -> None:
+    images = [SIZES[size]()] * BATCH
+    benchmark.group = f"face pipeline: batch of {BATCH} images of {size}"
+    benchmark.extra_info.update(engine=engine, stage="batch", n=BATCH)
+    if engine == "facegate encode_many":
+        results = benchmark.pedantic(encode_many, args=(images,), rounds=3)
+    else:
+        results = benchmark.pedantic(lambda: [direct(p) for p in images], rounds=3)
+    assert np.linalg.norm(results[0] - direct(images[0])) < 1e-5

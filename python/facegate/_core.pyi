@@ -8,10 +8,13 @@ import numpy.typing as npt
 __all__ = [
     "DataKey",
     "Gallery",
+    "HogDetector",
     "MasterKey",
     "ResnetEncoder",
     "Rotation",
+    "ShapePredictor",
     "distances",
+    "face_chips",
     "open_into_gallery",
     "open_keys_into_gallery",
     "open_template",
@@ -63,6 +66,35 @@ class ResnetEncoder:
         self, chips: npt.NDArray[np.uint8], *, threads: int | None = None
     ) -> npt.NDArray[np.float32]: ...
 
+@final
+class HogDetector:
+    def __new__(cls, model: bytes) -> HogDetector: ...
+    @property
+    def filters(self) -> int: ...
+    def detect(
+        self,
+        image: npt.NDArray[np.uint8],
+        upsample: int = 1,
+        adjust: float = 0.0,
+        *,
+        parallel: bool = True,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+
+@final
+class ShapePredictor:
+    def __new__(cls, path: str) -> ShapePredictor: ...
+    @property
+    def points(self) -> int: ...
+    def predict(
+        self, image: npt.NDArray[np.uint8], rects: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.int32]: ...
+
+def face_chips(
+    image: npt.NDArray[np.uint8],
+    landmarks: npt.NDArray[np.int32],
+    size: int = 150,
+    padding: float = 0.25,
+) -> npt.NDArray[np.uint8]: ...
 def distances(
     a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], metric: str = "euclidean"
 ) -> npt.NDArray[np.float32]: ...

@@ -5,10 +5,12 @@
 //! the exact dtype); the Python side does the forgiving conversions.
 
 mod detach;
+mod detector;
 mod distance;
 mod encoder;
 mod errors;
 mod gallery;
+mod landmarks;
 mod protect;
 mod simd;
 
@@ -17,11 +19,15 @@ use pyo3::prelude::*;
 #[pymodule]
 mod _core {
     #[pymodule_export]
+    use crate::detector::PyHogDetector;
+    #[pymodule_export]
     use crate::distance::distances;
     #[pymodule_export]
     use crate::encoder::PyResnetEncoder;
     #[pymodule_export]
     use crate::gallery::PyGallery;
+    #[pymodule_export]
+    use crate::landmarks::{PyShapePredictor, face_chips};
     #[pymodule_export]
     use crate::protect::{
         PyDataKey, PyMasterKey, PyRotation, open_into_gallery, open_keys_into_gallery,

@@ -1,7 +1,7 @@
 """Faces: images in, 128-d encodings out.
 
 :mod:`~facegate.faces.images` decodes any image safely, :mod:`~facegate.faces.detect` finds
-faces and encodes them (dlib's detector and landmarks, dlib's ResNet run by the Rust core),
+faces and encodes them (dlib's detector, landmarks, chips and ResNet, run by the Rust core),
 :mod:`~facegate.faces.models` loads the models lazily, :mod:`~facegate.faces.photos` averages
 several enrollment photographs.
 """

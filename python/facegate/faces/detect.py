@@ -1,7 +1,10 @@
-"""Faces in, 128-d encodings out: dlib finds faces and landmarks and cuts the aligned chip;
-facegate's Rust core runs dlib's ResNet on it (``encoder="rust"``, the default: the same
-encodings as dlib's own ``compute_face_descriptor`` to 1e-5, an order of magnitude faster, on
-every core, without the GIL). ``encoder="dlib"`` runs dlib's encoder, the reference.
+"""Faces in, 128-d encodings out, with dlib's models run by facegate's Rust core: dlib's HOG
+face detector, its 5- and 68-point shape predictors and its aligned chips
+(``backend="rust"``, the default: dlib's boxes, scores to 1e-5, landmarks and chips; see
+tests/test_rust_pipeline.py), then dlib's ResNet (``encoder="rust"``, the default: dlib's
+encodings to 1e-5, an order of magnitude faster). All of it runs on every core without the GIL.
+``backend="dlib"`` and ``encoder="dlib"`` run dlib's own code, the reference; the CNN detector
+(``detector="cnn"``) is always dlib's.
 
 ``FaceDetector.detect`` reports every face it finds, so the consent gate can apply its own rule
 for frames with several faces (R25). ``FaceDetector.encode`` is the one-face path (enrollment,
@@ -33,6 +36,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from facegate import _core
 from facegate.errors import (
     FacegateError,
     FaceOutOfFrame,
@@ -80,7 +84,6 @@ class Face:
     box: Box
     score: float
     landmarks: npt.NDArray[np.int32] = field(repr=False)
-    _shape: Any = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,8 @@ class FaceDetector:
             pixels cost (times 4 per ``upsample`` step); faces are then found down to about
             ``40 * scale`` pixels at ``upsample=1``. Landmarks and encodings use the full image.
         encoder: ``"rust"`` (default) or ``"dlib"`` (dlib's own encoder, the reference).
+        backend: ``"rust"`` (default): detection (HOG), landmarks and chips by facegate's Rust
+            core, equal to dlib's; ``"dlib"``: dlib's own code, the reference.
         tta: test-time augmentation: average the encodings of four deterministic variants of
             the chip (itself, mirrored, 10 % darker, 10 % brighter). Off by default; see
             benches/RESULTS.md for what it does to accuracy.
@@ -118,6 +123,7 @@ class FaceDetector:
     encoder: Literal["rust", "dlib"] = "rust"
     tta: bool = False
     max_detect_pixels: int = DEFAULT_MAX_DETECT_PIXELS
+    backend: Literal["rust", "dlib"] = "rust"
 
     def __post_init__(self) -> None:
         if self.detector not in ("hog", "cnn"):
@@ -128,6 +134,8 @@ class FaceDetector:
             raise InvalidArgument(f"upsample must be between 0 and 4, got {self.upsample}")
         if self.encoder not in ("rust", "dlib"):
             raise InvalidArgument(f"encoder must be 'rust' or 'dlib', got {self.encoder!r}")
+        if self.backend not in ("rust", "dlib"):
+            raise InvalidArgument(f"backend must be 'rust' or 'dlib', got {self.backend!r}")
         if self.tta and self.encoder != "rust":
             raise InvalidArgument("test-time augmentation runs on the Rust encoder only")
         bound = self.max_detect_pixels
@@ -162,7 +170,7 @@ class FaceDetector:
         pixels = load_image(image, max_pixels=self.max_pixels)
         faces = self._detect(pixels)
         if self.encoder == "rust" and jitter == 0 and faces:
-            chips = np.stack([self._chip(pixels, face) for face in faces])
+            chips = self._chips(pixels, faces)
             return list(zip(faces, self.encode_chips(chips), strict=True))
         return [(face, self._encode(pixels, face, jitter)) for face in faces]
 
@@ -223,35 +231,77 @@ class FaceDetector:
     def _chip(
         self, pixels: npt.NDArray[np.uint8], face: Face, size: int = 150
     ) -> npt.NDArray[np.uint8]:
-        chip = dlib_module().get_face_chip(pixels, face._shape, size=size, padding=0.25)
-        return np.asarray(chip, dtype=np.uint8)
+        chip: npt.NDArray[np.uint8] = self._chips(pixels, [face], size)[0]
+        return chip
+
+    def _chips(
+        self, pixels: npt.NDArray[np.uint8], faces: Sequence[Face], size: int = 150
+    ) -> npt.NDArray[np.uint8]:
+        """The aligned chips of ``faces`` (n x size x size x 3), cut as dlib's
+        ``get_face_chip(..., padding=0.25)`` cuts them."""
+        if self.backend == "rust":
+            landmarks = np.ascontiguousarray(np.stack([face.landmarks for face in faces]))
+            return _core.face_chips(_contiguous(pixels), landmarks, size, 0.25)
+        dlib = dlib_module()
+        return np.stack(
+            [
+                np.asarray(dlib.get_face_chip(pixels, _dlib_shape(face), size=size, padding=0.25))
+                for face in faces
+            ]
+        ).astype(np.uint8)
 
     def _detect(self, pixels: npt.NDArray[np.uint8]) -> list[Face]:
-        dlib = dlib_module()
         seen, (sx, sy) = _detection_copy(pixels, self.max_detect_pixels)
+        found = [(box, score) for box, score in self._found(seen) if score >= self.min_score]
+        found.sort(key=lambda pair: -pair[1])
+        # The boxes in the full image: edges scaled back (right and bottom are exclusive).
+        boxes = [
+            Box(round(x0 * sx), round(y0 * sy), round((x1 + 1) * sx), round((y1 + 1) * sy))
+            for (x0, y0, x1, y1), _ in found
+        ]
+        if not boxes:
+            return []
+        points = self._landmarks(pixels, boxes)
+        return [
+            Face(box=box, score=score, landmarks=marks)
+            for box, (_, score), marks in zip(boxes, found, points, strict=True)
+        ]
+
+    def _found(self, seen: npt.NDArray[np.uint8]) -> list[tuple[tuple[int, int, int, int], float]]:
+        """Every detection in ``seen``: dlib's inclusive box and its score."""
+        if self.detector == "hog" and self.backend == "rust":
+            rects, scores, _ = model("rust_hog").detect(_contiguous(seen), self.upsample, 0.0)
+            return [
+                ((int(x0), int(y0), int(x1), int(y1)), float(s))
+                for (x0, y0, x1, y1), s in zip(rects, scores, strict=True)
+            ]
         if self.detector == "hog":
             rects, scores, _ = model("hog").run(seen, self.upsample, 0.0)
             found = list(zip(rects, scores, strict=True))
         else:
             found = [(d.rect, d.confidence) for d in model("cnn")(seen, self.upsample)]
+        return [
+            ((rect.left(), rect.top(), rect.right(), rect.bottom()), float(score))
+            for rect, score in found
+        ]
+
+    def _landmarks(
+        self, pixels: npt.NDArray[np.uint8], boxes: Sequence[Box]
+    ) -> list[npt.NDArray[np.int32]]:
+        """The landmarks in each box (int32 [n, 2]) from dlib's shape predictor."""
+        if self.backend == "rust":
+            rects = np.array(
+                [(b.left, b.top, b.right - 1, b.bottom - 1) for b in boxes], dtype=np.int64
+            )
+            marks = model(f"rust_landmarks{self.landmarks}").predict(_contiguous(pixels), rects)
+            return list(np.asarray(marks, dtype=np.int32))
+        dlib = dlib_module()
         predictor = model(f"landmarks{self.landmarks}")
-        faces = []
-        for rect, score in sorted(found, key=lambda pair: -pair[1]):
-            if score < self.min_score:
-                continue
-            # The box in the full image: edges scaled back (right and bottom are exclusive).
-            box = Box(
-                round(rect.left() * sx),
-                round(rect.top() * sy),
-                round((rect.right() + 1) * sx),
-                round((rect.bottom() + 1) * sy),
-            )
-            shape = predictor(
-                pixels, dlib.rectangle(box.left, box.top, box.right - 1, box.bottom - 1)
-            )
-            points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.int32)
-            faces.append(Face(box=box, score=float(score), landmarks=points, _shape=shape))
-        return faces
+        found = []
+        for b in boxes:
+            shape = predictor(pixels, dlib.rectangle(b.left, b.top, b.right - 1, b.bottom - 1))
+            found.append(np.array([(p.x, p.y) for p in shape.parts()], dtype=np.int32))
+        return found
 
     def _encode(
         self, pixels: npt.NDArray[np.uint8], face: Face, jitter: int
@@ -261,8 +311,20 @@ class FaceDetector:
         if self.encoder == "rust" and jitter == 0:
             return self.encode_chips(self._chip(pixels, face)[None]).reshape(-1)
         # dlib's random jitter (num_jitters) exists only in dlib's encoder.
-        descriptor = model("encoder").compute_face_descriptor(pixels, face._shape, jitter)
+        descriptor = model("encoder").compute_face_descriptor(pixels, _dlib_shape(face), jitter)
         return np.asarray(descriptor, dtype=np.float32)
+
+
+def _contiguous(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    return np.ascontiguousarray(pixels, dtype=np.uint8)
+
+
+def _dlib_shape(face: Face) -> Any:
+    """``face`` as dlib's ``full_object_detection``, for dlib's own encoder and chips."""
+    dlib = dlib_module()
+    box = face.box
+    rect = dlib.rectangle(box.left, box.top, box.right - 1, box.bottom - 1)
+    return dlib.full_object_detection(rect, [dlib.point(int(x), int(y)) for x, y in face.landmarks])
 
 
 def _detection_copy(
@@ -313,11 +375,13 @@ def encode_many(
     """Encodes the one face of each image (after the enrollment gates), keeping input order.
 
     With the Rust encoder (the default), ``threads`` threads (default: one per core) decode,
-    detect, find landmarks and cut chips (dlib's detector releases the GIL), and the chips are
-    encoded ``batch`` at a time in Rust on every core. With ``encoder="dlib"`` or ``jitter``,
-    whose work holds the GIL, it runs in a pool of ``processes`` started with ``spawn``. An
-    image that fails a gate or cannot be read yields its error object in its place instead of
-    stopping the batch. ``progress`` prints a counter to stderr.
+    detect, find landmarks and cut chips (in the Rust core, without the GIL, each image's
+    pyramid spread over the cores; with ``backend="dlib"``, dlib's detector, which releases the
+    GIL too), and the chips are encoded ``batch`` at a time in Rust on every core. With
+    ``encoder="dlib"`` or ``jitter``, whose work holds the GIL, it runs in a pool of
+    ``processes`` started with ``spawn``. An image that fails a gate or cannot be read yields
+    its error object in its place instead of stopping the batch. ``progress`` prints a
+    counter to stderr.
     """
     detector = detector or FaceDetector()
     items: Sequence[Any] = list(images)
@@ -355,8 +419,8 @@ _pools_lock = threading.Lock()
 
 
 def _thread_pool(workers: int) -> ThreadPoolExecutor:
-    """A long-lived pool per size: its threads keep their own dlib detectors (loading one costs
-    about a quarter of a second) from one call to the next."""
+    """A long-lived pool per size: with ``backend="dlib"`` its threads keep their own dlib
+    detectors (loading one costs about a quarter of a second) from one call to the next."""
     with _pools_lock:
         pool = _pools.get(workers)
         if pool is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,8 @@ def model_path(name: str) -> Path:
 
 def model(name: str) -> Any:
     """The model object for ``name``: dlib's ("hog", "cnn", "landmarks5", "landmarks68",
-    "encoder") or the Rust encoder over dlib's encoder file ("resnet")."""
+    "encoder"), or facegate's Rust core over the same weights: the encoder ("resnet"), the HOG
+    detector ("rust_hog") and the shape predictors ("rust_landmarks5", "rust_landmarks68")."""
     if name in _PER_THREAD:
         # dlib's detectors release the GIL while they run and keep scratch state in the
         # object, so two threads must not share one: each thread gets its own (cheap to load).
@@ -87,6 +89,16 @@ def _fresh_lock_in_child() -> None:
 os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
+def _frontal_detector_bytes(dlib: Any) -> bytes:
+    """The weights of dlib's frontal face detector, as dlib writes them: dlib keeps them
+    compiled into its library and saves them only to a file, so they pass through a private
+    temporary directory, removed at once."""
+    with tempfile.TemporaryDirectory(prefix="facegate-") as directory:
+        path = Path(directory) / "frontal_face_detector.svm"
+        dlib.get_frontal_face_detector().save(str(path))
+        return path.read_bytes()
+
+
 def _load(name: str) -> Any:
     dlib = dlib_module()
     if name == "hog":
@@ -97,4 +109,8 @@ def _load(name: str) -> Any:
         return dlib.face_recognition_model_v1(str(model_path("encoder")))
     if name == "resnet":  # the same network, run by facegate's Rust core
         return _core.ResnetEncoder(str(model_path("encoder")))
+    if name == "rust_hog":
+        return _core.HogDetector(_frontal_detector_bytes(dlib))
+    if name.startswith("rust_"):
+        return _core.ShapePredictor(str(model_path(name.removeprefix("rust_"))))
     return dlib.shape_predictor(str(model_path(name)))

@@ -47,11 +47,11 @@ pub enum CoreError {
     },
     /// The operating system's random number generator failed.
     Entropy,
-    /// The dlib face-recognition model is not the file this build reads: truncated, altered,
-    /// extended or another network. `offset` is the byte where reading stopped; `what` says what
+    /// A dlib model file (the face-recognition network, the face detector, a shape predictor)
+    /// is not the file this build reads: truncated, altered, extended or another model. `offset` is the byte where reading stopped; `what` says what
     /// was expected there (never the bytes found).
     ModelFormat { offset: u64, what: String },
-    /// The dlib face-recognition model file could not be read at all.
+    /// A dlib model file could not be read at all.
     ModelIo { kind: std::io::ErrorKind },
     /// A master key could not be read or written: `message` says which file or variable and
     /// why (never the key).
@@ -113,12 +113,12 @@ impl fmt::Display for CoreError {
             Self::Entropy => f.write_str("the operating system's random number generator failed"),
             Self::ModelFormat { offset, what } => write!(
                 f,
-                "the dlib face-recognition model is not the expected file: at byte {offset} \
-                 expected {what}; reinstall face_recognition_models"
+                "a dlib model file is not the expected file: at byte {offset} expected \
+                 {what}; reinstall dlib-bin and face_recognition_models"
             ),
             Self::ModelIo { kind } => write!(
                 f,
-                "the dlib face-recognition model file could not be read ({kind}); reinstall \
+                "a dlib model file could not be read ({kind}); reinstall dlib-bin and \
                  face_recognition_models"
             ),
             Self::KeyFile { message } => f.write_str(message),

@@ -10,10 +10,15 @@
 //! - [`error`]: the one error type every fallible core call returns.
 //! - [`parallel`]: rayon work that keeps working in a forked child.
 
+pub mod chips;
+pub mod detector;
 pub mod encoder;
 pub mod error;
+pub mod image;
+pub mod landmarks;
 pub mod matching;
 pub mod parallel;
 pub mod protect;
+pub(crate) mod serial;
 
 pub use error::CoreError;

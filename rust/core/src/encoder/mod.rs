@@ -17,7 +17,6 @@ mod matmul;
 mod model;
 mod ops;
 mod records;
-mod serial;
 mod threads;
 
 #[cfg(test)]

@@ -9,8 +9,8 @@
 use super::arch::{self, BlockSpec, ENCODING_DIM, FEATURES, Layer};
 use super::conv::{Conv, TILE};
 use super::records::{self, Params};
-use super::serial::Reader;
 use crate::CoreError;
+use crate::serial::Reader;
 use std::io::Read;
 use std::path::Path;
 

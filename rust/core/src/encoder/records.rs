@@ -6,8 +6,8 @@
 //! `dlib/dnn/layers.h`.
 
 use super::arch::{CHIP_SIZE, Layer};
-use super::serial::Reader;
 use crate::CoreError;
+use crate::serial::Reader;
 
 /// The parameters a layer carries into the network; layers without any give `None`.
 pub enum Params {

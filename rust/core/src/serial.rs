@@ -1,4 +1,5 @@
-//! dlib's serialization primitives (`dlib/serialize.h`, `dlib/cuda/tensor.h`), read strictly.
+//! dlib's serialization primitives (`dlib/serialize.h`, `dlib/cuda/tensor.h`), read strictly: shared by
+//! the readers of dlib's model files (the encoder's network, the face detector, the shape predictors).
 //!
 //! dlib accepts a few encodings its writer never produces (reserved bits in an integer's control
 //! byte, the old ASCII floats). This reader accepts only what dlib writes, so any altered byte in
