@@ -13,39 +13,56 @@ pub struct Response {
     pub values: Vec<f32>,
 }
 
-/// Scratch reused between the filters and planes of one level.
-#[derive(Default)]
-pub struct Scratch {
-    along: Vec<f32>,
-}
+/// Output rows per band: the features are filtered a band at a time so that one plane's rows
+/// for the band (and its row pass) stay in the first-level cache while every filter's parts
+/// for that plane use them; a band's row pass also covers the filter's height less one rows
+/// of the next band, which is what the band's size trades against.
+const BAND: usize = 48;
 
+/// Every filter's response over `features` (one [`Response`] per filter, in order).
 pub fn respond(
     features: &Features,
-    filter: &Filter,
+    filters: &[Filter],
     filter_rows: usize,
     filter_cols: usize,
-    scratch: &mut Scratch,
-) -> Response {
+) -> Vec<Response> {
     if features.rows < filter_rows || features.cols < filter_cols {
-        return Response {
-            rows: 0,
-            cols: 0,
-            values: Vec::new(),
-        };
+        return filters
+            .iter()
+            .map(|_| Response {
+                rows: 0,
+                cols: 0,
+                values: Vec::new(),
+            })
+            .collect();
     }
     let rows = features.rows - filter_rows + 1;
     let cols = features.cols - filter_cols + 1;
-    let mut values = vec![0f32; rows * cols];
-    let along = &mut scratch.along;
-    along.resize(features.rows * cols, 0.0);
-    for p in 0..PLANES {
-        let plane = features.plane(p);
-        for part in &filter.planes[p] {
-            along_rows(plane, features.cols, &part.row, cols, along);
-            down_columns(along, cols, &part.col, rows, &mut values);
+    let mut out: Vec<Response> = filters
+        .iter()
+        .map(|_| Response {
+            rows,
+            cols,
+            values: vec![0f32; rows * cols],
+        })
+        .collect();
+    let mut along = vec![0f32; (BAND + filter_rows - 1) * cols];
+    for r0 in (0..rows).step_by(BAND) {
+        let band = BAND.min(rows - r0);
+        let inputs = band + filter_rows - 1;
+        let along = &mut along[..inputs * cols];
+        for p in 0..PLANES {
+            let plane = &features.plane(p)[r0 * features.cols..(r0 + inputs) * features.cols];
+            for (filter, response) in filters.iter().zip(&mut out) {
+                let values = &mut response.values[r0 * cols..(r0 + band) * cols];
+                for part in &filter.planes[p] {
+                    along_rows(plane, features.cols, &part.row, cols, along);
+                    down_columns(along, cols, &part.col, band, values);
+                }
+            }
         }
     }
-    Response { rows, cols, values }
+    out
 }
 
 /// `along[r][c] = Σ_n row[n] · plane[r][c + n]` for every row of the plane.

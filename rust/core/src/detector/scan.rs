@@ -2,7 +2,7 @@
 //! non-maximum suppression.
 
 use super::fhog;
-use super::filter::{Scratch, respond};
+use super::filter::respond;
 use super::geometry::{self, Rect};
 use super::image::{self, Level};
 use super::model::{Model, Overlap};
@@ -108,20 +108,18 @@ fn scan_level(model: &Model, img: &RgbImage<'_>, level: usize, adjust: f64) -> V
     if features.is_empty() {
         return out;
     }
-    let mut scratch = Scratch::default();
     let (box_rows, box_cols) = (
         (model.filter_rows - 2 * model.padding) as i64,
         (model.filter_cols - 2 * model.padding) as i64,
     );
     let up = geometry::repeat(geometry::up6, level);
-    for (i, filter) in model.filters.iter().enumerate() {
-        let response = respond(
-            &features,
-            filter,
-            model.filter_rows,
-            model.filter_cols,
-            &mut scratch,
-        );
+    let responses = respond(
+        &features,
+        &model.filters,
+        model.filter_rows,
+        model.filter_cols,
+    );
+    for (i, (filter, response)) in model.filters.iter().zip(&responses).enumerate() {
         let bar = filter.threshold + adjust;
         for r in 0..response.rows {
             for c in 0..response.cols {
