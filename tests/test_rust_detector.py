@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from functools import cache
 from typing import Any
 
@@ -98,6 +99,25 @@ def test_the_photographs_give_boxes_and_several_faces_give_several() -> None:
 def test_one_core_and_every_core_give_the_same_answer() -> None:
     pixels = images()["two"]
     assert rust_run(pixels, 1, parallel=False) == rust_run(pixels, 1, parallel=True)
+
+
+def test_detection_releases_the_gil() -> None:
+    pixels = images()["two"]
+    done = threading.Event()
+
+    def detect() -> None:
+        for _ in range(2):
+            rust_run(pixels, 1)
+        done.set()
+
+    worker = threading.Thread(target=detect)
+    ticks = 0
+    worker.start()
+    while not done.is_set():
+        ticks += 1
+    worker.join()
+    # While Rust detected, this Python thread kept running: the GIL was released.
+    assert ticks > 1000
 
 
 _PROBE = """

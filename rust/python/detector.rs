@@ -2,10 +2,10 @@
 
 use crate::detach::detached;
 use crate::errors::Result;
-use facegate_core::CoreError;
+use crate::images::copy_image;
 use facegate_core::detector::{HogDetector, RgbImage};
 use numpy::ndarray::{Array1, Array2};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray3, PyUntypedArrayMethods};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray3};
 use pyo3::prelude::*;
 
 /// Boxes (int64 n x 4: left, top, right, bottom, inclusive as dlib's), scores and filters.
@@ -48,19 +48,7 @@ impl PyHogDetector {
         adjust: f64,
         parallel: bool,
     ) -> Result<Found<'py>> {
-        let shape = image.shape();
-        if shape[2] != 3 {
-            return Err(CoreError::InvalidArgument(format!(
-                "the image must have shape (height, width, 3), got {shape:?}"
-            ))
-            .into());
-        }
-        let (height, width) = (shape[0], shape[1]);
-        // A copy: another Python thread could change a borrowed array while the GIL is released.
-        let pixels = match image.as_slice() {
-            Ok(contiguous) => contiguous.to_vec(),
-            Err(_) => image.as_array().iter().copied().collect(),
-        };
+        let (pixels, width, height) = copy_image(&image)?;
         let found = detached(py, || {
             let image = RgbImage::new(&pixels, width, height)?;
             self.inner.detect(&image, upsample, adjust, parallel)

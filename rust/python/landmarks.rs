@@ -3,6 +3,7 @@
 
 use crate::detach::detached;
 use crate::errors::Result;
+use crate::images::copy_image;
 use facegate_core::CoreError;
 use facegate_core::chips;
 use facegate_core::landmarks::{Point, Rect, RgbImage, ShapePredictor};
@@ -12,23 +13,6 @@ use numpy::{
 };
 use pyo3::prelude::*;
 use std::path::PathBuf;
-
-/// An `(H, W, 3)` uint8 image copied out of numpy, with its width and height. A copy: another
-/// Python thread could change a borrowed array while the GIL is released.
-fn copy_image(image: &PyReadonlyArray3<'_, u8>) -> Result<(Vec<u8>, usize, usize)> {
-    let shape = image.shape();
-    if shape[2] != 3 {
-        return Err(CoreError::InvalidArgument(format!(
-            "the image must have shape (height, width, 3), got {shape:?}"
-        ))
-        .into());
-    }
-    let pixels = match image.as_slice() {
-        Ok(contiguous) => contiguous.to_vec(),
-        Err(_) => image.as_array().iter().copied().collect(),
-    };
-    Ok((pixels, shape[1], shape[0]))
-}
 
 /// A loaded shape predictor, shared by every Python thread that holds it.
 ///

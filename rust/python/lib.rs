@@ -10,6 +10,7 @@ mod distance;
 mod encoder;
 mod errors;
 mod gallery;
+mod images;
 mod landmarks;
 mod protect;
 mod simd;

@@ -61,7 +61,7 @@ class FakeEncoder:
 
     def encode_all(self, image: Any) -> list[tuple[Face, npt.NDArray[np.float32]]]:
         rows = _rows(image)
-        face = Face(Box(0, 0, 100, 100), 1.0, np.zeros((5, 2), np.int32), None)
+        face = Face(Box(0, 0, 100, 100), 1.0, np.zeros((5, 2), np.int32))
         return [(face, row) for row in rows]
 
 

@@ -364,7 +364,7 @@ class QuietAttributeEncoder(FakeEncoder):
 
     def encode_all(self, image: Any) -> list[tuple[Face, npt.NDArray[np.float32]]]:
         return [
-            (AttributeFace(Box(0, 0, 100, 100), 1.0, np.zeros((5, 2), np.int32), None), row)
+            (AttributeFace(Box(0, 0, 100, 100), 1.0, np.zeros((5, 2), np.int32)), row)
             for _, row in super().encode_all(image)
         ]
 

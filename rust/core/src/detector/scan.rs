@@ -65,19 +65,32 @@ pub fn detect(
         return Vec::new();
     }
     let levels = level_count(model, base.width(), base.height());
-    let mut smaller: Vec<Level> = Vec::with_capacity(levels.saturating_sub(1));
-    for _ in 1..levels {
-        let next = image::down6(&smaller.last().map_or(base, Level::view));
-        smaller.push(next);
-    }
-    let pyramid: Vec<RgbImage<'_>> = std::iter::once(base)
-        .chain(smaller.iter().map(Level::view))
-        .collect();
-    let scan = |(l, img): (usize, &RgbImage<'_>)| scan_level(model, img, l, adjust);
+    let shrink = || {
+        let mut smaller: Vec<Level> = Vec::with_capacity(levels.saturating_sub(1));
+        for _ in 1..levels {
+            let next = image::down6(&smaller.last().map_or(base, Level::view));
+            smaller.push(next);
+        }
+        smaller
+    };
+    let scan = |(l, img): (usize, RgbImage<'_>)| scan_level(model, &img, l, adjust);
     let mut found: Vec<Candidate> = if parallel {
-        pyramid.par_iter().enumerate().flat_map_iter(scan).collect()
+        // The full-size level, the largest scan, runs while the smaller levels are made.
+        let (mut first, smaller) = rayon::join(|| scan((0, base)), shrink);
+        let rest: Vec<Candidate> = smaller
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(l, level)| scan((l + 1, level.view())))
+            .collect();
+        first.extend(rest);
+        first
     } else {
-        pyramid.iter().enumerate().flat_map(scan).collect()
+        let smaller = shrink();
+        std::iter::once(base)
+            .chain(smaller.iter().map(Level::view))
+            .enumerate()
+            .flat_map(scan)
+            .collect()
     };
     found.sort_by(|a, b| {
         b.detection
