@@ -31,7 +31,8 @@ from tests import faces
 import facegate
 from benches.conftest import QUICK
 from facegate._core import ResnetEncoder
-from facegate.faces.detect import FaceDetector, encode_many
+from facegate.faces.detect import FaceDetector
+from facegate.faces.many import encode_many
 from facegate.faces.models import dlib_module, model_path
 
 TOLERANCE = 1e-5  # as tests/test_resnet_encoder.py: far below any decision (threshold 0.6)

@@ -15,7 +15,8 @@ import pytest
 from tests import faces
 
 from benches.conftest import QUICK
-from facegate.faces.detect import FaceDetector, encode_many
+from facegate.faces.detect import FaceDetector
+from facegate.faces.many import encode_many
 from facegate.faces.models import model
 
 BATCH = 4 if QUICK else 16
@@ -63,14 +64,17 @@ def test_stage(benchmark: Any, stage: str) -> None:
 
 @pytest.mark.parametrize("engine", ["facegate encode_many", "direct dlib loop"])
 def test_batch(benchmark: Any, engine: str) -> None:
-    images = photos()
-    benchmark.group = f"face pipeline: batch of {BATCH} images"
-    benchmark.extra_info.update(engine=engine, stage="batch", n=BATCH)
-    if engine == "facegate encode_many":
-        results = benchmark.pedantic(encode_many, args=(images,), rounds=3)
-    else:
-        results = benchmark.pedantic(lambda: [direct(p) for p in images], rounds=3)
+    results = batch(benchmark, engine, photos(), f"face pipeline: batch of {BATCH} images")
     assert len(results) == BATCH
+
+
+def batch(benchmark: Any, engine: str, images: list[np.ndarray], group: str) -> list[Any]:
+    """``images`` through ``encode_many`` or the direct dlib calls, three rounds."""
+    benchmark.group = group
+    benchmark.extra_info.update(engine=engine, stage="batch", n=len(images))
+    if engine == "facegate encode_many":
+        return list(benchmark.pedantic(encode_many, args=(images,), rounds=3))
+    return list(benchmark.pedantic(lambda: [direct(p) for p in images], rounds=3))
 
 
 @cache
@@ -128,10 +132,5 @@ def test_landmarks_and_chip(benchmark: Any, engine: str) -> None:
 @pytest.mark.parametrize("engine", ["facegate encode_many", "direct dlib loop"])
 def test_pipeline_two_cores(benchmark: Any, engine: str, size: str) -> None:
     images = [SIZES[size]()] * BATCH
-    benchmark.group = f"face pipeline: batch of {BATCH} images of {size}"
-    benchmark.extra_info.update(engine=engine, stage="batch", n=BATCH)
-    if engine == "facegate encode_many":
-        results = benchmark.pedantic(encode_many, args=(images,), rounds=3)
-    else:
-        results = benchmark.pedantic(lambda: [direct(p) for p in images], rounds=3)
+    results = batch(benchmark, engine, images, f"face pipeline: batch of {BATCH} images of {size}")
     assert np.linalg.norm(results[0] - direct(images[0])) < 1e-5

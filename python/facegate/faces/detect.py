@@ -1,7 +1,7 @@
 """Faces in, 128-d encodings out, with dlib's models run by facegate's Rust core: dlib's HOG
 face detector, its 5- and 68-point shape predictors and its aligned chips
 (``backend="rust"``, the default: dlib's boxes, scores to 1e-5, landmarks and chips; see
-tests/test_rust_pipeline.py), then dlib's ResNet (``encoder="rust"``, the default: dlib's
+tests/test_rust_detector.py), then dlib's ResNet (``encoder="rust"``, the default: dlib's
 encodings to 1e-5, an order of magnitude faster). All of it runs on every core without the GIL.
 ``backend="dlib"`` and ``encoder="dlib"`` run dlib's own code, the reference; the CNN detector
 (``detector="cnn"``) is always dlib's.
@@ -17,20 +17,14 @@ The work per image is bounded: the detector sees at most ``max_detect_pixels`` p
 copy and the boxes are mapped back, while landmarks and encodings use the full image. A
 6000x6000 image therefore costs what a full-HD frame costs, not twenty times as much.
 
-Fork-safe: a process forked from one that encoded (``multiprocessing`` with "fork", gunicorn
-``--preload``) starts its own worker threads instead of waiting on its parent's.
+Many images at once: :func:`facegate.faces.many.encode_many`.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import sys
-import threading
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from typing import Any, Literal
 
 import numpy as np
@@ -48,7 +42,7 @@ from facegate.errors import (
 from facegate.faces.images import DEFAULT_MAX_PIXELS, load_image
 from facegate.faces.models import dlib_module, model
 
-__all__ = ["DEFAULT_MAX_DETECT_PIXELS", "Box", "Face", "FaceDetector", "encode_many"]
+__all__ = ["DEFAULT_MAX_DETECT_PIXELS", "Box", "Face", "FaceDetector"]
 
 DEFAULT_MAX_DETECT_PIXELS = 1920 * 1080
 """Most pixels the face detector is given, by default: a full-HD frame (2,073,600 pixels).
@@ -343,128 +337,6 @@ def _detection_copy(
     # ``reducing_gap`` first averages whole blocks (fast), then resamples the rest exactly.
     small = Image.fromarray(pixels).resize(size, Image.Resampling.BOX, reducing_gap=2.0)
     return np.ascontiguousarray(np.asarray(small)), (width / size[0], height / size[1])
-
-
-_worker: FaceDetector | None = None
-
-
-def _start_worker(detector: FaceDetector) -> None:
-    global _worker
-    _worker = detector
-
-
-def _encode_in_worker(item: tuple[Any, int]) -> npt.NDArray[np.float32] | FacegateError:
-    image, jitter = item
-    assert _worker is not None
-    try:
-        return _worker.encode(image, jitter=jitter, operation="enrollment")
-    except FacegateError as exc:
-        return exc
-
-
-def encode_many(
-    images: Iterable[Any],
-    *,
-    detector: FaceDetector | None = None,
-    jitter: int = 0,
-    threads: int | None = None,
-    batch: int = 32,
-    processes: int | None = None,
-    progress: bool = False,
-) -> list[npt.NDArray[np.float32] | FacegateError]:
-    """Encodes the one face of each image (after the enrollment gates), keeping input order.
-
-    With the Rust encoder (the default), ``threads`` threads (default: one per core) decode,
-    detect, find landmarks and cut chips (in the Rust core, without the GIL, each image's
-    pyramid spread over the cores; with ``backend="dlib"``, dlib's detector, which releases the
-    GIL too), and the chips are encoded ``batch`` at a time in Rust on every core. With
-    ``encoder="dlib"`` or ``jitter``, whose work holds the GIL, it runs in a pool of
-    ``processes`` started with ``spawn``. An image that fails a gate or cannot be read yields
-    its error object in its place instead of stopping the batch. ``progress`` prints a
-    counter to stderr.
-    """
-    detector = detector or FaceDetector()
-    items: Sequence[Any] = list(images)
-    if detector.encoder == "dlib" or jitter:
-        return _encode_in_processes(items, detector, jitter, processes, progress)
-    if batch < 1:
-        raise InvalidArgument(f"batch must be at least 1, got {batch}")
-    workers = max(1, min(threads or os.cpu_count() or 1, len(items) or 1))
-    results: list[npt.NDArray[np.float32] | FacegateError] = []
-    pending: list[tuple[int, npt.NDArray[np.uint8]]] = []
-
-    def flush() -> None:
-        encoded = detector.encode_chips(np.stack([chip for _, chip in pending]))
-        for (index, _), encoding in zip(pending, encoded, strict=True):
-            results[index] = encoding
-        pending.clear()
-
-    for index, prepared in enumerate(_thread_pool(workers).map(detector._prepare, items)):
-        results.append(prepared if isinstance(prepared, FacegateError) else _PLACEHOLDER)
-        if not isinstance(prepared, FacegateError):
-            pending.append((index, prepared))
-        if len(pending) >= batch:
-            flush()
-        _report(progress, index + 1, len(items))
-    if pending:
-        flush()
-    if progress:
-        print(file=sys.stderr)
-    return results
-
-
-_PLACEHOLDER = np.empty(0, np.float32)
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
-
-
-def _thread_pool(workers: int) -> ThreadPoolExecutor:
-    """A long-lived pool per size: with ``backend="dlib"`` its threads keep their own dlib
-    detectors (loading one costs about a quarter of a second) from one call to the next."""
-    with _pools_lock:
-        pool = _pools.get(workers)
-        if pool is None:
-            pool = _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="facegate")
-        return pool
-
-
-def _forget_pools_in_child() -> None:
-    """After fork: the parent's pool threads do not exist in the child, and an executor that
-    believes its idle threads are there never starts new ones, so its work would wait for
-    ever. The child makes its own pools (and lock: the parent may have held it)."""
-    global _pools_lock
-    _pools.clear()
-    _pools_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_pools_in_child)
-
-
-def _report(progress: bool, done: int, total: int) -> None:
-    if progress:
-        print(f"\rencoded {done}/{total}", end="", file=sys.stderr, flush=True)
-
-
-def _encode_in_processes(
-    items: Sequence[Any],
-    detector: FaceDetector,
-    jitter: int,
-    processes: int | None,
-    progress: bool,
-) -> list[npt.NDArray[np.float32] | FacegateError]:
-    workers = max(1, min(processes or os.cpu_count() or 1, len(items) or 1))
-    results: list[npt.NDArray[np.float32] | FacegateError] = []
-    with ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_start_worker, initargs=(detector,)
-    ) as pool:
-        for done, result in enumerate(
-            pool.map(_encode_in_worker, [(image, jitter) for image in items], chunksize=4), 1
-        ):
-            results.append(result)
-            _report(progress, done, len(items))
-    if progress:
-        print(file=sys.stderr)
-    return results
 
 
 def _tta_variants(chips: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:

@@ -20,5 +20,6 @@ pub mod matching;
 pub mod parallel;
 pub mod protect;
 pub(crate) mod serial;
+pub(crate) mod svd;
 
 pub use error::CoreError;

@@ -18,6 +18,24 @@ pub struct Reader<'a> {
 /// and channel means, far inside this range, and the bound keeps the conversion exact.
 const MAX_EXPONENT: i64 = 200;
 
+/// The bytes of the model file at `path`, read up to `cap` bytes: a file longer than that is
+/// refused as soon as the cap is passed (`about` says what size is expected), so an enormous
+/// wrong file costs nothing to refuse.
+pub fn read_capped(path: &std::path::Path, cap: u64, about: &str) -> Result<Vec<u8>, CoreError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| CoreError::ModelIo { kind: e.kind() };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > cap {
+        return Err(Reader::error_at(
+            cap as usize,
+            format!("the end of the file ({about})"),
+        ));
+    }
+    Ok(bytes)
+}
+
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
         Self { bytes, pos: 0 }

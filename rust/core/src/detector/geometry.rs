@@ -51,14 +51,9 @@ fn fhog_point_to_image(x: i64, y: i64, cell: i64, rows_pad: i64, cols_pad: i64) 
 
 /// dlib's `fhog_to_image` for a rectangle of cells.
 pub fn fhog_to_image(rect: Rect, cell: i64, rows_pad: i64, cols_pad: i64) -> Rect {
-    let (left, top) = fhog_point_to_image(rect.left, rect.top, cell, rows_pad, cols_pad);
-    let (right, bottom) = fhog_point_to_image(rect.right, rect.bottom, cell, rows_pad, cols_pad);
-    Rect {
-        left,
-        top,
-        right,
-        bottom,
-    }
+    by_corners(rect, |x, y| {
+        fhog_point_to_image(x, y, cell, rows_pad, cols_pad)
+    })
 }
 
 /// dlib's `image_to_fhog` for one point (C++ integer division truncates toward zero, as Rust's).
@@ -71,8 +66,15 @@ fn image_point_to_fhog(x: i64, y: i64, cell: i64, rows_pad: i64, cols_pad: i64) 
 
 /// dlib's `image_to_fhog` for a rectangle of pixels.
 pub fn image_to_fhog(rect: Rect, cell: i64, rows_pad: i64, cols_pad: i64) -> Rect {
-    let (left, top) = image_point_to_fhog(rect.left, rect.top, cell, rows_pad, cols_pad);
-    let (right, bottom) = image_point_to_fhog(rect.right, rect.bottom, cell, rows_pad, cols_pad);
+    by_corners(rect, |x, y| {
+        image_point_to_fhog(x, y, cell, rows_pad, cols_pad)
+    })
+}
+
+/// The rectangle whose corners are `rect`'s mapped by `f`, as dlib maps rectangles.
+fn by_corners(rect: Rect, f: impl Fn(i64, i64) -> (i64, i64)) -> Rect {
+    let (left, top) = f(rect.left, rect.top);
+    let (right, bottom) = f(rect.right, rect.bottom);
     Rect {
         left,
         top,

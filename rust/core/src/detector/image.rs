@@ -142,9 +142,8 @@ impl Gathered {
 
 /// Where each output column samples, as dlib's two loops compute it.
 struct Columns {
-    /// The columns dlib's vector loop writes: the left neighbour's byte offset and the float
-    /// fraction toward the right one.
-    vector: Vec<(usize, f32)>,
+    /// How many columns dlib's vector loop writes (the rest are the scalar loop's).
+    vector_columns: usize,
     /// The rest: left and right byte offsets and the double fraction.
     scalar: Vec<(usize, usize, f64)>,
     /// Per output byte of the vector columns: the left neighbour's byte, the fraction and
@@ -204,7 +203,7 @@ impl Columns {
         let right_end = vector.last().map_or(0, |&(l, _)| l + 6);
         Self {
             right_end,
-            vector,
+            vector_columns: from,
             scalar,
             bytes,
             frac,
@@ -242,7 +241,7 @@ fn vector_part(
 /// dlib's scalar tail of the row, in double precision, each sample truncated.
 #[inline]
 fn scalar_part(upper: &[u8], lower: &[u8], columns: &Columns, tb: f64, row: &mut [u8]) {
-    let done = columns.vector.len();
+    let done = columns.vector_columns;
     for (out, &(l, r, lr)) in row[done * 3..].chunks_exact_mut(3).zip(&columns.scalar) {
         for ch in 0..3 {
             let [tl, tr, bl, br] =

@@ -9,8 +9,8 @@
 
 use super::fhog::PLANES;
 use crate::CoreError;
-use crate::landmarks::svd;
 use crate::serial::Reader;
+use crate::svd;
 
 /// One separable part of a filter plane: `col` runs down the rows, `row` along each row.
 #[derive(Debug, Clone)]

@@ -10,8 +10,7 @@ use super::arch::{self, BlockSpec, ENCODING_DIM, FEATURES, Layer};
 use super::conv::{Conv, TILE};
 use super::records::{self, Params};
 use crate::CoreError;
-use crate::serial::Reader;
-use std::io::Read;
+use crate::serial::{self, Reader};
 use std::path::Path;
 
 /// The size of the one file this reader accepts, for a clear refusal of a much larger file
@@ -43,20 +42,11 @@ pub struct Network {
 impl Network {
     /// Reads and validates the model file at `path`.
     pub fn from_file(path: &Path) -> Result<Self, CoreError> {
-        let io = |e: std::io::Error| CoreError::ModelIo { kind: e.kind() };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let mut bytes = Vec::new();
-        // Read at most one byte past the cap, so an enormous wrong file is refused cheaply.
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(Reader::error_at(
-                MAX_FILE_BYTES as usize,
-                "the end of the file (the model is about 22 MB)",
-            ));
-        }
-        Self::from_bytes(&bytes)
+        Self::from_bytes(&serial::read_capped(
+            path,
+            MAX_FILE_BYTES,
+            "the model is about 22 MB",
+        )?)
     }
 
     /// Parses the model from its bytes, refusing anything but the exact network.

@@ -10,11 +10,11 @@
 //!   [`chips`](crate::chips).
 //!
 //! Bit-for-bit parity comes from doing dlib's arithmetic: f32 where dlib uses float, f64 where
-//! it uses double, sums in its order, and its own SVD behind the transforms (`svd.rs`).
+//! it uses double, sums in its order, and its own SVD behind the transforms (`crate::svd`,
+//! which the detector shares).
 
 mod model;
 mod predict;
-pub(crate) mod svd;
 pub(crate) mod transform;
 
 #[cfg(test)]

@@ -9,8 +9,7 @@
 
 use super::transform::DPoint;
 use crate::CoreError;
-use crate::serial::Reader;
-use std::io::Read;
+use crate::serial::{self, Reader};
 use std::path::Path;
 
 /// Floats in one block of a leaf vector: one cache line.
@@ -125,19 +124,8 @@ fn column(
 impl ShapePredictor {
     /// Reads and validates the model file at `path`.
     pub fn from_file(path: &Path) -> Result<Self, CoreError> {
-        let io = |e: std::io::Error| CoreError::ModelIo { kind: e.kind() };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let mut bytes = Vec::new();
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(Reader::error_at(
-                MAX_FILE_BYTES as usize,
-                "the end of the file (a shape predictor is at most about 100 MB)",
-            ));
-        }
-        Self::from_bytes(&bytes)
+        let about = "a shape predictor is at most about 100 MB";
+        Self::from_bytes(&serial::read_capped(path, MAX_FILE_BYTES, about)?)
     }
 
     /// Parses a shape predictor from its bytes, refusing anything dlib would not have written.

@@ -5,7 +5,7 @@
 //! the scalar's reciprocal (dlib's `operator/` on a floating matrix), a vector divided by a
 //! scalar is divided. None of it is fused into multiply-adds, as in the dlib-bin build.
 
-use super::svd::svd;
+use crate::svd::svd;
 
 /// A 2-D point in double precision (dlib's `dpoint`).
 pub type DPoint = [f64; 2];
