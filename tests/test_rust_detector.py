@@ -129,7 +129,7 @@ print(json.dumps({n: rust_run(images()[n], 1) for n in sys.argv[1:]}))
 """
 
 
-@pytest.mark.parametrize("path", [p for p in _core.simd_paths() if p != "avx512"])
+@pytest.mark.parametrize("path", _core.simd_paths())
 def test_every_simd_path_gives_dlibs_answer(path: str) -> None:
     names = ["astronaut", "two", "hopper-jpeg"]
     run = subprocess.run(

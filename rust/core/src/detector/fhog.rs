@@ -136,12 +136,20 @@ fn row_orientations(g: &mut Gradients, n: usize) {
 }
 
 /// The gradients' histogram over cells, each pixel's strength shared bilinearly between the
-/// four nearest cell centres (dlib's `hist`, with its one-cell border).
+/// four nearest cell centres (dlib's `hist`, with its one-cell border), returned as one plane
+/// per orientation so that the normalisation runs along rows.
+///
+/// dlib adds each pixel's four shares into the histogram one by one; here a row's shares are
+/// first summed per cell column (two running sums, even and odd pixels, so that neighbours in
+/// one cell and orientation do not wait on each other's stores) and then added to the row's two
+/// cell rows with their vertical weights. The histogram equals dlib's to float rounding (a
+/// score moves by about 1e-6).
 #[inline(always)]
-fn histogram(image: &RgbImage<'_>, cell: usize, cells_nr: usize, cells_nc: usize) -> Vec<f32> {
+fn histogram(image: &RgbImage<'_>, cell: usize, cells_nr: usize, cells_nc: usize) -> Histogram {
     let (nr, nc) = (image.height(), image.width());
     let hist_nc = cells_nc + 2;
-    let mut hist = vec![0f32; (cells_nr + 2) * hist_nc * 18];
+    let width = hist_nc * 18;
+    let mut hist = vec![0f32; (cells_nr + 2) * width];
     let visible_nr = (cells_nr * cell).min(nr) - 1;
     let visible_nc = (cells_nc * cell).min(nc) - 1;
     // dlib's vector loop covers x = 1, 9, 17, ... while x < visible_nc - 7.
@@ -151,14 +159,17 @@ fn histogram(image: &RgbImage<'_>, cell: usize, cells_nr: usize, cells_nc: usize
         1
     };
     // Each pixel's column weights, the same on every row.
-    let columns: Vec<(usize, f32, f32)> = (1..visible_nc)
-        .map(|x| {
-            let xp = ((x as f64 + 0.5) / cell as f64 - 0.5) as f32;
-            let ixp = xp.floor();
-            let vx0 = xp - ixp;
-            ((ixp as i64 + 1) as usize * 18, vx0, 1.0 - vx0)
-        })
-        .collect();
+    let pixels = visible_nc.saturating_sub(1);
+    let mut cols = Vec::with_capacity(pixels);
+    let (mut right, mut left) = (Vec::with_capacity(pixels), Vec::with_capacity(pixels));
+    for x in 1..visible_nc {
+        let xp = ((x as f64 + 0.5) / cell as f64 - 0.5) as f32;
+        let ixp = xp.floor();
+        let vx0 = xp - ixp;
+        cols.push((ixp as i64 + 1) as u32 * 18);
+        right.push(vx0);
+        left.push(1.0 - vx0);
+    }
     let n = nc - 2;
     let mut g = Gradients {
         gx: vec![0.0; n],
@@ -166,38 +177,105 @@ fn histogram(image: &RgbImage<'_>, cell: usize, cells_nr: usize, cells_nc: usize
         len: vec![0.0; n],
         bin: vec![0; n],
     };
+    // Every share lands at col + o or col + o + 18 < width: one check for the whole loop.
+    assert!(cols.iter().all(|&c| c as usize + 36 <= width));
+    let (mut even, mut odd) = (vec![0f32; width], vec![0f32; width]);
+    let (mut near, mut far) = (vec![0f32; pixels], vec![0f32; pixels]);
     for y in 1..visible_nr {
         let yp = ((y as f64 + 0.5) / cell as f64 - 0.5) as f32;
         let iyp = yp.floor() as i64;
         let vy0 = yp - iyp as f32;
         let vy1 = (1.0 - f64::from(vy0)) as f32;
-        let upper = (iyp + 1) as usize * hist_nc * 18;
-        let lower = upper + hist_nc * 18;
+        let upper = (iyp + 1) as usize * width;
         row_gradients(image, y, vector_end, &mut g);
         row_orientations(&mut g, n);
-        for (i, &(col, vx0, vx1)) in columns.iter().enumerate() {
-            let x = i + 1;
-            let o = g.bin[i] as usize;
-            let v = g.len[i];
-            // dlib's vector code multiplies `vx * v` first, its scalar code `vy * vx` first.
-            let weights = if x < vector_end {
-                let (a, b) = (vx1 * v, vx0 * v);
-                [vy1 * a, vy0 * a, vy1 * b, vy0 * b]
-            } else {
-                [vy1 * vx1 * v, vy0 * vx1 * v, vy1 * vx0 * v, vy0 * vx0 * v]
-            };
-            let (a, b) = (upper + col + o, lower + col + o);
-            hist[a] += weights[0];
-            hist[b] += weights[1];
-            hist[a + 18] += weights[2];
-            hist[b + 18] += weights[3];
+        for i in 0..pixels {
+            near[i] = left[i] * g.len[i];
+            far[i] = right[i] * g.len[i];
         }
+        let (c2, c_rest) = cols.as_chunks::<2>();
+        let (b2, b_rest) = g.bin[..pixels].as_chunks::<2>();
+        let (n2, n_rest) = near.as_chunks::<2>();
+        let (f2, f_rest) = far.as_chunks::<2>();
+        for (((c, b), n), f) in c2.iter().zip(b2).zip(n2).zip(f2) {
+            // SAFETY: a bin is below 18 and every column's offset + 36 <= width (asserted
+            // above), so every index + 18 is below the sums' width.
+            unsafe {
+                share(&mut even, c[0].wrapping_add(b[0]) as usize, n[0], f[0]);
+                share(&mut odd, c[1].wrapping_add(b[1]) as usize, n[1], f[1]);
+            }
+        }
+        for (((c, b), n), f) in c_rest.iter().zip(b_rest).zip(n_rest).zip(f_rest) {
+            // SAFETY: as above.
+            unsafe { share(&mut even, c.wrapping_add(*b) as usize, *n, *f) };
+        }
+        let (top, bottom) = hist[upper..upper + 2 * width].split_at_mut(width);
+        fold(top, bottom, &mut even, &mut odd, vy1, vy0);
     }
-    hist
+    Histogram::planes(&hist, cells_nr + 2, hist_nc)
+}
+
+/// A row's two running sums, added to its upper and lower cell rows with their weights and
+/// cleared. (A function of its own: its four slices then cannot alias, and it vectorises.)
+#[inline(always)]
+fn fold(top: &mut [f32], bottom: &mut [f32], a: &mut [f32], b: &mut [f32], vy1: f32, vy0: f32) {
+    let n = top.len();
+    let (bottom, a, b) = (&mut bottom[..n], &mut a[..n], &mut b[..n]);
+    for i in 0..n {
+        let sum = a[i] + b[i];
+        top[i] += vy1 * sum;
+        bottom[i] += vy0 * sum;
+        (a[i], b[i]) = (0.0, 0.0);
+    }
+}
+
+/// One pixel's shares of a row: `near` to its cell column's bin `at`, `far` to the next
+/// column's (18 further on).
+///
+/// # Safety
+/// `at + 18 < sums.len()`.
+#[inline(always)]
+unsafe fn share(sums: &mut [f32], at: usize, near: f32, far: f32) {
+    debug_assert!(at + 18 < sums.len());
+    // SAFETY: the caller's promise.
+    unsafe {
+        *sums.get_unchecked_mut(at) += near;
+        *sums.get_unchecked_mut(at + 18) += far;
+    }
+}
+
+/// The histogram: 18 planes of `rows` x `cols` cells (the cells and a border of one).
+struct Histogram {
+    rows: usize,
+    cols: usize,
+    data: Vec<f32>,
+}
+
+impl Histogram {
+    /// The planes of a histogram kept as dlib keeps it, a cell's 18 orientations together.
+    #[inline(always)]
+    fn planes(cells: &[f32], rows: usize, cols: usize) -> Self {
+        let mut data = vec![0f32; cells.len()];
+        let plane = rows * cols;
+        for (i, cell) in cells.chunks_exact(18).enumerate() {
+            for (o, &v) in cell.iter().enumerate() {
+                data[o * plane + i] = v;
+            }
+        }
+        Self { rows, cols, data }
+    }
+
+    /// Orientation `o`'s row `r`, from column `c` on, `n` cells.
+    #[inline(always)]
+    fn row(&self, o: usize, r: usize, c: usize, n: usize) -> &[f32] {
+        &self.data[(o * self.rows + r) * self.cols + c..][..n]
+    }
 }
 
 /// dlib's features of `image` for cells of `cell` pixels and a filter of `pad_rows` x
-/// `pad_cols` cells.
+/// `pad_cols` cells. Inlined into its caller, which is compiled once per instruction set: no
+/// step fuses a multiply and an add, so every compilation gives the same bits.
+#[inline(always)]
 pub fn extract(image: &RgbImage<'_>, cell: usize, pad_rows: usize, pad_cols: usize) -> Features {
     let (nr, nc) = (image.height(), image.width());
     if nr < 3 || nc < 3 {
@@ -210,18 +288,19 @@ pub fn extract(image: &RgbImage<'_>, cell: usize, pad_rows: usize, pad_cols: usi
         return Features::default();
     }
     let (hog_nr, hog_nc) = (cells_nr - 2, cells_nc - 2);
-    let hist_nc = cells_nc + 2;
-    let hist = histogram_dispatch(image, cell, cells_nr, cells_nc);
+    let hist = histogram(image, cell, cells_nr, cells_nc);
+    // Each cell's energy: the sum over the nine unsigned orientations, in order.
     let mut norm = vec![0f32; cells_nr * cells_nc];
-    for r in 0..cells_nr {
-        for c in 0..cells_nc {
-            let h = &hist[((r + 1) * hist_nc + c + 1) * 18..][..18];
-            let mut sum = 0f32;
-            for o in 0..9 {
-                let both = h[o] + h[o + 9];
-                sum += both * both;
+    for (r, row) in norm.chunks_exact_mut(cells_nc).enumerate() {
+        for o in 0..9 {
+            let (a, b) = (
+                hist.row(o, r + 1, 1, cells_nc),
+                hist.row(o + 9, r + 1, 1, cells_nc),
+            );
+            for ((sum, &a), &b) in row.iter_mut().zip(a).zip(b) {
+                let both = a + b;
+                *sum += both * both;
             }
-            norm[r * cells_nc + c] = sum;
         }
     }
     let rows = hog_nr + pad_rows - 1;
@@ -233,75 +312,85 @@ pub fn extract(image: &RgbImage<'_>, cell: usize, pad_rows: usize, pad_cols: usi
     };
     let (off_r, off_c) = ((pad_rows - 1) / 2, (pad_cols - 1) / 2);
     let stride = rows * cols;
-    let n = |r: usize, c: usize| norm[r * cells_nc + c];
+    let w = hog_nc;
+    // Per row of cells, along the row: each block's norm and scale (four lanes, dlib's order),
+    // and the texture sums.
+    let mut nn = [vec![0f32; w], vec![0f32; w], vec![0f32; w], vec![0f32; w]];
+    let mut scale = nn.clone();
+    let mut texture = nn.clone();
     for y in 0..hog_nr {
-        for x in 0..hog_nc {
-            let h = &hist[((y + 2) * hist_nc + x + 2) * 18..][..18];
-            // The four blocks of 2x2 cells around this one, in dlib's lane order.
-            let blocks = [
-                [
-                    n(y + 1, x + 1),
-                    n(y + 1, x + 2),
-                    n(y + 2, x + 1),
-                    n(y + 2, x + 2),
-                ],
-                [n(y, x + 1), n(y, x + 2), n(y + 1, x + 1), n(y + 1, x + 2)],
-                [n(y + 1, x), n(y + 1, x + 1), n(y + 2, x), n(y + 2, x + 1)],
-                [n(y, x), n(y, x + 1), n(y + 1, x), n(y + 1, x + 1)],
-            ];
-            let nn = blocks.map(|[a, b, c, d]| 0.2f32 * (a + b + c + d + 0.0001f32).sqrt());
-            let scale = nn.map(|v| 0.1f32 / v);
-            let at = (y + off_r) * cols + x + off_c;
-            let mut texture = [0f32; 4];
-            let normalised = |value: f32| -> [f32; 4] {
-                [0, 1, 2, 3].map(|lane| value.min(nn[lane]) * scale[lane])
-            };
-            for o in (0..18).step_by(3) {
-                let hs = [normalised(h[o]), normalised(h[o + 1]), normalised(h[o + 2])];
-                for (k, lanes) in hs.iter().enumerate() {
-                    out.data[(o + k) * stride + at] = lane_sum(lanes);
-                }
-                for lane in 0..4 {
-                    texture[lane] += hs[0][lane] + hs[1][lane] + hs[2][lane];
-                }
+        let n = |r: usize, c: usize| &norm[r * cells_nc + c..][..w];
+        // The four blocks of 2x2 cells around each cell, in dlib's lane order.
+        let blocks = [
+            [n(y + 1, 1), n(y + 1, 2), n(y + 2, 1), n(y + 2, 2)],
+            [n(y, 1), n(y, 2), n(y + 1, 1), n(y + 1, 2)],
+            [n(y + 1, 0), n(y + 1, 1), n(y + 2, 0), n(y + 2, 1)],
+            [n(y, 0), n(y, 1), n(y + 1, 0), n(y + 1, 1)],
+        ];
+        for (lane, [a, b, c, d]) in blocks.iter().enumerate() {
+            let (nn, scale) = (&mut nn[lane][..w], &mut scale[lane][..w]);
+            for x in 0..w {
+                nn[x] = 0.2f32 * (a[x] + b[x] + c[x] + d[x] + 0.0001f32).sqrt();
+                scale[x] = 0.1f32 / nn[x];
             }
-            for o in 0..9 {
-                let lanes = normalised(h[o] + h[o + 9]);
-                out.data[(18 + o) * stride + at] = lane_sum(&lanes);
+        }
+        for t in &mut texture {
+            t.fill(0.0);
+        }
+        let at = (y + off_r) * cols + off_c;
+        let [n0, n1, n2, n3] = [&nn[0][..w], &nn[1][..w], &nn[2][..w], &nn[3][..w]];
+        let [s0, s1, s2, s3] = [
+            &scale[0][..w],
+            &scale[1][..w],
+            &scale[2][..w],
+            &scale[3][..w],
+        ];
+        let block = |x: usize| ([n0[x], n1[x], n2[x], n3[x]], [s0[x], s1[x], s2[x], s3[x]]);
+        for o in (0..18).step_by(3) {
+            let [h0, h1, h2] = [0, 1, 2].map(|k| hist.row(o + k, y + 2, 2, w));
+            let [t0, t1, t2, t3] = &mut texture;
+            let (t0, t1, t2, t3) = (&mut t0[..w], &mut t1[..w], &mut t2[..w], &mut t3[..w]);
+            let (first, rest) = out.data[o * stride..(o + 3) * stride].split_at_mut(stride);
+            let (second, third) = rest.split_at_mut(stride);
+            let (out0, out1, out2) = (
+                &mut first[at..at + w],
+                &mut second[at..at + w],
+                &mut third[at..at + w],
+            );
+            for x in 0..w {
+                let (nn, scale) = block(x);
+                let h = [h0[x], h1[x], h2[x]].map(|v| normalised(v, nn, scale));
+                out0[x] = lane_sum(&h[0]);
+                out1[x] = lane_sum(&h[1]);
+                out2[x] = lane_sum(&h[2]);
+                t0[x] += h[0][0] + h[1][0] + h[2][0];
+                t1[x] += h[0][1] + h[1][1] + h[2][1];
+                t2[x] += h[0][2] + h[1][2] + h[2][2];
+                t3[x] += h[0][3] + h[1][3] + h[2][3];
             }
-            for (lane, t) in texture.iter().enumerate() {
-                out.data[(27 + lane) * stride + at] = t * (2.0 * 0.2357) as f32;
+        }
+        for o in 0..9 {
+            let (a, b) = (hist.row(o, y + 2, 2, w), hist.row(o + 9, y + 2, 2, w));
+            let dst = &mut out.data[(18 + o) * stride + at..][..w];
+            for x in 0..w {
+                let (nn, scale) = block(x);
+                dst[x] = lane_sum(&normalised(a[x] + b[x], nn, scale));
+            }
+        }
+        for (lane, t) in texture.iter().enumerate() {
+            let dst = &mut out.data[(27 + lane) * stride + at..][..w];
+            for (d, &t) in dst.iter_mut().zip(t) {
+                *d = t * (2.0 * 0.2357) as f32;
             }
         }
     }
     out
 }
 
-/// [`histogram`] compiled for AVX2 where the CPU has it (the same arithmetic, so the same
-/// bits: Rust never fuses a multiply and an add on its own), else for the baseline.
-fn histogram_dispatch(
-    image: &RgbImage<'_>,
-    cell: usize,
-    cells_nr: usize,
-    cells_nc: usize,
-) -> Vec<f32> {
-    #[cfg(target_arch = "x86_64")]
-    if crate::matching::Isa::best() >= crate::matching::Isa::Avx2 {
-        // SAFETY: the CPU has AVX2 (checked by `Isa::best`).
-        return unsafe { histogram_avx2(image, cell, cells_nr, cells_nc) };
-    }
-    histogram(image, cell, cells_nr, cells_nc)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn histogram_avx2(
-    image: &RgbImage<'_>,
-    cell: usize,
-    cells_nr: usize,
-    cells_nc: usize,
-) -> Vec<f32> {
-    histogram(image, cell, cells_nr, cells_nc)
+/// dlib's `min(v, nn) · scale` in each of a cell's four blocks.
+#[inline(always)]
+fn normalised(v: f32, nn: [f32; 4], scale: [f32; 4]) -> [f32; 4] {
+    [0, 1, 2, 3].map(|lane| v.min(nn[lane]) * scale[lane])
 }
 
 /// dlib's `sum(simd4f)` on SSE3 and later (two horizontal adds).

@@ -3,6 +3,8 @@
 
 use super::fhog::{Features, PLANES};
 use super::model::Filter;
+#[cfg(target_arch = "x86_64")]
+use crate::matching::Isa;
 
 /// A filter's response at every position where the whole filter lies on the features:
 /// `rows x cols` values, row-major; position (r, c) is the filter's top-left corner at
@@ -68,9 +70,14 @@ pub fn respond(
 /// `along[r][c] = Σ_n row[n] · plane[r][c + n]` for every row of the plane.
 fn along_rows(plane: &[f32], width: usize, row: &[f32], cols: usize, along: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if crate::matching::Isa::best() >= crate::matching::Isa::Avx2 && row.len() == TAPS {
-        // SAFETY: the CPU has AVX2 and FMA (checked by `Isa::best`).
-        return unsafe { avx2::along_rows(plane, width, row, cols, along) };
+    if row.len() == TAPS {
+        match crate::matching::Isa::best() {
+            // SAFETY: the CPU has AVX-512 F (checked by `Isa::best`).
+            Isa::Avx512 => return unsafe { avx512::along_rows(plane, width, row, cols, along) },
+            // SAFETY: the CPU has AVX2 and FMA (checked by `Isa::best`).
+            Isa::Avx2 => return unsafe { avx2::along_rows(plane, width, row, cols, along) },
+            Isa::Portable => {}
+        }
     }
     for (src, dst) in plane.chunks_exact(width).zip(along.chunks_exact_mut(cols)) {
         dst.fill(0.0);
@@ -85,9 +92,14 @@ fn along_rows(plane: &[f32], width: usize, row: &[f32], cols: usize, along: &mut
 /// `values[r][c] += Σ_m col[m] · along[r + m][c]`.
 fn down_columns(along: &[f32], cols: usize, col: &[f32], rows: usize, values: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if crate::matching::Isa::best() >= crate::matching::Isa::Avx2 && col.len() == TAPS {
-        // SAFETY: the CPU has AVX2 and FMA (checked by `Isa::best`).
-        return unsafe { avx2::down_columns(along, cols, col, rows, values) };
+    if col.len() == TAPS {
+        match crate::matching::Isa::best() {
+            // SAFETY: the CPU has AVX-512 F (checked by `Isa::best`).
+            Isa::Avx512 => return unsafe { avx512::down_columns(along, cols, col, rows, values) },
+            // SAFETY: the CPU has AVX2 and FMA (checked by `Isa::best`).
+            Isa::Avx2 => return unsafe { avx2::down_columns(along, cols, col, rows, values) },
+            Isa::Portable => {}
+        }
     }
     for (r, dst) in values.chunks_exact_mut(cols).enumerate().take(rows) {
         for (m, &w) in col.iter().enumerate() {
@@ -203,6 +215,180 @@ mod avx2 {
                     acc = col[m].mul_add(along[(r + m) * cols + c], acc);
                 }
                 values[r * cols + c] = acc;
+            }
+        }
+    }
+}
+
+/// The two passes with sixteen columns per instruction, the row's last columns under a mask
+/// (so no scalar tail), and the column pass eight output rows at a time. Each sum is taken in
+/// the order of the AVX2 kernels, so the two paths give the same bits.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::TAPS;
+    use std::arch::x86_64::*;
+
+    /// The lanes of the block of sixteen columns from `c` that lie before `cols`.
+    #[inline(always)]
+    fn lanes(c: usize, cols: usize) -> __mmask16 {
+        let n = (cols - c).min(16);
+        ((1u32 << n) - 1) as __mmask16
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn along_rows(
+        plane: &[f32],
+        width: usize,
+        row: &[f32],
+        cols: usize,
+        along: &mut [f32],
+    ) {
+        let w: [__m512; TAPS] = std::array::from_fn(|n| _mm512_set1_ps(row[n]));
+        for (src, dst) in plane.chunks_exact(width).zip(along.chunks_exact_mut(cols)) {
+            // A lane of column c reads src[c + n] with c < cols and n < TAPS: inside `src`.
+            assert!(src.len() + 1 >= cols + TAPS && dst.len() == cols);
+            for c in (0..cols).step_by(16) {
+                let m = lanes(c, cols);
+                let mut acc = _mm512_setzero_ps();
+                for (n, &wn) in w.iter().enumerate() {
+                    // SAFETY: only the lanes in `m` are read, all inside `src` (see above).
+                    let x = unsafe { _mm512_maskz_loadu_ps(m, src.as_ptr().add(c + n)) };
+                    acc = _mm512_fmadd_ps(wn, x, acc);
+                }
+                // SAFETY: the lanes in `m` are columns below cols = dst.len().
+                unsafe { _mm512_mask_storeu_ps(dst.as_mut_ptr().add(c), m, acc) };
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn down_columns(
+        along: &[f32],
+        cols: usize,
+        col: &[f32],
+        rows: usize,
+        values: &mut [f32],
+    ) {
+        let w: [__m512; TAPS] = std::array::from_fn(|m| _mm512_set1_ps(col[m]));
+        assert!(along.len() >= (rows + TAPS - 1) * cols && values.len() >= rows * cols);
+        let mut r = 0;
+        while r + 8 <= rows {
+            // SAFETY: rows r..r+8 lie in `values` (asserted above).
+            unsafe { down_block::<8>(along, cols, &w, r, values) };
+            r += 8;
+        }
+        for r in r..rows {
+            // SAFETY: row r lies in `values`.
+            unsafe { down_block::<1>(along, cols, &w, r, values) };
+        }
+    }
+
+    /// Output rows r..r+K: eight rows share their inputs, so 17 loads feed 80 multiply-adds.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn down_block<const K: usize>(
+        along: &[f32],
+        cols: usize,
+        w: &[__m512; TAPS],
+        r: usize,
+        values: &mut [f32],
+    ) {
+        let (a, v) = (along.as_ptr(), values.as_mut_ptr());
+        for c in (0..cols).step_by(16) {
+            let m = lanes(c, cols);
+            // Rows r..r+K of `values` and rows r..r+K+TAPS-1 of `along` exist (the caller's
+            // assertion), and the masks touch only columns below cols.
+            // SAFETY: as just said.
+            let mut acc: [__m512; K] = std::array::from_fn(|k| unsafe {
+                _mm512_maskz_loadu_ps(m, v.add((r + k) * cols + c))
+            });
+            for i in 0..TAPS + K - 1 {
+                // SAFETY: as said above.
+                let x = unsafe { _mm512_maskz_loadu_ps(m, a.add((r + i) * cols + c)) };
+                for (k, acc) in acc.iter_mut().enumerate() {
+                    // Output row r + k takes input row r + i with tap i - k.
+                    if i >= k && i - k < TAPS {
+                        *acc = _mm512_fmadd_ps(w[i - k], x, *acc);
+                    }
+                }
+            }
+            for (k, acc) in acc.iter().enumerate() {
+                // SAFETY: as said above.
+                unsafe { _mm512_mask_storeu_ps(v.add((r + k) * cols + c), m, *acc) };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic plane of `rows x width` values in [-1, 1).
+    fn plane(rows: usize, width: usize, seed: u32) -> Vec<f32> {
+        let mut x = seed;
+        (0..rows * width)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    /// Both passes over a plane whose width leaves a ragged last block for either lane width.
+    fn both_passes(isa: Isa, rows: usize, cols: usize) -> Vec<f32> {
+        let width = cols + TAPS - 1;
+        let input = plane(rows + TAPS - 1, width, 7);
+        let (row, col) = (plane(1, TAPS, 11), plane(1, TAPS, 13));
+        let mut along = vec![0f32; (rows + TAPS - 1) * cols];
+        let mut values = plane(rows, cols, 17);
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: each path runs only where the CPU has it (the callers check).
+        unsafe {
+            match isa {
+                Isa::Avx512 => {
+                    avx512::along_rows(&input, width, &row, cols, &mut along);
+                    avx512::down_columns(&along, cols, &col, rows, &mut values);
+                    return values;
+                }
+                Isa::Avx2 => {
+                    avx2::along_rows(&input, width, &row, cols, &mut along);
+                    avx2::down_columns(&along, cols, &col, rows, &mut values);
+                    return values;
+                }
+                Isa::Portable => {}
+            }
+        }
+        let _ = isa;
+        for (src, dst) in input.chunks_exact(width).zip(along.chunks_exact_mut(cols)) {
+            for (c, d) in dst.iter_mut().enumerate() {
+                *d = (0..TAPS).map(|n| row[n] * src[c + n]).sum();
+            }
+        }
+        for (r, dst) in values.chunks_exact_mut(cols).enumerate() {
+            for (c, d) in dst.iter_mut().enumerate() {
+                *d += (0..TAPS)
+                    .map(|m| col[m] * along[(r + m) * cols + c])
+                    .sum::<f32>();
+            }
+        }
+        values
+    }
+
+    #[test]
+    fn every_path_filters_alike_and_the_vector_paths_to_the_bit() {
+        for (rows, cols) in [(1, 1), (3, 7), (13, 23), (48, 135), (9, 16), (16, 33)] {
+            let reference = both_passes(Isa::Portable, rows, cols);
+            let mut fused: Option<Vec<f32>> = None;
+            for isa in Isa::supported().into_iter().filter(|&i| i != Isa::Portable) {
+                let got = both_passes(isa, rows, cols);
+                for (g, r) in got.iter().zip(&reference) {
+                    assert!((g - r).abs() < 1e-5, "{isa:?} {rows}x{cols}: {g} vs {r}");
+                }
+                match &fused {
+                    Some(other) => assert_eq!(&got, other, "{isa:?} {rows}x{cols}"),
+                    None => fused = Some(got),
+                }
             }
         }
     }

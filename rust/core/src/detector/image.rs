@@ -80,14 +80,14 @@ fn resize_with(input: &RgbImage<'_>, width: usize, height: usize) -> Level {
     out
 }
 
-/// One input row's samples: the left neighbours' bytes and the right neighbours', as floats.
-type Samples<'a> = (&'a [f32], &'a [f32]);
+/// One input row's samples: the left neighbours' bytes and the right neighbours'.
+type Samples<'a> = (&'a [u8], &'a [u8]);
 
-/// The last two input rows' samples for the vector columns, as floats: for each output byte,
-/// the input byte to its left and the one to its right.
+/// The last two input rows' samples for the vector columns: for each output byte, the input
+/// byte to its left and the one to its right.
 #[derive(Default)]
 struct Gathered {
-    rows: [(usize, Vec<f32>, Vec<f32>); 2],
+    rows: [(usize, Vec<u8>, Vec<u8>); 2],
     next: usize,
 }
 
@@ -101,8 +101,9 @@ impl Gathered {
     ) -> (Samples<'_>, Samples<'_>) {
         let a = self.slot(input, columns, top, None);
         let b = self.slot(input, columns, bottom, Some(a));
+        let n = columns.bytes.len();
         let (ra, rb) = (&self.rows[a], &self.rows[b]);
-        ((&ra.1, &ra.2), (&rb.1, &rb.2))
+        ((&ra.1[..n], &ra.2[..n]), (&rb.1[..n], &rb.2[..n]))
     }
 
     /// The slot holding input row `y`, gathering it into the older slot if neither has it
@@ -124,20 +125,61 @@ impl Gathered {
         self.next = 1 - i;
         let row = row(input, y);
         let (_, left, right) = &mut self.rows[i];
+        // Four bytes past the samples: the shuffled gather stores sixteen for twelve.
         let n = columns.bytes.len();
-        left.resize(n, 0.0);
-        right.resize(n, 0.0);
+        left.resize(n + 4, 0);
+        right.resize(n + 4, 0);
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if crate::matching::Isa::best() >= crate::matching::Isa::Avx2 {
+            // SAFETY: the CPU has AVX2, so SSSE3 (checked by `Isa::best`).
+            done = unsafe { shuffled(row, &columns.groups, left, right) };
+        }
         // Every right neighbour lies in the row (the vector columns stop before the last
         // pixel), so one check here stands for the n checks of the loop.
         let row = &row[..columns.right_end];
-        for ((l, r), &at) in left.iter_mut().zip(right.iter_mut()).zip(&columns.bytes) {
-            *l = f32::from(row[at]);
-            *r = f32::from(row[at + 3]);
+        for ((l, r), &at) in left[done..n]
+            .iter_mut()
+            .zip(right[done..n].iter_mut())
+            .zip(&columns.bytes[done..])
+        {
+            *l = row[at];
+            *r = row[at + 3];
         }
         // Stored as y + 1 so that the default 0 means "no row".
         self.rows[i].0 = y + 1;
         i
     }
+}
+
+/// Four output pixels' left and right neighbours (twelve bytes each) from one sixteen-byte
+/// load apiece, shuffled into place: where a group's pixels lie within five input pixels (any
+/// pyramid step and any upsampling) this replaces 24 single-byte reads. Returns how many bytes
+/// it wrote (the groups it could do, four pixels each, from the start of the row).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn shuffled(row: &[u8], groups: &[(usize, [u8; 16])], left: &mut [u8], right: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    assert!(left.len() >= groups.len() * 12 + 4 && right.len() >= groups.len() * 12 + 4);
+    let mut done = 0;
+    for (base, control) in groups {
+        // The last groups' loads would pass the row's end: the caller gathers them one by one.
+        if base + 19 > row.len() {
+            break;
+        }
+        // SAFETY: the loads read bytes base..base+19 of `row` (checked above); the stores
+        // write bytes done..done+16 < groups.len() * 12 + 4 of `left` and `right` (asserted).
+        unsafe {
+            let control = _mm_loadu_si128(control.as_ptr().cast());
+            let from = row.as_ptr().add(*base);
+            let a = _mm_shuffle_epi8(_mm_loadu_si128(from.cast()), control);
+            let b = _mm_shuffle_epi8(_mm_loadu_si128(from.add(3).cast()), control);
+            _mm_storeu_si128(left.as_mut_ptr().add(done).cast(), a);
+            _mm_storeu_si128(right.as_mut_ptr().add(done).cast(), b);
+        }
+        done += 12;
+    }
+    done
 }
 
 /// Where each output column samples, as dlib's two loops compute it.
@@ -153,6 +195,9 @@ struct Columns {
     inv: Vec<f32>,
     /// One past the last byte the vector columns read.
     right_end: usize,
+    /// Per group of four vector columns: the first left neighbour's byte and where in the
+    /// sixteen bytes from there each of the twelve samples lies (none if a group spans more).
+    groups: Vec<(usize, [u8; 16])>,
 }
 
 impl Columns {
@@ -201,7 +246,22 @@ impl Columns {
         let frac: Vec<f32> = vector.iter().flat_map(|&(_, f)| [f; 3]).collect();
         let inv = frac.iter().map(|f| 1.0 - f).collect();
         let right_end = vector.last().map_or(0, |&(l, _)| l + 6);
+        let groups = vector
+            .chunks_exact(4)
+            .map_while(|group| {
+                let base = group[0].0;
+                let mut control = [0x80u8; 16];
+                for (k, &(l, _)) in group.iter().enumerate() {
+                    for ch in 0..3 {
+                        control[3 * k + ch] =
+                            u8::try_from(l - base + ch).ok().filter(|&i| i < 16)?;
+                    }
+                }
+                Some((base, control))
+            })
+            .collect();
         Self {
+            groups,
             right_end,
             vector_columns: from,
             scalar,
@@ -226,10 +286,10 @@ fn vector_part(
     let (ul, ur, ll, lr) = (&ul[..n], &ur[..n], &ll[..n], &lr[..n]);
     let (inv, frac, row) = (&columns.inv[..n], &columns.frac[..n], &mut row[..n]);
     for k in 0..n {
-        let value = (inv_tb * inv[k]) * ul[k]
-            + (inv_tb * frac[k]) * ur[k]
-            + (tb_f * inv[k]) * ll[k]
-            + (tb_f * frac[k]) * lr[k];
+        let value = (inv_tb * inv[k]) * f32::from(ul[k])
+            + (inv_tb * frac[k]) * f32::from(ur[k])
+            + (tb_f * inv[k]) * f32::from(ll[k])
+            + (tb_f * frac[k]) * f32::from(lr[k]);
         // Truncation as `_mm_cvttps_epi32`; the value is a weighted mean of bytes, so finite
         // and in [0, 256), which is what makes the unchecked conversion sound.
         debug_assert!((0.0..256.0).contains(&value));

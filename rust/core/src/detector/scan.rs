@@ -7,6 +7,8 @@ use super::geometry::{self, Rect};
 use super::image::{self, Level};
 use super::model::{Model, Overlap};
 use crate::image::RgbImage;
+#[cfg(target_arch = "x86_64")]
+use crate::matching::Isa;
 use rayon::prelude::*;
 
 /// One face found: its box in the input image, its score (the filter's response less its
@@ -114,8 +116,34 @@ pub fn detect(
     kept
 }
 
-/// Every filter's detections on one level, at or above its threshold plus `adjust`.
+/// Every filter's detections on one level, at or above its threshold plus `adjust`, with the
+/// features vectorised for the widest instruction set the CPU has.
 fn scan_level(model: &Model, img: &RgbImage<'_>, level: usize, adjust: f64) -> Vec<Candidate> {
+    #[cfg(target_arch = "x86_64")]
+    match crate::matching::Isa::best() {
+        // SAFETY: the CPU has AVX-512 F, BW and VL (checked by `Isa::best`).
+        Isa::Avx512 => return unsafe { scan_level_avx512(model, img, level, adjust) },
+        // SAFETY: the CPU has AVX2 and FMA (checked by `Isa::best`).
+        Isa::Avx2 => return unsafe { scan_level_avx2(model, img, level, adjust) },
+        Isa::Portable => {}
+    }
+    scan_level_with(model, img, level, adjust)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn scan_level_avx512(m: &Model, img: &RgbImage<'_>, l: usize, a: f64) -> Vec<Candidate> {
+    scan_level_with(m, img, l, a)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn scan_level_avx2(m: &Model, img: &RgbImage<'_>, l: usize, a: f64) -> Vec<Candidate> {
+    scan_level_with(m, img, l, a)
+}
+
+#[inline(always)]
+fn scan_level_with(model: &Model, img: &RgbImage<'_>, level: usize, adjust: f64) -> Vec<Candidate> {
     let features = fhog::extract(img, model.cell, model.filter_rows, model.filter_cols);
     let mut out = Vec::new();
     if features.is_empty() {
