@@ -189,9 +189,15 @@ fn histogram(image: &RgbImage<'_>, cell: usize, cells_nr: usize, cells_nc: usize
         let upper = (iyp + 1) as usize * width;
         row_gradients(image, y, vector_end, &mut g);
         row_orientations(&mut g, n);
-        for i in 0..pixels {
-            near[i] = left[i] * g.len[i];
-            far[i] = right[i] * g.len[i];
+        let len = &g.len[..pixels];
+        for (((n, f), (&l, &r)), &v) in near
+            .iter_mut()
+            .zip(&mut far)
+            .zip(left.iter().zip(&right))
+            .zip(len)
+        {
+            *n = l * v;
+            *f = r * v;
         }
         let (c2, c_rest) = cols.as_chunks::<2>();
         let (b2, b_rest) = g.bin[..pixels].as_chunks::<2>();
