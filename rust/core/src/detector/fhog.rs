@@ -7,6 +7,7 @@
 //! and they multiply a pixel's three weights in a different order. Both are reproduced per
 //! pixel, so the features equal dlib's and its scores follow.
 
+use super::pool::Pooled;
 use crate::image::RgbImage;
 
 /// Planes of features: 18 signed orientations, 9 unsigned, 4 texture (energy) features.
@@ -31,7 +32,7 @@ const DIRECTIONS: [(f32, f32); 9] = [
 pub struct Features {
     pub rows: usize,
     pub cols: usize,
-    pub data: Vec<f32>,
+    pub data: Pooled<f32>,
 }
 
 impl Features {
@@ -149,7 +150,7 @@ fn histogram(image: &RgbImage<'_>, cell: usize, cells_nr: usize, cells_nc: usize
     let (nr, nc) = (image.height(), image.width());
     let hist_nc = cells_nc + 2;
     let width = hist_nc * 18;
-    let mut hist = vec![0f32; (cells_nr + 2) * width];
+    let mut hist = Pooled::<f32>::zeros((cells_nr + 2) * width);
     let visible_nr = (cells_nr * cell).min(nr) - 1;
     let visible_nc = (cells_nc * cell).min(nc) - 1;
     // dlib's vector loop covers x = 1, 9, 17, ... while x < visible_nc - 7.
@@ -254,14 +255,14 @@ unsafe fn share(sums: &mut [f32], at: usize, near: f32, far: f32) {
 struct Histogram {
     rows: usize,
     cols: usize,
-    data: Vec<f32>,
+    data: Pooled<f32>,
 }
 
 impl Histogram {
     /// The planes of a histogram kept as dlib keeps it, a cell's 18 orientations together.
     #[inline(always)]
     fn planes(cells: &[f32], rows: usize, cols: usize) -> Self {
-        let mut data = vec![0f32; cells.len()];
+        let mut data = Pooled::zeros(cells.len());
         let plane = rows * cols;
         for (i, cell) in cells.chunks_exact(18).enumerate() {
             for (o, &v) in cell.iter().enumerate() {
@@ -314,7 +315,7 @@ pub fn extract(image: &RgbImage<'_>, cell: usize, pad_rows: usize, pad_cols: usi
     let mut out = Features {
         rows,
         cols,
-        data: vec![0f32; PLANES * rows * cols],
+        data: Pooled::zeros(PLANES * rows * cols),
     };
     let (off_r, off_c) = ((pad_rows - 1) / 2, (pad_cols - 1) / 2);
     let stride = rows * cols;

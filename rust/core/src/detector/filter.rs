@@ -3,6 +3,7 @@
 
 use super::fhog::{Features, PLANES};
 use super::model::Filter;
+use super::pool::Pooled;
 #[cfg(target_arch = "x86_64")]
 use crate::matching::Isa;
 
@@ -12,7 +13,7 @@ use crate::matching::Isa;
 pub struct Response {
     pub rows: usize,
     pub cols: usize,
-    pub values: Vec<f32>,
+    pub values: Pooled<f32>,
 }
 
 /// Output rows per band: the features are filtered a band at a time so that one plane's rows
@@ -34,7 +35,7 @@ pub fn respond(
             .map(|_| Response {
                 rows: 0,
                 cols: 0,
-                values: Vec::new(),
+                values: Pooled::default(),
             })
             .collect();
     }
@@ -45,7 +46,7 @@ pub fn respond(
         .map(|_| Response {
             rows,
             cols,
-            values: vec![0f32; rows * cols],
+            values: Pooled::zeros(rows * cols),
         })
         .collect();
     let mut along = vec![0f32; (BAND + filter_rows - 1) * cols];

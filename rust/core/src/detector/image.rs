@@ -6,6 +6,7 @@
 //! the running `x` and the truncation are reproduced so that every pyramid level equals dlib's
 //! byte for byte (the detector's boxes depend on them).
 
+use super::pool::Pooled;
 use crate::image::RgbImage;
 #[cfg(target_arch = "x86_64")]
 use crate::matching::Isa;
@@ -15,7 +16,7 @@ use crate::matching::Isa;
 pub struct Level {
     pub width: usize,
     pub height: usize,
-    pub data: Vec<u8>,
+    pub data: Pooled<u8>,
 }
 
 impl Level {
@@ -66,7 +67,7 @@ fn resize_with(input: &RgbImage<'_>, width: usize, height: usize) -> Level {
     let mut out = Level {
         width,
         height,
-        data: vec![0; width * height * 3],
+        data: Pooled::zeros(width * height * 3),
     };
     if is_empty(input) || width == 0 || height == 0 {
         return out;
@@ -350,13 +351,13 @@ mod tests {
     use super::*;
 
     fn gradient(width: usize, height: usize) -> Level {
-        let data = (0..width * height * 3)
+        let data: Vec<u8> = (0..width * height * 3)
             .map(|i| ((i * 37 + i / 7) % 251) as u8)
             .collect();
         Level {
             width,
             height,
-            data,
+            data: data.into(),
         }
     }
 

@@ -10,6 +10,7 @@ mod filter;
 mod geometry;
 mod image;
 mod model;
+mod pool;
 mod scan;
 
 pub use crate::image::{Rect, RgbImage};

@@ -67,7 +67,8 @@ impl ShapePredictor {
         let mut shape = self.initial.clone();
         let mut features = vec![0f32; self.max_features];
         let mut current = Vec::with_capacity(self.parts());
-        let mut leaves = Vec::with_capacity(self.levels.iter().map(|l| l.trees.len()).max().unwrap_or(0));
+        let mut leaves =
+            Vec::with_capacity(self.levels.iter().map(|l| l.trees.len()).max().unwrap_or(0));
         for level in &self.levels {
             let tform = self.tform_to(&shape, &mut current);
             sample(level, image, &to_image, &tform, &shape, &mut features);
