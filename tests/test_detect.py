@@ -170,9 +170,9 @@ class _Recording:
         self._seen.append(pixels.shape)
         return self._real.run(pixels, *args)
 
-    def detect(self, pixels: np.ndarray, *args: Any) -> Any:
+    def detect(self, pixels: np.ndarray, *args: Any, **kwargs: Any) -> Any:
         self._seen.append(pixels.shape)
-        return self._real.detect(pixels, *args)
+        return self._real.detect(pixels, *args, **kwargs)
 
 
 @pytest.fixture

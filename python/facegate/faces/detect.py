@@ -187,12 +187,14 @@ class FaceDetector:
         """The aligned face chip dlib's encoder sees (``size``² RGB, padding 0.25)."""
         return self._chip(load_image(image, max_pixels=self.max_pixels), face, size)
 
-    def _one_face(self, pixels: npt.NDArray[np.uint8], operation: str | None) -> Face:
+    def _one_face(
+        self, pixels: npt.NDArray[np.uint8], operation: str | None, spread: bool = True
+    ) -> Face:
         """The one face of an image, after the quality gates; the errors' messages say what
         ``operation`` (when given) needs, so that a refused verification does not speak of
-        enrollment."""
+        enrollment. ``spread``: the detection's pyramid over every core."""
         needs = f"{operation} needs" if operation else "this needs"
-        faces = self._detect(pixels)
+        faces = self._detect(pixels, spread)
         if not faces:
             raise NoFace(f"no face was found in the image; {needs} one face, seen from the front")
         if len(faces) > 1:
@@ -214,11 +216,12 @@ class FaceDetector:
             )
         return face
 
-    def _prepare(self, image: Any) -> npt.NDArray[np.uint8] | FacegateError:
-        """The enrollment chip of ``image``, or the error that stops it (for encode_many)."""
+    def _prepare(self, image: Any, spread: bool = True) -> npt.NDArray[np.uint8] | FacegateError:
+        """The enrollment chip of ``image``, or the error that stops it (for encode_many, which
+        turns ``spread`` off when it already runs one image per core)."""
         try:
             pixels = load_image(image, max_pixels=self.max_pixels)
-            return self._chip(pixels, self._one_face(pixels, "enrollment"))
+            return self._chip(pixels, self._one_face(pixels, "enrollment", spread))
         except FacegateError as exc:
             return exc
 
@@ -244,9 +247,11 @@ class FaceDetector:
             ]
         ).astype(np.uint8)
 
-    def _detect(self, pixels: npt.NDArray[np.uint8]) -> list[Face]:
+    def _detect(self, pixels: npt.NDArray[np.uint8], spread: bool = True) -> list[Face]:
         seen, (sx, sy) = _detection_copy(pixels, self.max_detect_pixels)
-        found = [(box, score) for box, score in self._found(seen) if score >= self.min_score]
+        found = [
+            (box, score) for box, score in self._found(seen, spread) if score >= self.min_score
+        ]
         found.sort(key=lambda pair: -pair[1])
         # The boxes in the full image: edges scaled back (right and bottom are exclusive).
         boxes = [
@@ -261,10 +266,15 @@ class FaceDetector:
             for box, (_, score), marks in zip(boxes, found, points, strict=True)
         ]
 
-    def _found(self, seen: npt.NDArray[np.uint8]) -> list[tuple[tuple[int, int, int, int], float]]:
-        """Every detection in ``seen``: dlib's inclusive box and its score."""
+    def _found(
+        self, seen: npt.NDArray[np.uint8], spread: bool = True
+    ) -> list[tuple[tuple[int, int, int, int], float]]:
+        """Every detection in ``seen``: dlib's inclusive box and its score (the Rust detector
+        spreads the pyramid over every core when ``spread``)."""
         if self.detector == "hog" and self.backend == "rust":
-            rects, scores, _ = model("rust_hog").detect(_contiguous(seen), self.upsample, 0.0)
+            rects, scores, _ = model("rust_hog").detect(
+                _contiguous(seen), self.upsample, 0.0, parallel=spread
+            )
             return [
                 ((int(x0), int(y0), int(x1), int(y1)), float(s))
                 for (x0, y0, x1, y1), s in zip(rects, scores, strict=True)

@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
 from multiprocessing import get_context
 from typing import Any
 
@@ -56,8 +57,8 @@ def encode_many(
     """Encodes the one face of each image (after the enrollment gates), keeping input order.
 
     With the Rust encoder (the default), ``threads`` threads (default: one per core) decode,
-    detect, find landmarks and cut chips (in the Rust core, without the GIL, each image's
-    pyramid spread over the cores; with ``backend="dlib"``, dlib's detector, which releases the
+    detect, find landmarks and cut chips (in the Rust core, without the GIL; with fewer threads
+    than cores each image's pyramid is spread over the cores; with ``backend="dlib"``, dlib's detector, which releases the
     GIL too), and the chips are encoded ``batch`` at a time in Rust on every core. With
     ``encoder="dlib"`` or ``jitter``, whose work holds the GIL, it runs in a pool of
     ``processes`` started with ``spawn``. An image that fails a gate or cannot be read yields
@@ -80,7 +81,9 @@ def encode_many(
             results[index] = encoding
         pending.clear()
 
-    for index, prepared in enumerate(_thread_pool(workers).map(detector._prepare, items)):
+    # With a thread per core, each image's detection stays on its thread's core.
+    prepare = partial(detector._prepare, spread=workers < (os.cpu_count() or 1))
+    for index, prepared in enumerate(_thread_pool(workers).map(prepare, items)):
         results.append(prepared if isinstance(prepared, FacegateError) else _PLACEHOLDER)
         if not isinstance(prepared, FacegateError):
             pending.append((index, prepared))

@@ -262,7 +262,8 @@ impl Histogram {
     /// The planes of a histogram kept as dlib keeps it, a cell's 18 orientations together.
     #[inline(always)]
     fn planes(cells: &[f32], rows: usize, cols: usize) -> Self {
-        let mut data = Pooled::zeros(cells.len());
+        // Every value is written below.
+        let mut data = Pooled::overwritten(cells.len());
         let plane = rows * cols;
         for (i, cell) in cells.chunks_exact(18).enumerate() {
             for (o, &v) in cell.iter().enumerate() {

@@ -67,7 +67,8 @@ fn resize_with(input: &RgbImage<'_>, width: usize, height: usize) -> Level {
     let mut out = Level {
         width,
         height,
-        data: Pooled::zeros(width * height * 3),
+        // Every byte is written below (the vector columns, then the scalar ones).
+        data: Pooled::overwritten(width * height * 3),
     };
     if is_empty(input) || width == 0 || height == 0 {
         return out;

@@ -59,7 +59,24 @@ pub struct Pooled<T: Item> {
 impl<T: Item> Pooled<T> {
     /// `len` zeros, in the smallest kept buffer that holds them (or a new one).
     pub fn zeros(len: usize) -> Self {
-        let mut vec = T::shelf()
+        let mut vec = Self::take(len);
+        vec.clear();
+        vec.resize(len, T::default());
+        Self { vec }
+    }
+
+    /// `len` values that the caller overwrites every one of: a kept buffer's old values stay
+    /// (only what it lacks is zeroed), saving a pass over memory.
+    pub fn overwritten(len: usize) -> Self {
+        let mut vec = Self::take(len);
+        vec.truncate(len);
+        vec.resize(len, T::default());
+        Self { vec }
+    }
+
+    /// The smallest kept buffer that holds `len` values, or an empty one.
+    fn take(len: usize) -> Vec<T> {
+        T::shelf()
             .try_with(|shelf| {
                 let mut shelf = shelf.borrow_mut();
                 let best = (0..shelf.free.len())
@@ -71,10 +88,7 @@ impl<T: Item> Pooled<T> {
             })
             .ok()
             .flatten()
-            .unwrap_or_default();
-        vec.clear();
-        vec.resize(len, T::default());
-        Self { vec }
+            .unwrap_or_default()
     }
 }
 
@@ -139,6 +153,17 @@ mod tests {
         assert_eq!(b.as_ptr(), at, "the kept buffer is reused");
         assert_eq!(b.len(), 900);
         assert!(b.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn an_overwritten_buffer_has_its_length() {
+        drop(Pooled::<u8>::from(vec![9u8; 10]));
+        let b = Pooled::<u8>::overwritten(20);
+        assert_eq!(b.len(), 20);
+        assert!(
+            b[10..].iter().all(|&v| v == 0),
+            "what the buffer lacked is zero"
+        );
     }
 
     #[test]
