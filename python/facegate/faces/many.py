@@ -58,12 +58,12 @@ def encode_many(
 
     With the Rust encoder (the default), ``threads`` threads (default: one per core) decode,
     detect, find landmarks and cut chips (in the Rust core, without the GIL; with fewer threads
-    than cores each image's pyramid is spread over the cores; with ``backend="dlib"``, dlib's detector, which releases the
-    GIL too), and the chips are encoded ``batch`` at a time in Rust on every core. With
-    ``encoder="dlib"`` or ``jitter``, whose work holds the GIL, it runs in a pool of
-    ``processes`` started with ``spawn``. An image that fails a gate or cannot be read yields
-    its error object in its place instead of stopping the batch. ``progress`` prints a
-    counter to stderr.
+    than cores each image's pyramid is spread over the cores; with ``backend="dlib"``, dlib's
+    detector, which releases the GIL too), and the chips are encoded ``batch`` at a time in
+    Rust on every core. With ``encoder="dlib"`` or ``jitter``, whose work holds the GIL, it
+    runs in a pool of ``processes`` started with ``spawn``. An image that fails a gate or
+    cannot be read yields its error object in its place instead of stopping the batch.
+    ``progress`` prints a counter to stderr.
     """
     detector = detector or FaceDetector()
     items: Sequence[Any] = list(images)
