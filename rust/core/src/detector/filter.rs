@@ -236,6 +236,15 @@ mod avx512 {
         ((1u32 << n) - 1) as __mmask16
     }
 
+    /// The lanes of the sixteen values from `c` that lie before `len` (none past it).
+    #[inline(always)]
+    fn before(c: usize, len: usize) -> __mmask16 {
+        lanes(c.min(len), len)
+    }
+
+    /// Sixteen outputs need 25 inputs: two loads, and the nine shifted vectors between them
+    /// made by `valignd`. Four rows go together: each output's sum is a chain of dependent
+    /// multiply-adds, and four chains side by side keep the units busy.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn along_rows(
         plane: &[f32],
@@ -245,20 +254,62 @@ mod avx512 {
         along: &mut [f32],
     ) {
         let w: [__m512; TAPS] = std::array::from_fn(|n| _mm512_set1_ps(row[n]));
-        for (src, dst) in plane.chunks_exact(width).zip(along.chunks_exact_mut(cols)) {
-            // A lane of column c reads src[c + n] with c < cols and n < TAPS: inside `src`.
-            assert!(src.len() + 1 >= cols + TAPS && dst.len() == cols);
-            for c in (0..cols).step_by(16) {
-                let m = lanes(c, cols);
-                let mut acc = _mm512_setzero_ps();
-                for (n, &wn) in w.iter().enumerate() {
-                    // SAFETY: only the lanes in `m` are read, all inside `src` (see above).
-                    let x = unsafe { _mm512_maskz_loadu_ps(m, src.as_ptr().add(c + n)) };
-                    acc = _mm512_fmadd_ps(wn, x, acc);
-                }
-                // SAFETY: the lanes in `m` are columns below cols = dst.len().
-                unsafe { _mm512_mask_storeu_ps(dst.as_mut_ptr().add(c), m, acc) };
+        // Output column c reads src[c + n], n < TAPS: below cols - 1 + TAPS <= width.
+        assert!(width + 1 >= cols + TAPS);
+        let lines = along.len() / cols;
+        assert!(plane.len() >= lines * width && along.len() == lines * cols);
+        let mut r = 0;
+        while r + 4 <= lines {
+            // SAFETY: rows r..r+4 of `plane` and `along` exist (asserted above).
+            unsafe { along_block::<4>(plane, width, &w, cols, r, along) };
+            r += 4;
+        }
+        for r in r..lines {
+            // SAFETY: row r exists.
+            unsafe { along_block::<1>(plane, width, &w, cols, r, along) };
+        }
+    }
+
+    /// Rows r..r+K of the row pass.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn along_block<const K: usize>(
+        plane: &[f32],
+        width: usize,
+        w: &[__m512; TAPS],
+        cols: usize,
+        r: usize,
+        along: &mut [f32],
+    ) {
+        let src: [*const f32; K] = std::array::from_fn(|k| plane[(r + k) * width..].as_ptr());
+        let dst = along[r * cols..].as_mut_ptr();
+        let load = |k: usize, c: usize| {
+            let c = c.min(width);
+            // SAFETY: only the lanes before width are read, of rows inside `plane`.
+            unsafe { _mm512_maskz_loadu_ps(before(c, width), src[k].add(c)) }
+        };
+        let mut lo: [__m512; K] = std::array::from_fn(|k| load(k, 0));
+        for c in (0..cols).step_by(16) {
+            let hi: [__m512; K] = std::array::from_fn(|k| load(k, c + 16));
+            let a: [__m512i; K] = std::array::from_fn(|k| _mm512_castps_si512(hi[k]));
+            let b: [__m512i; K] = std::array::from_fn(|k| _mm512_castps_si512(lo[k]));
+            let mut acc: [__m512; K] =
+                std::array::from_fn(|k| _mm512_fmadd_ps(w[0], lo[k], _mm512_setzero_ps()));
+            macro_rules! taps {
+                ($($n:literal)*) => {$(
+                    for k in 0..K {
+                        let x = _mm512_castsi512_ps(_mm512_alignr_epi32::<$n>(a[k], b[k]));
+                        acc[k] = _mm512_fmadd_ps(w[$n], x, acc[k]);
+                    }
+                )*};
             }
+            const _: () = assert!(TAPS == 10, "the taps written out below");
+            taps!(1 2 3 4 5 6 7 8 9);
+            for (k, acc) in acc.iter().enumerate() {
+                // SAFETY: the lanes in the mask are columns below cols of row r + k of along.
+                unsafe { _mm512_mask_storeu_ps(dst.add(k * cols + c), lanes(c, cols), *acc) };
+            }
+            lo = hi;
         }
     }
 
