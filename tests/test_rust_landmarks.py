@@ -9,6 +9,10 @@ a different implementation of the ResNet and are compared within 1e-5.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 from functools import cache
 from pathlib import Path
@@ -20,6 +24,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from facegate import _core
 from facegate._core import ShapePredictor, face_chips
 from facegate.errors import DetectorUnavailable, InvalidArgument
 from facegate.faces.models import model, model_path
@@ -119,6 +124,30 @@ def test_photo_landmarks_equal_dlib(points: int) -> None:
         assert got.dtype == np.int32 and got.shape == (len(rects), points, 2)
         want = np.stack([as_array(s) for s in dlib_shapes(image, rects, points)])
         assert np.array_equal(got, want), name
+
+
+_PROBE = """
+import json
+from tests.test_rust_landmarks import photos, predictor
+print(json.dumps([predictor(68).predict(image, rects).tolist() for _, image, rects in photos()]))
+"""
+
+
+@pytest.mark.parametrize("path", _core.simd_paths())
+def test_every_simd_path_gives_dlibs_landmarks(path: str) -> None:
+    # The predictor is compiled once per instruction set (rounding is an instruction on AVX2,
+    # a call below it): each compilation must give dlib's points.
+    run = subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        env={**os.environ, "FACEGATE_SIMD": path},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    for got, (name, image, rects) in zip(json.loads(run.stdout), photos(), strict=True):
+        want = np.stack([as_array(s) for s in dlib_shapes(image, rects, 68)])
+        assert np.array_equal(np.array(got, np.int32), want), (path, name)
 
 
 @pytest.mark.parametrize("points", POINTS)
