@@ -1,11 +1,11 @@
-//! Felzenszwalb's HOG features ("fHOG", 31 per 8x8 cell) exactly as dlib's
-//! `extract_fhog_features` computes them for an RGB image.
+//! Felzenszwalb's HOG features ("fHOG", 31 per 8x8 cell) as dlib's `extract_fhog_features`
+//! computes them for an RGB image, equal to dlib's to float rounding.
 //!
 //! dlib runs most of each row eight pixels at a time and the last few one at a time, and the
-//! two differ in small ways that change features: where two colour channels have gradients of
-//! equal strength the vector code keeps the later channel and the scalar code the earlier one,
-//! and they multiply a pixel's three weights in a different order. Both are reproduced per
-//! pixel, so the features equal dlib's and its scores follow.
+//! two differ where two colour channels have gradients of equal strength: the vector code keeps
+//! the later channel, the scalar code the earlier one. That choice changes a pixel's orientation,
+//! not just a rounding, so it is reproduced per pixel. The histogram's additions are regrouped
+//! (see [`histogram`]), so its sums, and the features, differ from dlib's by rounding only.
 
 use super::pool::Pooled;
 use crate::image::RgbImage;
