@@ -170,7 +170,7 @@ mod avx2 {
         assert!(along.len() >= (rows + TAPS - 1) * cols && values.len() >= rows * cols);
         let (a, v) = (along.as_ptr(), values.as_mut_ptr());
         // Four output rows at a time share nine of each other's input rows: 13 loads feed 40
-        // multiply-adds instead of 40.
+        // multiply-adds instead of 40 loads.
         let mut r = 0;
         while r + 4 <= rows {
             for b in 0..blocks {
@@ -271,6 +271,10 @@ mod avx512 {
     }
 
     /// Rows r..r+K of the row pass.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F; `plane` holds rows r..r+K of `width` values and `along` rows
+    /// r..r+K of `cols` (the caller asserts both).
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn along_block<const K: usize>(
@@ -336,6 +340,10 @@ mod avx512 {
     }
 
     /// Output rows r..r+K: eight rows share their inputs, so 17 loads feed 80 multiply-adds.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F; `values` holds rows r..r+K of `cols` values and `along` rows
+    /// r..r+K+TAPS-1 (the caller asserts both).
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn down_block<const K: usize>(

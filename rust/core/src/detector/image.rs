@@ -38,7 +38,7 @@ fn row<'a>(image: &RgbImage<'a>, y: usize) -> &'a [u8] {
 pub fn resize(input: &RgbImage<'_>, width: usize, height: usize) -> Level {
     #[cfg(target_arch = "x86_64")]
     match Isa::best() {
-        // SAFETY: the CPU has AVX-512 F, BW and VL (checked by `Isa::best`).
+        // SAFETY: the CPU has AVX-512 F, BW and VL, and AVX2 (checked by `Isa::best`).
         Isa::Avx512 => return unsafe { resize_avx512(input, width, height) },
         // SAFETY: the CPU has AVX2 (checked by `Isa::best`).
         Isa::Avx2 => return unsafe { resize_avx2(input, width, height) },
@@ -64,15 +64,19 @@ unsafe fn resize_avx512(input: &RgbImage<'_>, width: usize, height: usize) -> Le
 
 #[inline(always)]
 fn resize_with(input: &RgbImage<'_>, width: usize, height: usize) -> Level {
+    if is_empty(input) || width == 0 || height == 0 {
+        return Level {
+            width,
+            height,
+            data: Pooled::zeros(width * height * 3),
+        };
+    }
     let mut out = Level {
         width,
         height,
         // Every byte is written below (the vector columns, then the scalar ones).
         data: Pooled::overwritten(width * height * 3),
     };
-    if is_empty(input) || width == 0 || height == 0 {
-        return out;
-    }
     let x_scale = (input.width() - 1) as f64 / (width.max(2) - 1) as f64;
     let y_scale = (input.height() - 1) as f64 / (height.max(2) - 1) as f64;
     // A column's position depends on the column only: work it out once for every row. The
@@ -182,7 +186,8 @@ fn shuffled(row: &[u8], groups: &[(usize, [u8; 16])], left: &mut [u8], right: &m
             break;
         }
         // SAFETY: the loads read bytes base..base+19 of `row` (checked above); the stores
-        // write bytes done..done+16 < groups.len() * 12 + 4 of `left` and `right` (asserted).
+        // write bytes done..done+16, ending at most at groups.len() * 12 + 4, of `left` and
+        // `right` (asserted).
         unsafe {
             let control = _mm_loadu_si128(control.as_ptr().cast());
             let from = row.as_ptr().add(*base);

@@ -50,7 +50,8 @@ impl Item for f32 {
     }
 }
 
-/// A zeroed buffer that goes back to its thread's shelf when dropped.
+/// A buffer (zeroed, or holding old values its user overwrites) that goes back to its thread's
+/// shelf when dropped.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Pooled<T: Item> {
     vec: Vec<T>,
@@ -76,6 +77,9 @@ impl<T: Item> Pooled<T> {
 
     /// The smallest kept buffer that holds `len` values, or an empty one.
     fn take(len: usize) -> Vec<T> {
+        if len == 0 {
+            return Vec::new();
+        }
         T::shelf()
             .try_with(|shelf| {
                 let mut shelf = shelf.borrow_mut();
@@ -156,14 +160,16 @@ mod tests {
     }
 
     #[test]
-    fn an_overwritten_buffer_has_its_length() {
-        drop(Pooled::<u8>::from(vec![9u8; 10]));
+    fn an_overwritten_buffer_keeps_old_values_and_zeroes_the_rest() {
+        let mut kept = Vec::with_capacity(64);
+        kept.resize(10, 9u8);
+        let at = kept.as_ptr();
+        drop(Pooled::<u8>::from(kept));
         let b = Pooled::<u8>::overwritten(20);
+        assert_eq!(b.as_ptr(), at, "the kept buffer is reused");
         assert_eq!(b.len(), 20);
-        assert!(
-            b[10..].iter().all(|&v| v == 0),
-            "what the buffer lacked is zero"
-        );
+        assert!(b[..10].iter().all(|&v| v == 9), "its old values stay");
+        assert!(b[10..].iter().all(|&v| v == 0), "what it lacked is zero");
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub fn detect(
 fn scan_level(model: &Model, img: &RgbImage<'_>, level: usize, adjust: f64) -> Vec<Candidate> {
     #[cfg(target_arch = "x86_64")]
     match crate::matching::Isa::best() {
-        // SAFETY: the CPU has AVX-512 F, BW and VL (checked by `Isa::best`).
+        // SAFETY: the CPU has AVX-512 F, BW and VL, AVX2 and FMA (checked by `Isa::best`).
         Isa::Avx512 => return unsafe { scan_level_avx512(model, img, level, adjust) },
         // SAFETY: the CPU has AVX2 and FMA (checked by `Isa::best`).
         Isa::Avx2 => return unsafe { scan_level_avx2(model, img, level, adjust) },

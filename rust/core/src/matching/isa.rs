@@ -56,8 +56,11 @@ impl Isa {
                     && std::arch::is_x86_feature_detected!("fma")
             }
             #[cfg(target_arch = "x86_64")]
+            // AVX2 and FMA too: every AVX-512 CPU has them, but a virtual machine may hide
+            // them, and the AVX-512 paths run code compiled for them.
             Isa::Avx512 => {
-                std::arch::is_x86_feature_detected!("avx512f")
+                Isa::Avx2.is_supported()
+                    && std::arch::is_x86_feature_detected!("avx512f")
                     && std::arch::is_x86_feature_detected!("avx512bw")
                     && std::arch::is_x86_feature_detected!("avx512vl")
             }
