@@ -362,16 +362,24 @@ mod avx512 {
             let mut acc: [__m512; K] = std::array::from_fn(|k| unsafe {
                 _mm512_maskz_loadu_ps(m, v.add((r + k) * cols + c))
             });
-            for i in 0..TAPS + K - 1 {
-                // SAFETY: as said above.
-                let x = unsafe { _mm512_maskz_loadu_ps(m, a.add((r + i) * cols + c)) };
-                for (k, acc) in acc.iter_mut().enumerate() {
-                    // Output row r + k takes input row r + i with tap i - k.
-                    if i >= k && i - k < TAPS {
-                        *acc = _mm512_fmadd_ps(w[i - k], x, *acc);
+            // Written out step by step: as a loop the compiler kept the accumulators and
+            // weights on the stack, at half the speed.
+            macro_rules! steps {
+                ($($i:literal)*) => {$(
+                    if $i < TAPS + K - 1 {
+                        // SAFETY: as said above.
+                        let x = unsafe { _mm512_maskz_loadu_ps(m, a.add((r + $i) * cols + c)) };
+                        for (k, acc) in acc.iter_mut().enumerate() {
+                            // Output row r + k takes input row r + i with tap i - k.
+                            if $i >= k && $i - k < TAPS {
+                                *acc = _mm512_fmadd_ps(w[$i - k], x, *acc);
+                            }
+                        }
                     }
-                }
+                )*};
             }
+            const _: () = assert!(TAPS + 8 - 1 <= 17, "the steps written out below");
+            steps!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
             for (k, acc) in acc.iter().enumerate() {
                 // SAFETY: as said above.
                 unsafe { _mm512_mask_storeu_ps(v.add((r + k) * cols + c), m, *acc) };
