@@ -286,9 +286,11 @@ mod avx512 {
         lanes(c.min(len), len)
     }
 
-    /// Sixteen outputs need 25 inputs: two loads, and the nine shifted vectors between them
-    /// made by `valignd`. Four rows go together: each output's sum is a chain of dependent
-    /// multiply-adds, and four chains side by side keep the units busy.
+    /// One part's row pass (a plane's parts otherwise go in groups: [`along_rows_many`]).
+    /// Sixteen outputs need 25 inputs, written as two loads and the nine shifts between them
+    /// (the compiler may make the shifts loads again). Four rows go together: each output's
+    /// sum is a chain of dependent multiply-adds, and four chains side by side keep the units
+    /// busier.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn along_rows(
         plane: &[f32],
