@@ -280,17 +280,7 @@ mod avx512 {
         ((1u32 << n) - 1) as __mmask16
     }
 
-    /// The lanes of the sixteen values from `c` that lie before `len` (none past it).
-    #[inline(always)]
-    fn before(c: usize, len: usize) -> __mmask16 {
-        lanes(c.min(len), len)
-    }
-
-    /// One part's row pass (a plane's parts otherwise go in groups: [`along_rows_many`]).
-    /// Sixteen outputs need 25 inputs, written as two loads and the nine shifts between them
-    /// (the compiler may make the shifts loads again). Four rows go together: each output's
-    /// sum is a chain of dependent multiply-adds, and four chains side by side keep the units
-    /// busier.
+    /// One part's row pass: [`along_rows_many`] for one.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn along_rows(
         plane: &[f32],
@@ -299,25 +289,13 @@ mod avx512 {
         cols: usize,
         along: &mut [f32],
     ) {
-        let w: [__m512; TAPS] = std::array::from_fn(|n| _mm512_set1_ps(row[n]));
-        // Output column c reads src[c + n], n < TAPS: below cols - 1 + TAPS <= width.
-        assert!(width + 1 >= cols + TAPS);
-        let lines = along.len() / cols;
-        assert!(plane.len() >= lines * width && along.len() == lines * cols);
-        let mut r = 0;
-        while r + 4 <= lines {
-            // SAFETY: rows r..r+4 of `plane` and `along` exist (asserted above).
-            unsafe { along_block::<4>(plane, width, &w, cols, r, along) };
-            r += 4;
-        }
-        for r in r..lines {
-            // SAFETY: row r exists.
-            unsafe { along_block::<1>(plane, width, &w, cols, r, along) };
-        }
+        // SAFETY: the CPU has AVX-512 F (this function's own requirement).
+        unsafe { along_rows_many::<1>(plane, width, &[row], cols, &mut [along]) }
     }
 
-    /// The row pass of `K` parts at once: each input vector is loaded once for all of them,
-    /// and each sum is the one-part pass's, in the same order.
+    /// The row pass of `K` parts at once: each input vector is loaded once for all of them
+    /// (the loads, not the multiply-adds, bound a one-part pass), and each sum is the AVX2
+    /// pass's, in the same order.
     #[target_feature(enable = "avx512f")]
     pub unsafe fn along_rows_many<const K: usize>(
         plane: &[f32],
@@ -354,53 +332,6 @@ mod avx512 {
                     unsafe { _mm512_mask_storeu_ps(dst[k].add(r * cols + c), m, acc[k]) };
                 }
             }
-        }
-    }
-
-    /// Rows r..r+K of the row pass.
-    ///
-    /// # Safety
-    /// The CPU has AVX-512 F; `plane` holds rows r..r+K of `width` values and `along` rows
-    /// r..r+K of `cols` (the caller asserts both).
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    unsafe fn along_block<const K: usize>(
-        plane: &[f32],
-        width: usize,
-        w: &[__m512; TAPS],
-        cols: usize,
-        r: usize,
-        along: &mut [f32],
-    ) {
-        let src: [*const f32; K] = std::array::from_fn(|k| plane[(r + k) * width..].as_ptr());
-        let dst = along[r * cols..].as_mut_ptr();
-        let load = |k: usize, c: usize| {
-            let c = c.min(width);
-            // SAFETY: only the lanes before width are read, of rows inside `plane`.
-            unsafe { _mm512_maskz_loadu_ps(before(c, width), src[k].add(c)) }
-        };
-        let mut lo: [__m512; K] = std::array::from_fn(|k| load(k, 0));
-        for c in (0..cols).step_by(16) {
-            let hi: [__m512; K] = std::array::from_fn(|k| load(k, c + 16));
-            let a: [__m512i; K] = std::array::from_fn(|k| _mm512_castps_si512(hi[k]));
-            let b: [__m512i; K] = std::array::from_fn(|k| _mm512_castps_si512(lo[k]));
-            let mut acc: [__m512; K] =
-                std::array::from_fn(|k| _mm512_fmadd_ps(w[0], lo[k], _mm512_setzero_ps()));
-            macro_rules! taps {
-                ($($n:literal)*) => {$(
-                    for k in 0..K {
-                        let x = _mm512_castsi512_ps(_mm512_alignr_epi32::<$n>(a[k], b[k]));
-                        acc[k] = _mm512_fmadd_ps(w[$n], x, acc[k]);
-                    }
-                )*};
-            }
-            const _: () = assert!(TAPS == 10, "the taps written out below");
-            taps!(1 2 3 4 5 6 7 8 9);
-            for (k, acc) in acc.iter().enumerate() {
-                // SAFETY: the lanes in the mask are columns below cols of row r + k of along.
-                unsafe { _mm512_mask_storeu_ps(dst.add(k * cols + c), lanes(c, cols), *acc) };
-            }
-            lo = hi;
         }
     }
 
