@@ -212,46 +212,15 @@ mod avx2 {
         let w: [__m256; TAPS] = std::array::from_fn(|m| _mm256_set1_ps(col[m]));
         let blocks = cols / 8;
         assert!(along.len() >= (rows + TAPS - 1) * cols && values.len() >= rows * cols);
-        let (a, v) = (along.as_ptr(), values.as_mut_ptr());
-        // Four output rows at a time share nine of each other's input rows: 13 loads feed 40
-        // multiply-adds instead of 40 loads.
         let mut r = 0;
         while r + 4 <= rows {
-            for b in 0..blocks {
-                let c = b * 8;
-                // SAFETY: rows r..r+4 and columns c..c+8 lie in `values` (asserted above).
-                let mut acc: [__m256; 4] =
-                    std::array::from_fn(|k| unsafe { _mm256_loadu_ps(v.add((r + k) * cols + c)) });
-                for i in 0..TAPS + 3 {
-                    // SAFETY: input row r + i < rows + TAPS - 1, columns c..c+8 (asserted).
-                    let x = unsafe { _mm256_loadu_ps(a.add((r + i) * cols + c)) };
-                    for (k, acc) in acc.iter_mut().enumerate() {
-                        // Output row r + k takes input row r + i with tap i - k.
-                        if i >= k && i - k < TAPS {
-                            *acc = _mm256_fmadd_ps(w[i - k], x, *acc);
-                        }
-                    }
-                }
-                for (k, acc) in acc.iter().enumerate() {
-                    // SAFETY: as the loads of `acc`.
-                    unsafe { _mm256_storeu_ps(v.add((r + k) * cols + c), *acc) };
-                }
-            }
+            // SAFETY: rows r..r+4 lie in `values` (asserted above).
+            unsafe { down_block::<4>(along, cols, &w, r, values) };
             r += 4;
         }
         for r in r..rows {
-            for b in 0..blocks {
-                let c = b * 8;
-                // SAFETY: row r, columns c..c+8 lie in `values` (asserted above).
-                let mut acc = unsafe { _mm256_loadu_ps(v.add(r * cols + c)) };
-                for (m, &wm) in w.iter().enumerate() {
-                    // SAFETY: (r + m) · cols + c + 8 <= (rows + TAPS - 1) · cols <= along.len().
-                    let x = unsafe { _mm256_loadu_ps(a.add((r + m) * cols + c)) };
-                    acc = _mm256_fmadd_ps(wm, x, acc);
-                }
-                // SAFETY: as the load above.
-                unsafe { _mm256_storeu_ps(v.add(r * cols + c), acc) };
-            }
+            // SAFETY: row r lies in `values`.
+            unsafe { down_block::<1>(along, cols, &w, r, values) };
         }
         for r in 0..rows {
             for c in blocks * 8..cols {
@@ -260,6 +229,54 @@ mod avx2 {
                     acc = col[m].mul_add(along[(r + m) * cols + c], acc);
                 }
                 values[r * cols + c] = acc;
+            }
+        }
+    }
+
+    /// Output rows r..r+K, columns in whole blocks of eight: four rows share their inputs, so
+    /// 13 loads feed 40 multiply-adds, and the four sums and ten taps fill the sixteen registers.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA; `values` holds rows r..r+K of `cols` values and `along` rows
+    /// r..r+K+TAPS-1 (the caller asserts both).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn down_block<const K: usize>(
+        along: &[f32],
+        cols: usize,
+        w: &[__m256; TAPS],
+        r: usize,
+        values: &mut [f32],
+    ) {
+        // Offsets in wrapping arithmetic: every one is below the slices' lengths (the
+        // caller's assertion), and checked arithmetic here would cost a third of the pass.
+        let a = along.as_ptr().wrapping_add(r.wrapping_mul(cols));
+        let v = values.as_mut_ptr().wrapping_add(r.wrapping_mul(cols));
+        for c in (0..cols / 8).map(|b| b.wrapping_mul(8)) {
+            // SAFETY: rows r..r+K, columns c..c+8 of `values` exist (as said above).
+            let mut acc: [__m256; K] = std::array::from_fn(|k| unsafe {
+                _mm256_loadu_ps(v.add(k.wrapping_mul(cols).wrapping_add(c)))
+            });
+            // Written out step by step, as the AVX-512 pass is.
+            macro_rules! steps {
+                ($($i:literal)*) => {$(
+                    if $i < TAPS + K - 1 {
+                        // SAFETY: input row r + i < r + K + TAPS - 1, columns c..c+8.
+                        let x = unsafe { _mm256_loadu_ps(a.add(cols.wrapping_mul($i).wrapping_add(c))) };
+                        for (k, acc) in acc.iter_mut().enumerate() {
+                            // Output row r + k takes input row r + i with tap i - k.
+                            if $i >= k && $i - k < TAPS {
+                                *acc = _mm256_fmadd_ps(w[$i - k], x, *acc);
+                            }
+                        }
+                    }
+                )*};
+            }
+            const _: () = assert!(TAPS + 4 - 1 <= 13, "the steps written out below");
+            steps!(0 1 2 3 4 5 6 7 8 9 10 11 12);
+            for (k, acc) in acc.iter().enumerate() {
+                // SAFETY: as the loads of `acc`.
+                unsafe { _mm256_storeu_ps(v.add(k.wrapping_mul(cols).wrapping_add(c)), *acc) };
             }
         }
     }
