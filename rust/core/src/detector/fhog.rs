@@ -45,95 +45,123 @@ impl Features {
     }
 }
 
-/// One row's gradients: for each pixel x in 1..width-1, the strongest of the three colour
-/// channels' central differences (gx, gy) and its squared length. Where two channels are equally
-/// strong, dlib's vector code keeps the later channel and its scalar code the earlier one;
-/// `vector_end` says where dlib's vector code stops in this row.
-#[inline(always)]
-fn row_gradients(image: &RgbImage<'_>, y: usize, vector_end: usize, g: &mut Gradients) {
-    let w = image.width() * 3;
-    let data = image.pixels();
-    let (above, here, below) = (
-        &data[(y - 1) * w..y * w],
-        &data[y * w..(y + 1) * w],
-        &data[(y + 1) * w..(y + 2) * w],
-    );
-    let n = image.width() - 2;
-    let split = vector_end.saturating_sub(1).min(n);
-    // Two loops, one per tie rule, each free of branches so that it vectorises.
-    strongest::<true>(above, here, below, 0..split, g);
-    strongest::<false>(above, here, below, split..n, g);
+/// Three image rows as planes of floats (red, green, blue), each converted once for the three
+/// gradient rows that read it: one row's colours are deinterleaved once instead of four times.
+struct Planar {
+    data: Vec<f32>,
+    width: usize,
 }
 
-/// For pixels `i + 1` of `range`: the strongest channel's gradient; `LATER` is the tie rule.
+impl Planar {
+    fn new(width: usize) -> Self {
+        Self {
+            data: vec![0.0; 9 * width],
+            width,
+        }
+    }
+
+    /// Converts image row `y` into the slot it keeps (`y % 3`).
+    #[inline(always)]
+    fn load(&mut self, image: &RgbImage<'_>, y: usize) {
+        let w = self.width;
+        let src = &image.pixels()[y * w * 3..(y + 1) * w * 3];
+        let slot = &mut self.data[(y % 3) * 3 * w..][..3 * w];
+        let (red, rest) = slot.split_at_mut(w);
+        let (green, blue) = rest.split_at_mut(w);
+        for (((px, r), g), b) in src.chunks_exact(3).zip(red).zip(green).zip(blue) {
+            (*r, *g, *b) = (px[0].into(), px[1].into(), px[2].into());
+        }
+    }
+
+    /// Channel `ch` of image row `y` (which must be loaded).
+    #[inline(always)]
+    fn channel(&self, y: usize, ch: usize) -> &[f32] {
+        &self.data[((y % 3) * 3 + ch) * self.width..][..self.width]
+    }
+}
+
+/// One row's pixels as the scatter wants them: for pixel x = i + 1 its bin's place in the row's
+/// sums (`cols[i]` plus its orientation) and its strength's shares for the two cell columns.
+struct Shares {
+    at: Vec<u32>,
+    near: Vec<f32>,
+    far: Vec<f32>,
+}
+
+/// Row `y`'s shares for pixels `i + 1`, `i` in `range`, in one branch-free pass that
+/// vectorises: the strongest colour channel's gradient, its nearest orientation, its strength.
+/// `LATER` is dlib's tie rule between equally strong channels: its vector code keeps the later
+/// channel, its scalar code the earlier.
 #[inline(always)]
-fn strongest<const LATER: bool>(
-    above: &[u8],
-    here: &[u8],
-    below: &[u8],
+fn row_shares<const LATER: bool>(
+    rows: &Planar,
+    y: usize,
     range: std::ops::Range<usize>,
-    g: &mut Gradients,
+    weights: &Weights,
+    out: &mut Shares,
 ) {
-    let (start, end) = (range.start, range.end);
-    let pixels = here[start * 3..end * 3]
-        .chunks_exact(3)
-        .zip(here[(start + 2) * 3..(end + 2) * 3].chunks_exact(3))
-        .zip(above[(start + 1) * 3..(end + 1) * 3].chunks_exact(3))
-        .zip(below[(start + 1) * 3..(end + 1) * 3].chunks_exact(3));
-    let out = g.gx[start..end]
-        .iter_mut()
-        .zip(&mut g.gy[start..end])
-        .zip(&mut g.len[start..end]);
-    for ((((left, right), up), down), ((gx, gy), len)) in pixels.zip(out) {
-        let d = |a: &[u8], b: &[u8], ch: usize| i32::from(a[ch]) - i32::from(b[ch]);
-        let (rx, ry) = (d(right, left, 0), d(down, up, 0));
-        let (hx, hy) = (d(right, left, 1), d(down, up, 1));
-        let (bx, by) = (d(right, left, 2), d(down, up, 2));
+    let (start, n) = (range.start, range.len());
+    // Channel ch's samples left and right of each pixel, and above and below it.
+    let sample = |row: usize, ch: usize, shift: usize| &rows.channel(row, ch)[start + shift..][..n];
+    let [l, r, u, d] = [(y, 0), (y, 2), (y - 1, 1), (y + 1, 1)]
+        .map(|(row, shift)| [0, 1, 2].map(|ch| sample(row, ch, shift)));
+    let cols = &weights.cols[start..][..n];
+    let (left, right) = (&weights.left[start..][..n], &weights.right[start..][..n]);
+    let at = &mut out.at[start..][..n];
+    let (near, far) = (&mut out.near[start..][..n], &mut out.far[start..][..n]);
+    for i in 0..n {
+        // Integer differences, squares and sums are exact in single precision.
+        let (rx, ry) = (r[0][i] - l[0][i], d[0][i] - u[0][i]);
+        let (hx, hy) = (r[1][i] - l[1][i], d[1][i] - u[1][i]);
+        let (bx, by) = (r[2][i] - l[2][i], d[2][i] - u[2][i]);
         let (rl, hl, bl) = (rx * rx + ry * ry, hx * hx + hy * hy, bx * bx + by * by);
         // dlib's vector code: `select(r > g, r, g)` then `select(t > b, t, b)`; its scalar
         // code: green only if stronger than red, blue only if stronger than both.
         let take_g = if LATER { hl >= rl } else { hl > rl };
-        let (x, y, l) = if take_g { (hx, hy, hl) } else { (rx, ry, rl) };
-        let take_b = if LATER { bl >= l } else { bl > l };
-        let (x, y, l) = if take_b { (bx, by, bl) } else { (x, y, l) };
-        *gx = x as f32;
-        *gy = y as f32;
-        *len = l as f32;
+        let (gx, gy, len) = if take_g { (hx, hy, hl) } else { (rx, ry, rl) };
+        let take_b = if LATER { bl >= len } else { bl > len };
+        let (gx, gy, len) = if take_b { (bx, by, bl) } else { (gx, gy, len) };
+        let bin = orientation(gx, gy);
+        let strength = len.sqrt();
+        at[i] = cols[i].wrapping_add(bin);
+        near[i] = left[i] * strength;
+        far[i] = right[i] * strength;
     }
 }
 
-/// Per-row scratch, reused across rows.
-#[derive(Default)]
-struct Gradients {
-    gx: Vec<f32>,
-    gy: Vec<f32>,
-    len: Vec<f32>,
-    bin: Vec<u32>,
-}
-
-/// Which of the 18 signed orientations each gradient is nearest (0 for no gradient), written
-/// without branches (as dlib's vector code is) so that it vectorises; the answers are those of
-/// dlib's scalar code too.
+/// Which of the 18 signed orientations the gradient is nearest (0 for none): dlib's answer.
+///
+/// dlib tries its nine directions in order, each both ways, keeping a larger dot product
+/// (strictly larger: the earliest of equals). That is the first direction of largest |dot|,
+/// signed by the dot's sign, which is how it is found here. Directions o and 9 - o are mirror
+/// images in x, so their dot products share both products: `(-dx)·gx + dy·gy` is exactly
+/// `dy·gy - dx·gx`.
 #[inline(always)]
-fn row_orientations(g: &mut Gradients, n: usize) {
-    for ((&gx, &gy), bin) in g.gx[..n].iter().zip(&g.gy[..n]).zip(&mut g.bin[..n]) {
-        let mut best_dot = 0.0f32;
-        let mut best = 0u32;
-        for (o, &(dx, dy)) in DIRECTIONS.iter().enumerate() {
-            let dot = dx * gx + dy * gy;
-            let up = dot > best_dot;
-            best_dot = if up { dot } else { best_dot };
-            best = if up { o as u32 } else { best };
-            let down = -dot > best_dot;
-            best_dot = if down { -dot } else { best_dot };
-            best = if down { o as u32 + 9 } else { best };
-        }
-        *bin = best;
+fn orientation(gx: f32, gy: f32) -> u32 {
+    let mut dots = [0.0f32; 9];
+    dots[0] = DIRECTIONS[0].0 * gx + DIRECTIONS[0].1 * gy;
+    for o in 1..5 {
+        let (dx, dy) = DIRECTIONS[o];
+        let (p, q) = (dx * gx, dy * gy);
+        dots[o] = p + q;
+        dots[9 - o] = q - p;
     }
-    // The gradients' strengths, eight at a time here rather than one by one in the scatter.
-    for len in &mut g.len[..n] {
-        *len = len.sqrt();
+    let (mut best_abs, mut best_dot, mut best) = (0.0f32, 0.0f32, 0u32);
+    for (o, &dot) in dots.iter().enumerate() {
+        let larger = dot.abs() > best_abs;
+        best_abs = if larger { dot.abs() } else { best_abs };
+        best_dot = if larger { dot } else { best_dot };
+        best = if larger { o as u32 } else { best };
     }
+    if best_dot < 0.0 { best + 9 } else { best }
+}
+
+/// Each pixel's column weights, the same on every row: its first cell column's place in a row
+/// of sums and its shares for that column and the next.
+struct Weights {
+    cols: Vec<u32>,
+    left: Vec<f32>,
+    right: Vec<f32>,
 }
 
 /// The gradients' histogram over cells, each pixel's strength shared bilinearly between the
@@ -161,60 +189,55 @@ fn histogram(image: &RgbImage<'_>, cell: usize, cells_nr: usize, cells_nc: usize
     };
     // Each pixel's column weights, the same on every row.
     let pixels = visible_nc.saturating_sub(1);
-    let mut cols = Vec::with_capacity(pixels);
-    let (mut right, mut left) = (Vec::with_capacity(pixels), Vec::with_capacity(pixels));
+    let mut weights = Weights {
+        cols: Vec::with_capacity(pixels),
+        left: Vec::with_capacity(pixels),
+        right: Vec::with_capacity(pixels),
+    };
     for x in 1..visible_nc {
         let xp = ((x as f64 + 0.5) / cell as f64 - 0.5) as f32;
         let ixp = xp.floor();
         let vx0 = xp - ixp;
-        cols.push((ixp as i64 + 1) as u32 * 18);
-        right.push(vx0);
-        left.push(1.0 - vx0);
+        weights.cols.push((ixp as i64 + 1) as u32 * 18);
+        weights.right.push(vx0);
+        weights.left.push(1.0 - vx0);
     }
-    let n = nc - 2;
-    let mut g = Gradients {
-        gx: vec![0.0; n],
-        gy: vec![0.0; n],
-        len: vec![0.0; n],
-        bin: vec![0; n],
-    };
     // Every share lands at col + o or col + o + 18 < width: one check for the whole loop.
-    assert!(cols.iter().all(|&c| c as usize + 36 <= width));
+    assert!(weights.cols.iter().all(|&c| c as usize + 36 <= width));
+    let mut out = Shares {
+        at: vec![0; pixels],
+        near: vec![0.0; pixels],
+        far: vec![0.0; pixels],
+    };
+    // dlib's vector code covers pixels 1..vector_end of each row, its scalar code the rest.
+    let split = vector_end.saturating_sub(1).min(pixels);
+    let mut rows = Planar::new(nc);
+    rows.load(image, 0);
+    rows.load(image, 1);
     let (mut even, mut odd) = (vec![0f32; width], vec![0f32; width]);
-    let (mut near, mut far) = (vec![0f32; pixels], vec![0f32; pixels]);
     for y in 1..visible_nr {
         let yp = ((y as f64 + 0.5) / cell as f64 - 0.5) as f32;
         let iyp = yp.floor() as i64;
         let vy0 = yp - iyp as f32;
         let vy1 = (1.0 - f64::from(vy0)) as f32;
         let upper = (iyp + 1) as usize * width;
-        row_gradients(image, y, vector_end, &mut g);
-        row_orientations(&mut g, n);
-        let len = &g.len[..pixels];
-        for (((n, f), (&l, &r)), &v) in near
-            .iter_mut()
-            .zip(&mut far)
-            .zip(left.iter().zip(&right))
-            .zip(len)
-        {
-            *n = l * v;
-            *f = r * v;
-        }
-        let (c2, c_rest) = cols.as_chunks::<2>();
-        let (b2, b_rest) = g.bin[..pixels].as_chunks::<2>();
-        let (n2, n_rest) = near.as_chunks::<2>();
-        let (f2, f_rest) = far.as_chunks::<2>();
-        for (((c, b), n), f) in c2.iter().zip(b2).zip(n2).zip(f2) {
+        rows.load(image, y + 1);
+        row_shares::<true>(&rows, y, 0..split, &weights, &mut out);
+        row_shares::<false>(&rows, y, split..pixels, &weights, &mut out);
+        let (a2, a_rest) = out.at.as_chunks::<2>();
+        let (n2, n_rest) = out.near.as_chunks::<2>();
+        let (f2, f_rest) = out.far.as_chunks::<2>();
+        for ((a, n), f) in a2.iter().zip(n2).zip(f2) {
             // SAFETY: a bin is below 18 and every column's offset + 36 <= width (asserted
             // above), so every index + 18 is below the sums' width.
             unsafe {
-                share(&mut even, c[0].wrapping_add(b[0]) as usize, n[0], f[0]);
-                share(&mut odd, c[1].wrapping_add(b[1]) as usize, n[1], f[1]);
+                share(&mut even, a[0] as usize, n[0], f[0]);
+                share(&mut odd, a[1] as usize, n[1], f[1]);
             }
         }
-        for (((c, b), n), f) in c_rest.iter().zip(b_rest).zip(n_rest).zip(f_rest) {
+        for ((a, n), f) in a_rest.iter().zip(n_rest).zip(f_rest) {
             // SAFETY: as above.
-            unsafe { share(&mut even, c.wrapping_add(*b) as usize, *n, *f) };
+            unsafe { share(&mut even, *a as usize, *n, *f) };
         }
         let (top, bottom) = hist[upper..upper + 2 * width].split_at_mut(width);
         fold(top, bottom, &mut even, &mut odd, vy1, vy0);
@@ -450,23 +473,54 @@ mod tests {
         data[px(1, 2, 0)] = 4;
         data[px(2, 1, 1)] = 5;
         let image = RgbImage::new(&data, 3, 3).unwrap();
-        let mut g = Gradients {
-            gx: vec![0.0],
-            gy: vec![0.0],
-            len: vec![0.0],
-            bin: vec![0u32],
+        let mut rows = Planar::new(3);
+        (0..3).for_each(|y| rows.load(&image, y));
+        let weights = Weights {
+            cols: vec![0],
+            left: vec![1.0],
+            right: vec![0.0],
         };
-        row_gradients(&image, 1, 1, &mut g);
+        let mut out = Shares {
+            at: vec![0],
+            near: vec![0.0],
+            far: vec![0.0],
+        };
+        row_shares::<false>(&rows, 1, 0..1, &weights, &mut out);
         assert_eq!(
-            (g.gx[0], g.gy[0], g.len[0]),
-            (3.0, 4.0, 25.0),
-            "scalar: the earlier"
+            (out.at[0], out.near[0]),
+            (3, 5.0),
+            "scalar: the earlier (red)"
         );
-        row_gradients(&image, 1, 2, &mut g);
+        row_shares::<true>(&rows, 1, 0..1, &weights, &mut out);
         assert_eq!(
-            (g.gx[0], g.gy[0], g.len[0]),
-            (5.0, 0.0, 25.0),
-            "vector: the later"
+            (out.at[0], out.near[0]),
+            (0, 5.0),
+            "vector: the later (green)"
         );
+    }
+
+    /// dlib's loop: each direction both ways, a strictly larger dot product replacing the best.
+    fn dlibs_orientation(gx: f32, gy: f32) -> u32 {
+        let (mut best_dot, mut best) = (0.0f32, 0u32);
+        for (o, &(dx, dy)) in DIRECTIONS.iter().enumerate() {
+            let dot = dx * gx + dy * gy;
+            if dot > best_dot {
+                (best_dot, best) = (dot, o as u32);
+            }
+            if -dot > best_dot {
+                (best_dot, best) = (-dot, o as u32 + 9);
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn orientations_are_dlibs_for_every_gradient_of_bytes() {
+        for gx in -255..=255 {
+            for gy in -255..=255 {
+                let (x, y) = (gx as f32, gy as f32);
+                assert_eq!(orientation(x, y), dlibs_orientation(x, y), "({gx}, {gy})");
+            }
+        }
     }
 }
