@@ -1,5 +1,10 @@
 //! The filters' responses over one level's features: each filter's separable parts applied as
 //! a pass along the rows then one down the columns, summed over every part of every plane.
+//!
+//! Between the passes, and in the sums, values are kept in tiles of [`TILE`] columns, each
+//! tile's rows one after another: the column pass then reads its rows at fixed offsets from one
+//! pointer (row-major, it needed a pointer per row, more than the registers, and reloaded them
+//! from the stack on every step).
 
 use super::fhog::{Features, PLANES};
 use super::model::{Filter, Separable};
@@ -22,6 +27,15 @@ pub struct Response {
 /// of the next band, which is what the band's size trades against.
 const BAND: usize = 48;
 
+/// Columns per tile: one AVX-512 vector, two AVX2 ones.
+const TILE: usize = 16;
+
+/// Where value (`line`, `c`) of a tiled array of `lines` rows lies.
+#[inline(always)]
+fn tiled(line: usize, c: usize, lines: usize) -> usize {
+    (c / TILE * lines + line) * TILE + c % TILE
+}
+
 /// Every filter's response over `features` (one [`Response`] per filter, in order).
 pub fn respond(
     features: &Features,
@@ -29,25 +43,20 @@ pub fn respond(
     filter_rows: usize,
     filter_cols: usize,
 ) -> Vec<Response> {
+    let empty = || Response {
+        rows: 0,
+        cols: 0,
+        values: Pooled::default(),
+    };
     if features.rows < filter_rows || features.cols < filter_cols {
-        return filters
-            .iter()
-            .map(|_| Response {
-                rows: 0,
-                cols: 0,
-                values: Pooled::default(),
-            })
-            .collect();
+        return filters.iter().map(|_| empty()).collect();
     }
     let rows = features.rows - filter_rows + 1;
     let cols = features.cols - filter_cols + 1;
-    let mut out: Vec<Response> = filters
+    let tiles = cols.div_ceil(TILE);
+    let mut sums: Vec<Pooled<f32>> = filters
         .iter()
-        .map(|_| Response {
-            rows,
-            cols,
-            values: Pooled::zeros(rows * cols),
-        })
+        .map(|_| Pooled::zeros(tiles * rows * TILE))
         .collect();
     // Each plane's parts, every filter's, in filter order: a group of them shares the row
     // pass's loads. (Each filter still adds its parts plane by plane, in its own order.)
@@ -58,41 +67,53 @@ pub fn respond(
                 .collect()
         })
         .collect();
-    let len = (BAND + filter_rows - 1) * cols;
+    let len = tiles * (BAND + filter_rows - 1) * TILE;
     let mut along: Vec<Vec<f32>> = (0..GROUP).map(|_| vec![0f32; len]).collect();
     for r0 in (0..rows).step_by(BAND) {
         let band = BAND.min(rows - r0);
-        let inputs = band + filter_rows - 1;
+        let lines = band + filter_rows - 1;
         for (p, parts) in parts.iter().enumerate() {
-            let plane = &features.plane(p)[r0 * features.cols..(r0 + inputs) * features.cols];
+            let plane = &features.plane(p)[r0 * features.cols..(r0 + lines) * features.cols];
             for group in parts.chunks(GROUP) {
                 let along = &mut along[..group.len()];
                 let taps: Vec<&[f32]> = group.iter().map(|(_, part)| &part.row[..]).collect();
-                along_rows_grouped(plane, features.cols, &taps, cols, inputs * cols, along);
+                along_rows_grouped(plane, features.cols, &taps, cols, lines, along);
                 for (&(f, part), along) in group.iter().zip(along.iter()) {
-                    let values = &mut out[f].values[r0 * cols..(r0 + band) * cols];
-                    down_columns(&along[..inputs * cols], cols, &part.col, band, values);
+                    let along = &along[..tiles * lines * TILE];
+                    down_columns(along, lines, &part.col, (r0, band), rows, &mut sums[f]);
                 }
             }
         }
     }
-    out
+    sums.iter()
+        .map(|sums| {
+            // Every value is written below.
+            let mut values = Pooled::overwritten(rows * cols);
+            for (r, row) in values.chunks_exact_mut(cols).enumerate() {
+                for (c, v) in row.iter_mut().enumerate() {
+                    *v = sums[tiled(r, c, rows)];
+                }
+            }
+            Response { rows, cols, values }
+        })
+        .collect()
 }
 
 /// Parts whose row passes share their loads (AVX-512 only: its row pass is bound by loads;
 /// four measured faster than three, six or eight).
 const GROUP: usize = 4;
 
-/// [`along_rows`] for each row filter of `taps` into the first `len` values of the matching
-/// `along`.
+/// [`along_rows`] for each row filter of `taps` into the first `lines` tiled rows of the
+/// matching `along`.
 fn along_rows_grouped(
     plane: &[f32],
     width: usize,
     taps: &[&[f32]],
     cols: usize,
-    len: usize,
+    lines: usize,
     along: &mut [Vec<f32>],
 ) {
+    let len = cols.div_ceil(TILE) * lines * TILE;
     #[cfg(target_arch = "x86_64")]
     if Isa::best() == Isa::Avx512 && taps.iter().all(|t| t.len() == TAPS) {
         let mut outs: Vec<&mut [f32]> = along.iter_mut().map(|a| &mut a[..len]).collect();
@@ -112,7 +133,7 @@ fn along_rows_grouped(
     }
 }
 
-/// `along[r][c] = Σ_n row[n] · plane[r][c + n]` for every row of the plane.
+/// `along[r][c] = Σ_n row[n] · plane[r][c + n]` for every row of the plane, `along` tiled.
 fn along_rows(plane: &[f32], width: usize, row: &[f32], cols: usize, along: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if row.len() == TAPS {
@@ -124,33 +145,63 @@ fn along_rows(plane: &[f32], width: usize, row: &[f32], cols: usize, along: &mut
             Isa::Portable => {}
         }
     }
-    for (src, dst) in plane.chunks_exact(width).zip(along.chunks_exact_mut(cols)) {
-        dst.fill(0.0);
-        for (n, &w) in row.iter().enumerate() {
-            for (d, &s) in dst.iter_mut().zip(&src[n..n + cols]) {
-                *d += w * s;
+    let lines = along.len() / (cols.div_ceil(TILE) * TILE);
+    for (r, src) in plane.chunks_exact(width).take(lines).enumerate() {
+        for c in 0..cols {
+            let mut acc = 0.0f32;
+            for (n, &w) in row.iter().enumerate() {
+                acc += w * src[c + n];
             }
+            along[tiled(r, c, lines)] = acc;
         }
     }
 }
 
-/// `values[r][c] += Σ_m col[m] · along[r + m][c]`.
-fn down_columns(along: &[f32], cols: usize, col: &[f32], rows: usize, values: &mut [f32]) {
+/// `sums[r0 + r][c] += Σ_m col[m] · along[r + m][c]` for the `band` rows from `r0`, both
+/// tiled (`along` with `lines` rows, `sums` with `rows`).
+fn down_columns(
+    along: &[f32],
+    lines: usize,
+    col: &[f32],
+    (r0, band): (usize, usize),
+    rows: usize,
+    sums: &mut [f32],
+) {
+    let tiles = sums.len() / (rows * TILE);
+    assert!(r0 + band <= rows && lines + 1 >= band + col.len());
+    assert!(along.len() >= tiles * lines * TILE && sums.len() == tiles * rows * TILE);
+    let tile_pairs = along
+        .chunks_exact(lines * TILE)
+        .zip(sums.chunks_exact_mut(rows * TILE));
     #[cfg(target_arch = "x86_64")]
     if col.len() == TAPS {
         match crate::matching::Isa::best() {
-            // SAFETY: the CPU has AVX-512 F (checked by `Isa::best`).
-            Isa::Avx512 => return unsafe { avx512::down_columns(along, cols, col, rows, values) },
-            // SAFETY: the CPU has AVX2 and FMA (checked by `Isa::best`).
-            Isa::Avx2 => return unsafe { avx2::down_columns(along, cols, col, rows, values) },
+            Isa::Avx512 => {
+                for (a, s) in tile_pairs {
+                    // SAFETY: the CPU has AVX-512 F (checked by `Isa::best`); the tiles hold
+                    // the rows the pass reads and writes (asserted above).
+                    unsafe { avx512::down_tile(a, col, band, &mut s[r0 * TILE..]) };
+                }
+                return;
+            }
+            Isa::Avx2 => {
+                for (a, s) in tile_pairs {
+                    // SAFETY: the CPU has AVX2 and FMA (checked by `Isa::best`); as above.
+                    unsafe { avx2::down_tile(a, col, band, &mut s[r0 * TILE..]) };
+                }
+                return;
+            }
             Isa::Portable => {}
         }
     }
-    for (r, dst) in values.chunks_exact_mut(cols).enumerate().take(rows) {
-        for (m, &w) in col.iter().enumerate() {
-            let src = &along[(r + m) * cols..(r + m + 1) * cols];
-            for (d, &s) in dst.iter_mut().zip(src) {
-                *d += w * s;
+    for (a, s) in tile_pairs {
+        for r in 0..band {
+            let dst = &mut s[(r0 + r) * TILE..][..TILE];
+            for (m, &w) in col.iter().enumerate() {
+                let src = &a[(r + m) * TILE..][..TILE];
+                for (d, &x) in dst.iter_mut().zip(src) {
+                    *d += w * x;
+                }
             }
         }
     }
@@ -159,12 +210,22 @@ fn down_columns(along: &[f32], cols: usize, col: &[f32], rows: usize, values: &m
 /// The frontal detector's filter side in cells: the vector kernels keep its taps in registers.
 const TAPS: usize = super::model::FILTER;
 
-/// The two passes with eight columns per instruction and fused multiply-adds (the sums are
-/// those of the portable code to rounding: a score moves by about 1e-6).
+/// The two passes with eight columns per instruction (a tile's two halves) and fused
+/// multiply-adds (the sums are those of the portable code to rounding: a score moves by about
+/// 1e-6).
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::TAPS;
+    use super::{TAPS, TILE};
     use std::arch::x86_64::*;
+
+    /// The lanes of the eight columns from `c` that lie before `cols`, as `maskload` wants.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn lanes(c: usize, cols: usize) -> __m256i {
+        let n = cols.saturating_sub(c).min(8) as i32;
+        let first = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(n), first)
+    }
 
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn along_rows(
@@ -175,100 +236,86 @@ mod avx2 {
         along: &mut [f32],
     ) {
         let w: [__m256; TAPS] = std::array::from_fn(|n| _mm256_set1_ps(row[n]));
-        let blocks = cols / 8;
-        for (src, dst) in plane.chunks_exact(width).zip(along.chunks_exact_mut(cols)) {
-            // Every read is inside `src`: the last block reads up to 8·blocks - 1 + TAPS - 1
-            // < cols + TAPS - 1 = width.
-            assert!(src.len() + 1 >= cols + TAPS);
-            for b in 0..blocks {
-                let c = b * 8;
-                let mut acc = _mm256_setzero_ps();
-                for (n, &wn) in w.iter().enumerate() {
-                    // SAFETY: c + n + 8 <= cols - 1 + TAPS <= src.len() (asserted above).
-                    let x = unsafe { _mm256_loadu_ps(src.as_ptr().add(c + n)) };
-                    acc = _mm256_fmadd_ps(wn, x, acc);
+        let tiles = cols.div_ceil(TILE);
+        let lines = along.len() / (tiles * TILE);
+        // Output column c reads src[c + n], n < TAPS: below cols - 1 + TAPS <= width.
+        assert!(width + 1 >= cols + TAPS && plane.len() >= lines * width);
+        for r in 0..lines {
+            let src = plane[r * width..(r + 1) * width].as_ptr();
+            for t in 0..tiles {
+                let dst = along[(t * lines + r) * TILE..][..TILE].as_mut_ptr();
+                for half in [0, 8] {
+                    let c = t * TILE + half;
+                    if c >= cols {
+                        break;
+                    }
+                    let mut acc = _mm256_setzero_ps();
+                    if c + 8 <= cols {
+                        for (n, &wn) in w.iter().enumerate() {
+                            // SAFETY: c + n + 8 <= cols - 1 + TAPS <= width (asserted above).
+                            let x = unsafe { _mm256_loadu_ps(src.add(c + n)) };
+                            acc = _mm256_fmadd_ps(wn, x, acc);
+                        }
+                    } else {
+                        // The row's last columns: the lanes past its end read nothing.
+                        let m = lanes(c, cols);
+                        for (n, &wn) in w.iter().enumerate() {
+                            // SAFETY: only lanes below cols - c are read, inside row r.
+                            let x = unsafe { _mm256_maskload_ps(src.add(c + n), m) };
+                            acc = _mm256_fmadd_ps(wn, x, acc);
+                        }
+                    }
+                    // SAFETY: the tile's row holds TILE values from `dst`.
+                    unsafe { _mm256_storeu_ps(dst.add(half), acc) };
                 }
-                // SAFETY: c + 8 <= cols = dst.len().
-                unsafe { _mm256_storeu_ps(dst.as_mut_ptr().add(c), acc) };
-            }
-            for c in blocks * 8..cols {
-                let mut acc = 0.0f32;
-                for n in 0..TAPS {
-                    acc = row[n].mul_add(src[c + n], acc);
-                }
-                dst[c] = acc;
-            }
-        }
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn down_columns(
-        along: &[f32],
-        cols: usize,
-        col: &[f32],
-        rows: usize,
-        values: &mut [f32],
-    ) {
-        let w: [__m256; TAPS] = std::array::from_fn(|m| _mm256_set1_ps(col[m]));
-        let blocks = cols / 8;
-        assert!(along.len() >= (rows + TAPS - 1) * cols && values.len() >= rows * cols);
-        let mut r = 0;
-        while r + 4 <= rows {
-            // SAFETY: rows r..r+4 lie in `values` (asserted above).
-            unsafe { down_block::<4>(along, cols, &w, r, values) };
-            r += 4;
-        }
-        for r in r..rows {
-            // SAFETY: row r lies in `values`.
-            unsafe { down_block::<1>(along, cols, &w, r, values) };
-        }
-        for r in 0..rows {
-            for c in blocks * 8..cols {
-                let mut acc = values[r * cols + c];
-                for m in 0..TAPS {
-                    acc = col[m].mul_add(along[(r + m) * cols + c], acc);
-                }
-                values[r * cols + c] = acc;
             }
         }
     }
 
-    /// Output rows r..r+K, columns in whole blocks of eight: with K = 4 the rows share their
-    /// inputs, so 13 loads feed 40 multiply-adds, and the four sums and ten taps fill the
-    /// sixteen registers.
+    /// One tile's column pass for `band` output rows: four rows at a time share their inputs
+    /// (13 loads feed 40 multiply-adds, and the four sums and ten taps fill the sixteen
+    /// registers), each tile half in turn.
     ///
     /// # Safety
-    /// The CPU has AVX2 and FMA; `values` holds rows r..r+K of `cols` values and `along` rows
-    /// r..r+K+TAPS-1 (the caller asserts both).
+    /// The CPU has AVX2 and FMA; `along` holds band + TAPS - 1 tiled rows and `sums` band.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn down_tile(along: &[f32], col: &[f32], band: usize, sums: &mut [f32]) {
+        let w: [__m256; TAPS] = std::array::from_fn(|m| _mm256_set1_ps(col[m]));
+        assert!(along.len() >= (band + TAPS - 1) * TILE && sums.len() >= band * TILE);
+        let (a, v) = (along.as_ptr(), sums.as_mut_ptr());
+        let mut r = 0;
+        while r + 4 <= band {
+            // SAFETY: rows r..r+4 of the sums and r..r+TAPS+3 of `along` (asserted above).
+            unsafe { down_block::<4>(a.add(r * TILE), &w, v.add(r * TILE)) };
+            r += 4;
+        }
+        for r in r..band {
+            // SAFETY: as above, one row.
+            unsafe { down_block::<1>(a.add(r * TILE), &w, v.add(r * TILE)) };
+        }
+    }
+
+    /// Output rows 0..K from `v`, inputs from `a`: each at a fixed offset.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA; `v` holds K tiled rows and `a` K + TAPS - 1.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    unsafe fn down_block<const K: usize>(
-        along: &[f32],
-        cols: usize,
-        w: &[__m256; TAPS],
-        r: usize,
-        values: &mut [f32],
-    ) {
+    unsafe fn down_block<const K: usize>(a: *const f32, w: &[__m256; TAPS], v: *mut f32) {
         // The steps written out below cover K <= 4 (known when compiled: no run-time cost).
         assert!(K <= 4);
-        // Offsets in wrapping arithmetic: every one is below the slices' lengths (the
-        // caller's assertion), and checking each (overflow checks are on in release) slowed
-        // the pass.
-        let a = along.as_ptr().wrapping_add(r.wrapping_mul(cols));
-        let v = values.as_mut_ptr().wrapping_add(r.wrapping_mul(cols));
-        for c in (0..cols / 8).map(|b| b.wrapping_mul(8)) {
-            // SAFETY: rows r..r+K, columns c..c+8 of `values` exist (as said above).
-            let mut acc: [__m256; K] = std::array::from_fn(|k| unsafe {
-                _mm256_loadu_ps(v.add(k.wrapping_mul(cols).wrapping_add(c)))
-            });
+        for half in [0, 8] {
+            // SAFETY: rows 0..K of `v` (the caller's promise).
+            let mut acc: [__m256; K] =
+                std::array::from_fn(|k| unsafe { _mm256_loadu_ps(v.add(k * TILE + half)) });
             // Written out step by step, as the AVX-512 pass is.
             macro_rules! steps {
                 ($($i:literal)*) => {$(
                     if $i < TAPS + K - 1 {
-                        // SAFETY: input row r + i < r + K + TAPS - 1, columns c..c+8.
-                        let x = unsafe { _mm256_loadu_ps(a.add(cols.wrapping_mul($i).wrapping_add(c))) };
+                        // SAFETY: input row i < K + TAPS - 1 (the caller's promise).
+                        let x = unsafe { _mm256_loadu_ps(a.add($i * TILE + half)) };
                         for (k, acc) in acc.iter_mut().enumerate() {
-                            // Output row r + k takes input row r + i with tap i - k.
+                            // Output row k takes input row i with tap i - k.
                             if $i >= k && $i - k < TAPS {
                                 *acc = _mm256_fmadd_ps(w[$i - k], x, *acc);
                             }
@@ -280,18 +327,18 @@ mod avx2 {
             steps!(0 1 2 3 4 5 6 7 8 9 10 11 12);
             for (k, acc) in acc.iter().enumerate() {
                 // SAFETY: as the loads of `acc`.
-                unsafe { _mm256_storeu_ps(v.add(k.wrapping_mul(cols).wrapping_add(c)), *acc) };
+                unsafe { _mm256_storeu_ps(v.add(k * TILE + half), *acc) };
             }
         }
     }
 }
 
-/// The two passes with sixteen columns per instruction, the row's last columns under a mask
-/// (so no scalar tail), and the column pass eight output rows at a time. Each sum is taken in
-/// the order of the AVX2 kernels, so the two paths give the same bits.
+/// The two passes with sixteen columns (a tile) per instruction, the row's last columns under
+/// a mask, and the column pass eight output rows at a time. Each sum is taken in the order of
+/// the AVX2 kernels, so the two paths give the same bits.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::TAPS;
+    use super::{TAPS, TILE};
     use std::arch::x86_64::*;
 
     /// The lanes of the block of sixteen columns from `c` that lie before `cols`.
@@ -327,14 +374,16 @@ mod avx512 {
     ) {
         assert!(taps.len() == K && along.len() == K && taps.iter().all(|t| t.len() == TAPS));
         let w: [[f32; TAPS]; K] = std::array::from_fn(|k| std::array::from_fn(|n| taps[k][n]));
-        let lines = along[0].len() / cols;
-        assert!(along.iter().all(|a| a.len() == lines * cols) && plane.len() >= lines * width);
+        let tiles = cols.div_ceil(TILE);
+        let lines = along[0].len() / (tiles * TILE);
+        assert!(along.iter().all(|a| a.len() == tiles * lines * TILE));
         // Output column c reads src[c + n], n < TAPS: below cols - 1 + TAPS <= width.
-        assert!(width + 1 >= cols + TAPS);
+        assert!(width + 1 >= cols + TAPS && plane.len() >= lines * width);
         let dst: [*mut f32; K] = std::array::from_fn(|k| along[k].as_mut_ptr());
         for r in 0..lines {
             let src = plane[r * width..(r + 1) * width].as_ptr();
-            for c in (0..cols).step_by(16) {
+            for t in 0..tiles {
+                let c = t * TILE;
                 let m = lanes(c, cols);
                 let mut acc = [_mm512_setzero_ps(); K];
                 macro_rules! taps {
@@ -349,80 +398,66 @@ mod avx512 {
                 const _: () = assert!(TAPS == 10, "the taps written out below");
                 taps!(0 1 2 3 4 5 6 7 8 9);
                 for k in 0..K {
-                    // SAFETY: the lanes in `m` are columns below cols of line r of along[k].
-                    unsafe { _mm512_mask_storeu_ps(dst[k].add(r * cols + c), m, acc[k]) };
+                    // SAFETY: tile t's row r, inside along[k] (asserted above).
+                    unsafe { _mm512_storeu_ps(dst[k].add((t * lines + r) * TILE), acc[k]) };
                 }
             }
         }
     }
 
+    /// One tile's column pass for `band` output rows, eight at a time: they share their
+    /// inputs, so 17 loads feed 80 multiply-adds.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F; `along` holds band + TAPS - 1 tiled rows and `sums` band.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn down_columns(
-        along: &[f32],
-        cols: usize,
-        col: &[f32],
-        rows: usize,
-        values: &mut [f32],
-    ) {
+    pub unsafe fn down_tile(along: &[f32], col: &[f32], band: usize, sums: &mut [f32]) {
         let w: [__m512; TAPS] = std::array::from_fn(|m| _mm512_set1_ps(col[m]));
-        assert!(along.len() >= (rows + TAPS - 1) * cols && values.len() >= rows * cols);
+        assert!(along.len() >= (band + TAPS - 1) * TILE && sums.len() >= band * TILE);
+        let (a, v) = (along.as_ptr(), sums.as_mut_ptr());
         let mut r = 0;
-        while r + 8 <= rows {
-            // SAFETY: rows r..r+8 lie in `values` (asserted above).
-            unsafe { down_block::<8>(along, cols, &w, r, values) };
+        while r + 8 <= band {
+            // SAFETY: rows r..r+8 of the sums and r..r+TAPS+7 of `along` (asserted above).
+            unsafe { down_block::<8>(a.add(r * TILE), &w, v.add(r * TILE)) };
             r += 8;
         }
-        for r in r..rows {
-            // SAFETY: row r lies in `values`.
-            unsafe { down_block::<1>(along, cols, &w, r, values) };
+        for r in r..band {
+            // SAFETY: as above, one row.
+            unsafe { down_block::<1>(a.add(r * TILE), &w, v.add(r * TILE)) };
         }
     }
 
-    /// Output rows r..r+K: eight rows share their inputs, so 17 loads feed 80 multiply-adds.
+    /// Output rows 0..K from `v`, inputs from `a`: each at a fixed offset.
     ///
     /// # Safety
-    /// The CPU has AVX-512 F; `values` holds rows r..r+K of `cols` values and `along` rows
-    /// r..r+K+TAPS-1 (the caller asserts both).
+    /// The CPU has AVX-512 F; `v` holds K tiled rows and `a` K + TAPS - 1.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn down_block<const K: usize>(
-        along: &[f32],
-        cols: usize,
-        w: &[__m512; TAPS],
-        r: usize,
-        values: &mut [f32],
-    ) {
-        let (a, v) = (along.as_ptr(), values.as_mut_ptr());
-        for c in (0..cols).step_by(16) {
-            let m = lanes(c, cols);
-            // Rows r..r+K of `values` and rows r..r+K+TAPS-1 of `along` exist (the caller's
-            // assertion), and the masks touch only columns below cols.
-            // SAFETY: as just said.
-            let mut acc: [__m512; K] = std::array::from_fn(|k| unsafe {
-                _mm512_maskz_loadu_ps(m, v.add((r + k) * cols + c))
-            });
-            // Written out step by step: as a loop the compiler kept the accumulators and
-            // weights on the stack, at half the speed.
-            macro_rules! steps {
-                ($($i:literal)*) => {$(
-                    if $i < TAPS + K - 1 {
-                        // SAFETY: as said above.
-                        let x = unsafe { _mm512_maskz_loadu_ps(m, a.add((r + $i) * cols + c)) };
-                        for (k, acc) in acc.iter_mut().enumerate() {
-                            // Output row r + k takes input row r + i with tap i - k.
-                            if $i >= k && $i - k < TAPS {
-                                *acc = _mm512_fmadd_ps(w[$i - k], x, *acc);
-                            }
+    unsafe fn down_block<const K: usize>(a: *const f32, w: &[__m512; TAPS], v: *mut f32) {
+        // SAFETY: rows 0..K of `v` (the caller's promise).
+        let mut acc: [__m512; K] =
+            std::array::from_fn(|k| unsafe { _mm512_loadu_ps(v.add(k * TILE)) });
+        // Written out step by step: as a loop the compiler kept the accumulators and weights
+        // on the stack, at half the speed.
+        macro_rules! steps {
+            ($($i:literal)*) => {$(
+                if $i < TAPS + K - 1 {
+                    // SAFETY: input row i < K + TAPS - 1 (the caller's promise).
+                    let x = unsafe { _mm512_loadu_ps(a.add($i * TILE)) };
+                    for (k, acc) in acc.iter_mut().enumerate() {
+                        // Output row k takes input row i with tap i - k.
+                        if $i >= k && $i - k < TAPS {
+                            *acc = _mm512_fmadd_ps(w[$i - k], x, *acc);
                         }
                     }
-                )*};
-            }
-            const _: () = assert!(TAPS + 8 - 1 <= 17, "the steps written out below");
-            steps!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
-            for (k, acc) in acc.iter().enumerate() {
-                // SAFETY: as said above.
-                unsafe { _mm512_mask_storeu_ps(v.add((r + k) * cols + c), m, *acc) };
-            }
+                }
+            )*};
+        }
+        const _: () = assert!(TAPS + 8 - 1 <= 17, "the steps written out below");
+        steps!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+        for (k, acc) in acc.iter().enumerate() {
+            // SAFETY: as the loads of `acc`.
+            unsafe { _mm512_storeu_ps(v.add(k * TILE), *acc) };
         }
     }
 }
@@ -442,41 +477,60 @@ mod tests {
             .collect()
     }
 
-    /// Both passes over a plane whose width leaves a ragged last block for either lane width.
+    /// Both passes over a plane whose width leaves a ragged last block for either lane width,
+    /// onto sums that start non-zero; returned row-major.
     fn both_passes(isa: Isa, rows: usize, cols: usize) -> Vec<f32> {
         let width = cols + TAPS - 1;
-        let input = plane(rows + TAPS - 1, width, 7);
+        let lines = rows + TAPS - 1;
+        let input = plane(lines, width, 7);
         let (row, col) = (plane(1, TAPS, 11), plane(1, TAPS, 13));
-        let mut along = vec![0f32; (rows + TAPS - 1) * cols];
         let mut values = plane(rows, cols, 17);
+        if isa == Isa::Portable {
+            let mut along = vec![0f32; lines * cols];
+            for (src, dst) in input.chunks_exact(width).zip(along.chunks_exact_mut(cols)) {
+                for (c, d) in dst.iter_mut().enumerate() {
+                    *d = (0..TAPS).map(|n| row[n] * src[c + n]).sum();
+                }
+            }
+            for (r, dst) in values.chunks_exact_mut(cols).enumerate() {
+                for (c, d) in dst.iter_mut().enumerate() {
+                    *d += (0..TAPS)
+                        .map(|m| col[m] * along[(r + m) * cols + c])
+                        .sum::<f32>();
+                }
+            }
+            return values;
+        }
+        let tiles = cols.div_ceil(TILE);
+        let mut along = vec![0f32; tiles * lines * TILE];
+        let mut sums = vec![0f32; tiles * rows * TILE];
+        for r in 0..rows {
+            for c in 0..cols {
+                sums[tiled(r, c, rows)] = values[r * cols + c];
+            }
+        }
+        let pairs = |along: &Vec<f32>, sums: &mut Vec<f32>, pass: &dyn Fn(&[f32], &mut [f32])| {
+            let tiles = along.chunks_exact(lines * TILE);
+            tiles.zip(sums.chunks_exact_mut(rows * TILE)).for_each(|(a, s)| pass(a, s));
+        };
         #[cfg(target_arch = "x86_64")]
         // SAFETY: each path runs only where the CPU has it (the callers check).
         unsafe {
             match isa {
                 Isa::Avx512 => {
                     avx512::along_rows(&input, width, &row, cols, &mut along);
-                    avx512::down_columns(&along, cols, &col, rows, &mut values);
-                    return values;
+                    pairs(&along, &mut sums, &|a, s| avx512::down_tile(a, &col, rows, s));
                 }
                 Isa::Avx2 => {
                     avx2::along_rows(&input, width, &row, cols, &mut along);
-                    avx2::down_columns(&along, cols, &col, rows, &mut values);
-                    return values;
+                    pairs(&along, &mut sums, &|a, s| avx2::down_tile(a, &col, rows, s));
                 }
                 Isa::Portable => {}
             }
         }
-        let _ = isa;
-        for (src, dst) in input.chunks_exact(width).zip(along.chunks_exact_mut(cols)) {
-            for (c, d) in dst.iter_mut().enumerate() {
-                *d = (0..TAPS).map(|n| row[n] * src[c + n]).sum();
-            }
-        }
-        for (r, dst) in values.chunks_exact_mut(cols).enumerate() {
-            for (c, d) in dst.iter_mut().enumerate() {
-                *d += (0..TAPS)
-                    .map(|m| col[m] * along[(r + m) * cols + c])
-                    .sum::<f32>();
+        for r in 0..rows {
+            for c in 0..cols {
+                values[r * cols + c] = sums[tiled(r, c, rows)];
             }
         }
         values
@@ -495,13 +549,13 @@ mod tests {
             let one: Vec<Vec<f32>> = taps
                 .iter()
                 .map(|t| {
-                    let mut along = vec![0f32; rows * cols];
+                    let mut along = vec![0f32; cols.div_ceil(TILE) * rows * TILE];
                     // SAFETY: the CPU has AVX-512 (checked above).
                     unsafe { avx512::along_rows(&input, width, t, cols, &mut along) };
                     along
                 })
                 .collect();
-            let mut many = vec![vec![0f32; rows * cols]; 4];
+            let mut many = vec![vec![0f32; cols.div_ceil(TILE) * rows * TILE]; 4];
             let mut outs: Vec<&mut [f32]> = many.iter_mut().map(|a| &mut a[..]).collect();
             let refs: Vec<&[f32]> = taps.iter().map(|t| &t[..]).collect();
             // SAFETY: as above.
