@@ -9,6 +9,8 @@
 
 use super::pool::Pooled;
 use crate::image::RgbImage;
+#[cfg(target_arch = "x86_64")]
+use crate::matching::Isa;
 
 /// Planes of features: 18 signed orientations, 9 unsigned, 4 texture (energy) features.
 pub const PLANES: usize = 31;
@@ -80,16 +82,113 @@ impl Planar {
     }
 }
 
-/// One row's pixels as the scatter wants them: for pixel x = i + 1 its bin's place in the row's
-/// sums (`cols[i]` plus its orientation) and its strength's shares for the two cell columns.
+/// One row's pixels as the scatter wants them: for pixel x = i + 1 its gradient's place in
+/// [`bins`] and its strength's shares for its two cell columns.
 struct Shares {
-    at: Vec<u32>,
+    key: Vec<u32>,
     near: Vec<f32>,
     far: Vec<f32>,
 }
 
+/// A gradient's place in [`bins`]: each component is a difference of two bytes.
+#[inline(always)]
+fn key(gx: f32, gy: f32) -> f32 {
+    (gy + 255.0) * 511.0 + (gx + 255.0)
+}
+
+/// How many keys there are: one per gradient of two byte differences.
+const KEYS: usize = 511 * 511;
+
+/// Every byte gradient's orientation ([`orientation`]), looked up rather than worked out per
+/// pixel: the nine directions' dot products and comparisons were most of a pixel's work.
+fn bins() -> &'static [u8] {
+    static BINS: std::sync::OnceLock<Box<[u8]>> = std::sync::OnceLock::new();
+    BINS.get_or_init(|| {
+        // Three bytes past the last key: a vector gather reads four bytes from each.
+        let mut bins = vec![0u8; KEYS + 3];
+        for gy in -255..=255 {
+            for gx in -255..=255 {
+                let (x, y) = (gx as f32, gy as f32);
+                bins[key(x, y) as usize] = orientation(x, y) as u8;
+            }
+        }
+        bins.into()
+    })
+}
+
+/// `at[i] = cols[i] + bins[keys[i]]`: each pixel's place in its row's sums, sixteen or eight
+/// lookups an instruction where the CPU has gathers.
+fn places(bins: &[u8], keys: &[u32], cols: &[u32], at: &mut [u32]) {
+    let n = at.len();
+    let (keys, cols) = (&keys[..n], &cols[..n]);
+    assert!(bins.len() >= KEYS + 3);
+    #[cfg(target_arch = "x86_64")]
+    match Isa::best() {
+        // SAFETY: the CPU has AVX-512 F (checked by `Isa::best`); the table is padded.
+        Isa::Avx512 => return unsafe { gather::avx512(bins, keys, cols, at) },
+        // SAFETY: the CPU has AVX2 (checked by `Isa::best`); the table is padded.
+        Isa::Avx2 => return unsafe { gather::avx2(bins, keys, cols, at) },
+        Isa::Portable => {}
+    }
+    for ((a, &k), &c) in at.iter_mut().zip(keys).zip(cols) {
+        *a = c.wrapping_add(bins[(k as usize).min(KEYS - 1)].into());
+    }
+}
+
+/// [`places`] with gathers: each reads four bytes at a key and keeps the first.
+#[cfg(target_arch = "x86_64")]
+mod gather {
+    use super::KEYS;
+    use std::arch::x86_64::*;
+
+    /// # Safety
+    /// The CPU has AVX-512 F; `bins` holds KEYS + 3 bytes; the slices have one length.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn avx512(bins: &[u8], keys: &[u32], cols: &[u32], at: &mut [u32]) {
+        let (last, byte) = (_mm512_set1_epi32(KEYS as i32 - 1), _mm512_set1_epi32(0xff));
+        let n = at.len();
+        for i in (0..n).step_by(16) {
+            let m = ((1u32 << (n - i).min(16)) - 1) as __mmask16;
+            // SAFETY: the lanes in `m` are below n; each key is clamped to the table, whose
+            // last four bytes from KEYS - 1 exist.
+            unsafe {
+                let k = _mm512_maskz_loadu_epi32(m, keys.as_ptr().add(i).cast());
+                let k = _mm512_min_epu32(k, last);
+                let b = _mm512_mask_i32gather_epi32::<1>(k, m, k, bins.as_ptr().cast());
+                let c = _mm512_maskz_loadu_epi32(m, cols.as_ptr().add(i).cast());
+                let sum = _mm512_add_epi32(c, _mm512_and_si512(b, byte));
+                _mm512_mask_storeu_epi32(at.as_mut_ptr().add(i).cast(), m, sum);
+            }
+        }
+    }
+
+    /// # Safety
+    /// The CPU has AVX2; `bins` holds KEYS + 3 bytes; the slices have one length.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn avx2(bins: &[u8], keys: &[u32], cols: &[u32], at: &mut [u32]) {
+        let (last, byte) = (_mm256_set1_epi32(KEYS as i32 - 1), _mm256_set1_epi32(0xff));
+        let n = at.len();
+        let whole = n / 8 * 8;
+        for i in (0..whole).step_by(8) {
+            // SAFETY: i + 8 <= n; each key is clamped to the table, whose last four bytes
+            // from KEYS - 1 exist.
+            unsafe {
+                let k = _mm256_loadu_si256(keys.as_ptr().add(i).cast());
+                let k = _mm256_min_epu32(k, last);
+                let b = _mm256_i32gather_epi32::<1>(bins.as_ptr().cast(), k);
+                let c = _mm256_loadu_si256(cols.as_ptr().add(i).cast());
+                let sum = _mm256_add_epi32(c, _mm256_and_si256(b, byte));
+                _mm256_storeu_si256(at.as_mut_ptr().add(i).cast(), sum);
+            }
+        }
+        for i in whole..n {
+            at[i] = cols[i].wrapping_add(bins[(keys[i] as usize).min(KEYS - 1)].into());
+        }
+    }
+}
+
 /// Row `y`'s shares for pixels `i + 1`, `i` in `range`, in one branch-free pass that
-/// vectorises: the strongest colour channel's gradient, its nearest orientation, its strength.
+/// vectorises: the strongest colour channel's gradient (as its key in [`bins`]) and strength.
 /// `LATER` is dlib's tie rule between equally strong channels: its vector code keeps the later
 /// channel, its scalar code the earlier.
 #[inline(always)]
@@ -105,9 +204,8 @@ fn row_shares<const LATER: bool>(
     let sample = |row: usize, ch: usize, shift: usize| &rows.channel(row, ch)[start + shift..][..n];
     let [l, r, u, d] = [(y, 0), (y, 2), (y - 1, 1), (y + 1, 1)]
         .map(|(row, shift)| [0, 1, 2].map(|ch| sample(row, ch, shift)));
-    let cols = &weights.cols[start..][..n];
     let (left, right) = (&weights.left[start..][..n], &weights.right[start..][..n]);
-    let at = &mut out.at[start..][..n];
+    let keys = &mut out.key[start..][..n];
     let (near, far) = (&mut out.near[start..][..n], &mut out.far[start..][..n]);
     for i in 0..n {
         // Integer differences, squares and sums are exact in single precision.
@@ -121,9 +219,10 @@ fn row_shares<const LATER: bool>(
         let (gx, gy, len) = if take_g { (hx, hy, hl) } else { (rx, ry, rl) };
         let take_b = if LATER { bl >= len } else { bl > len };
         let (gx, gy, len) = if take_b { (bx, by, bl) } else { (gx, gy, len) };
-        let bin = orientation(gx, gy);
+        // SAFETY: gx and gy are differences of bytes, so the key is a whole number from 0 to
+        // 511 * 511 - 1, which a u32 holds.
+        keys[i] = unsafe { key(gx, gy).to_int_unchecked::<u32>() };
         let strength = len.sqrt();
-        at[i] = cols[i].wrapping_add(bin);
         near[i] = left[i] * strength;
         far[i] = right[i] * strength;
     }
@@ -136,7 +235,6 @@ fn row_shares<const LATER: bool>(
 /// signed by the dot's sign, which is how it is found here. Directions o and 9 - o are mirror
 /// images in x, so their dot products share both products: `(-dx)·gx + dy·gy` is exactly
 /// `dy·gy - dx·gx`.
-#[inline(always)]
 fn orientation(gx: f32, gy: f32) -> u32 {
     let mut dots = [0.0f32; 9];
     dots[0] = DIRECTIONS[0].0 * gx + DIRECTIONS[0].1 * gy;
@@ -205,12 +303,14 @@ fn histogram(image: &RgbImage<'_>, cell: usize, cells_nr: usize, cells_nc: usize
     // Every share lands at col + o or col + o + 18 < width: one check for the whole loop.
     assert!(weights.cols.iter().all(|&c| c as usize + 36 <= width));
     let mut out = Shares {
-        at: vec![0; pixels],
+        key: vec![0; pixels],
         near: vec![0.0; pixels],
         far: vec![0.0; pixels],
     };
     // dlib's vector code covers pixels 1..vector_end of each row, its scalar code the rest.
     let split = vector_end.saturating_sub(1).min(pixels);
+    let bins = bins();
+    let mut at = vec![0u32; pixels];
     let mut rows = Planar::new(nc);
     rows.load(image, 0);
     rows.load(image, 1);
@@ -224,7 +324,8 @@ fn histogram(image: &RgbImage<'_>, cell: usize, cells_nr: usize, cells_nc: usize
         rows.load(image, y + 1);
         row_shares::<true>(&rows, y, 0..split, &weights, &mut out);
         row_shares::<false>(&rows, y, split..pixels, &weights, &mut out);
-        let (a2, a_rest) = out.at.as_chunks::<2>();
+        places(bins, &out.key, &weights.cols, &mut at);
+        let (a2, a_rest) = at.as_chunks::<2>();
         let (n2, n_rest) = out.near.as_chunks::<2>();
         let (f2, f_rest) = out.far.as_chunks::<2>();
         for ((a, n), f) in a2.iter().zip(n2).zip(f2) {
@@ -481,22 +582,25 @@ mod tests {
             right: vec![0.0],
         };
         let mut out = Shares {
-            at: vec![0],
+            key: vec![0],
             near: vec![0.0],
             far: vec![0.0],
         };
         row_shares::<false>(&rows, 1, 0..1, &weights, &mut out);
         assert_eq!(
-            (out.at[0], out.near[0]),
-            (3, 5.0),
+            out.key[0] as f32,
+            key(3.0, 4.0),
             "scalar: the earlier (red)"
         );
         row_shares::<true>(&rows, 1, 0..1, &weights, &mut out);
         assert_eq!(
-            (out.at[0], out.near[0]),
-            (0, 5.0),
+            out.key[0] as f32,
+            key(5.0, 0.0),
             "vector: the later (green)"
         );
+        assert_eq!(out.near[0], 5.0);
+        let bins = [key(3.0, 4.0), key(5.0, 0.0)].map(|k| bins()[k as usize]);
+        assert_eq!(bins, [3, 0], "red's orientation, green's");
     }
 
     /// dlib's loop: each direction both ways, a strictly larger dot product replacing the best.
@@ -519,7 +623,9 @@ mod tests {
         for gx in -255..=255 {
             for gy in -255..=255 {
                 let (x, y) = (gx as f32, gy as f32);
-                assert_eq!(orientation(x, y), dlibs_orientation(x, y), "({gx}, {gy})");
+                let bin = dlibs_orientation(x, y);
+                assert_eq!(orientation(x, y), bin, "({gx}, {gy})");
+                assert_eq!(u32::from(bins()[key(x, y) as usize]), bin, "({gx}, {gy})");
             }
         }
     }

@@ -511,7 +511,9 @@ mod tests {
         }
         let pairs = |along: &Vec<f32>, sums: &mut Vec<f32>, pass: &dyn Fn(&[f32], &mut [f32])| {
             let tiles = along.chunks_exact(lines * TILE);
-            tiles.zip(sums.chunks_exact_mut(rows * TILE)).for_each(|(a, s)| pass(a, s));
+            tiles
+                .zip(sums.chunks_exact_mut(rows * TILE))
+                .for_each(|(a, s)| pass(a, s));
         };
         #[cfg(target_arch = "x86_64")]
         // SAFETY: each path runs only where the CPU has it (the callers check).
@@ -519,7 +521,9 @@ mod tests {
             match isa {
                 Isa::Avx512 => {
                     avx512::along_rows(&input, width, &row, cols, &mut along);
-                    pairs(&along, &mut sums, &|a, s| avx512::down_tile(a, &col, rows, s));
+                    pairs(&along, &mut sums, &|a, s| {
+                        avx512::down_tile(a, &col, rows, s)
+                    });
                 }
                 Isa::Avx2 => {
                     avx2::along_rows(&input, width, &row, cols, &mut along);
