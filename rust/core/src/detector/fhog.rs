@@ -83,11 +83,10 @@ impl Planar {
 }
 
 /// One row's pixels as the scatter wants them: for pixel x = i + 1 its gradient's place in
-/// [`bins`] and its strength's shares for its two cell columns.
+/// [`bins`] and its strength's shares for its two cell columns (near, far).
 struct Shares {
     key: Vec<u32>,
-    near: Vec<f32>,
-    far: Vec<f32>,
+    shares: Vec<[f32; 2]>,
 }
 
 /// A gradient's place in [`bins`]: each component is a difference of two bytes.
@@ -116,23 +115,29 @@ fn bins() -> &'static [u8] {
     })
 }
 
-/// `at[i] = cols[i] + bins[keys[i]]`: each pixel's place in its row's sums, sixteen or eight
-/// lookups an instruction where the CPU has gathers.
-fn places(bins: &[u8], keys: &[u32], cols: &[u32], at: &mut [u32]) {
+/// `at[i] = bins[keys[i]] · stride + cols[i]`: each pixel's place in its row's sums, sixteen
+/// or eight lookups an instruction where the CPU has gathers.
+fn places(bins: &[u8], keys: &[u32], cols: &[u32], stride: u32, at: &mut [u32]) {
     let n = at.len();
     let (keys, cols) = (&keys[..n], &cols[..n]);
     assert!(bins.len() >= KEYS + 3);
     #[cfg(target_arch = "x86_64")]
     match Isa::best() {
         // SAFETY: the CPU has AVX-512 F (checked by `Isa::best`); the table is padded.
-        Isa::Avx512 => return unsafe { gather::avx512(bins, keys, cols, at) },
+        Isa::Avx512 => return unsafe { gather::avx512(bins, keys, cols, stride, at) },
         // SAFETY: the CPU has AVX2 (checked by `Isa::best`); the table is padded.
-        Isa::Avx2 => return unsafe { gather::avx2(bins, keys, cols, at) },
+        Isa::Avx2 => return unsafe { gather::avx2(bins, keys, cols, stride, at) },
         Isa::Portable => {}
     }
     for ((a, &k), &c) in at.iter_mut().zip(keys).zip(cols) {
-        *a = c.wrapping_add(bins[(k as usize).min(KEYS - 1)].into());
+        *a = place(bins[(k as usize).min(KEYS - 1)], stride, c);
     }
+}
+
+/// A bin's place in a row of sums of `stride` columns a bin.
+#[inline(always)]
+fn place(bin: u8, stride: u32, col: u32) -> u32 {
+    u32::from(bin).wrapping_mul(stride).wrapping_add(col)
 }
 
 /// [`places`] with gathers: each reads four bytes at a key and keeps the first.
@@ -144,8 +149,9 @@ mod gather {
     /// # Safety
     /// The CPU has AVX-512 F; `bins` holds KEYS + 3 bytes; the slices have one length.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn avx512(bins: &[u8], keys: &[u32], cols: &[u32], at: &mut [u32]) {
+    pub unsafe fn avx512(bins: &[u8], keys: &[u32], cols: &[u32], stride: u32, at: &mut [u32]) {
         let (last, byte) = (_mm512_set1_epi32(KEYS as i32 - 1), _mm512_set1_epi32(0xff));
+        let stride = _mm512_set1_epi32(stride as i32);
         let n = at.len();
         for i in (0..n).step_by(16) {
             let m = ((1u32 << (n - i).min(16)) - 1) as __mmask16;
@@ -156,7 +162,8 @@ mod gather {
                 let k = _mm512_min_epu32(k, last);
                 let b = _mm512_mask_i32gather_epi32::<1>(k, m, k, bins.as_ptr().cast());
                 let c = _mm512_maskz_loadu_epi32(m, cols.as_ptr().add(i).cast());
-                let sum = _mm512_add_epi32(c, _mm512_and_si512(b, byte));
+                let bin = _mm512_and_si512(b, byte);
+                let sum = _mm512_add_epi32(_mm512_mullo_epi32(bin, stride), c);
                 _mm512_mask_storeu_epi32(at.as_mut_ptr().add(i).cast(), m, sum);
             }
         }
@@ -165,8 +172,9 @@ mod gather {
     /// # Safety
     /// The CPU has AVX2; `bins` holds KEYS + 3 bytes; the slices have one length.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn avx2(bins: &[u8], keys: &[u32], cols: &[u32], at: &mut [u32]) {
+    pub unsafe fn avx2(bins: &[u8], keys: &[u32], cols: &[u32], stride: u32, at: &mut [u32]) {
         let (last, byte) = (_mm256_set1_epi32(KEYS as i32 - 1), _mm256_set1_epi32(0xff));
+        let stride_v = _mm256_set1_epi32(stride as i32);
         let n = at.len();
         let whole = n / 8 * 8;
         for i in (0..whole).step_by(8) {
@@ -177,12 +185,13 @@ mod gather {
                 let k = _mm256_min_epu32(k, last);
                 let b = _mm256_i32gather_epi32::<1>(bins.as_ptr().cast(), k);
                 let c = _mm256_loadu_si256(cols.as_ptr().add(i).cast());
-                let sum = _mm256_add_epi32(c, _mm256_and_si256(b, byte));
+                let bin = _mm256_and_si256(b, byte);
+                let sum = _mm256_add_epi32(_mm256_mullo_epi32(bin, stride_v), c);
                 _mm256_storeu_si256(at.as_mut_ptr().add(i).cast(), sum);
             }
         }
         for i in whole..n {
-            at[i] = cols[i].wrapping_add(bins[(keys[i] as usize).min(KEYS - 1)].into());
+            at[i] = super::place(bins[(keys[i] as usize).min(KEYS - 1)], stride, cols[i]);
         }
     }
 }
@@ -206,7 +215,7 @@ fn row_shares<const LATER: bool>(
         .map(|(row, shift)| [0, 1, 2].map(|ch| sample(row, ch, shift)));
     let (left, right) = (&weights.left[start..][..n], &weights.right[start..][..n]);
     let keys = &mut out.key[start..][..n];
-    let (near, far) = (&mut out.near[start..][..n], &mut out.far[start..][..n]);
+    let shares = &mut out.shares[start..][..n];
     for i in 0..n {
         // Integer differences, squares and sums are exact in single precision.
         let (rx, ry) = (r[0][i] - l[0][i], d[0][i] - u[0][i]);
@@ -223,8 +232,7 @@ fn row_shares<const LATER: bool>(
         // 511 * 511 - 1, which a u32 holds.
         keys[i] = unsafe { key(gx, gy).to_int_unchecked::<u32>() };
         let strength = len.sqrt();
-        near[i] = left[i] * strength;
-        far[i] = right[i] * strength;
+        shares[i] = [left[i] * strength, right[i] * strength];
     }
 }
 
@@ -254,8 +262,8 @@ fn orientation(gx: f32, gy: f32) -> u32 {
     if best_dot < 0.0 { best + 9 } else { best }
 }
 
-/// Each pixel's column weights, the same on every row: its first cell column's place in a row
-/// of sums and its shares for that column and the next.
+/// Each pixel's column weights, the same on every row: its first cell column (of the
+/// histogram's, with its border) and its shares for that column and the next.
 struct Weights {
     cols: Vec<u32>,
     left: Vec<f32>,
@@ -263,20 +271,25 @@ struct Weights {
 }
 
 /// The gradients' histogram over cells, each pixel's strength shared bilinearly between the
-/// four nearest cell centres (dlib's `hist`, with its one-cell border), returned as one plane
-/// per orientation so that the normalisation runs along rows.
+/// four nearest cell centres (dlib's `hist`, with its one-cell border), kept as one plane per
+/// orientation so that the normalisation runs along rows.
 ///
 /// dlib adds each pixel's four shares into the histogram one by one; here a row's shares are
-/// first summed per cell column (two running sums, even and odd pixels, so that neighbours in
-/// one cell and orientation do not wait on each other's stores) and then added to the row's two
-/// cell rows with their vertical weights. The histogram equals dlib's to float rounding (a
-/// score moves by about 1e-6).
+/// first summed per cell column (a row of cells an orientation) and then added to the row's two
+/// cell rows with their vertical weights, two rows of one band of cells at a time (their pixels
+/// alternate between two running sums, so that neighbours in one cell and orientation do not
+/// wait on each other's stores). The histogram equals dlib's to float rounding (a score moves
+/// by about 1e-6).
 #[inline(always)]
 fn histogram(image: &RgbImage<'_>, cell: usize, cells_nr: usize, cells_nc: usize) -> Histogram {
     let (nr, nc) = (image.height(), image.width());
-    let hist_nc = cells_nc + 2;
-    let width = hist_nc * 18;
-    let mut hist = Pooled::<f32>::zeros((cells_nr + 2) * width);
+    let (hist_nr, hist_nc) = (cells_nr + 2, cells_nc + 2);
+    let width = 18 * hist_nc;
+    let mut hist = Histogram {
+        rows: hist_nr,
+        cols: hist_nc,
+        data: Pooled::zeros(18 * hist_nr * hist_nc),
+    };
     let visible_nr = (cells_nr * cell).min(nr) - 1;
     let visible_nc = (cells_nc * cell).min(nc) - 1;
     // dlib's vector loop covers x = 1, 9, 17, ... while x < visible_nc - 7.
@@ -296,82 +309,101 @@ fn histogram(image: &RgbImage<'_>, cell: usize, cells_nr: usize, cells_nc: usize
         let xp = ((x as f64 + 0.5) / cell as f64 - 0.5) as f32;
         let ixp = xp.floor();
         let vx0 = xp - ixp;
-        weights.cols.push((ixp as i64 + 1) as u32 * 18);
+        weights.cols.push((ixp as i64 + 1) as u32);
         weights.right.push(vx0);
         weights.left.push(1.0 - vx0);
     }
-    // Every share lands at col + o or col + o + 18 < width: one check for the whole loop.
-    assert!(weights.cols.iter().all(|&c| c as usize + 36 <= width));
-    let mut out = Shares {
+    // Every share lands at o·hist_nc + col or one further, below width: one check for all.
+    assert!(weights.cols.iter().all(|&c| (c as usize) + 1 < hist_nc));
+    let mut out = [0, 1].map(|_| Shares {
         key: vec![0; pixels],
-        near: vec![0.0; pixels],
-        far: vec![0.0; pixels],
-    };
+        shares: vec![[0.0; 2]; pixels],
+    });
+    let mut at = [vec![0u32; pixels], vec![0u32; pixels]];
     // dlib's vector code covers pixels 1..vector_end of each row, its scalar code the rest.
     let split = vector_end.saturating_sub(1).min(pixels);
     let bins = bins();
-    let mut at = vec![0u32; pixels];
     let mut rows = Planar::new(nc);
     rows.load(image, 0);
     rows.load(image, 1);
-    let (mut even, mut odd) = (vec![0f32; width], vec![0f32; width]);
-    for y in 1..visible_nr {
+    let mut sums = [vec![0f32; width], vec![0f32; width]];
+    // A row's band of cells (its upper cell row) and its weights for that row and the next.
+    let band = |y: usize| {
         let yp = ((y as f64 + 0.5) / cell as f64 - 0.5) as f32;
         let iyp = yp.floor() as i64;
         let vy0 = yp - iyp as f32;
-        let vy1 = (1.0 - f64::from(vy0)) as f32;
-        let upper = (iyp + 1) as usize * width;
-        rows.load(image, y + 1);
-        row_shares::<true>(&rows, y, 0..split, &weights, &mut out);
-        row_shares::<false>(&rows, y, split..pixels, &weights, &mut out);
-        places(bins, &out.key, &weights.cols, &mut at);
-        let (a2, a_rest) = at.as_chunks::<2>();
-        let (n2, n_rest) = out.near.as_chunks::<2>();
-        let (f2, f_rest) = out.far.as_chunks::<2>();
-        for ((a, n), f) in a2.iter().zip(n2).zip(f2) {
-            // SAFETY: a bin is below 18 and every column's offset + 36 <= width (asserted
-            // above), so every index + 18 is below the sums' width.
-            unsafe {
-                share(&mut even, a[0] as usize, n[0], f[0]);
-                share(&mut odd, a[1] as usize, n[1], f[1]);
-            }
+        ((iyp + 1) as usize, [(1.0 - f64::from(vy0)) as f32, vy0])
+    };
+    let mut y = 1;
+    while y < visible_nr {
+        let (upper, first) = band(y);
+        let pair = y + 1 < visible_nr && band(y + 1).0 == upper;
+        let taken = if pair { 2 } else { 1 };
+        for k in 0..taken {
+            rows.load(image, y + k + 1);
+            row_shares::<true>(&rows, y + k, 0..split, &weights, &mut out[k]);
+            row_shares::<false>(&rows, y + k, split..pixels, &weights, &mut out[k]);
+            places(bins, &out[k].key, &weights.cols, hist_nc as u32, &mut at[k]);
         }
-        for ((a, n), f) in a_rest.iter().zip(n_rest).zip(f_rest) {
-            // SAFETY: as above.
-            unsafe { share(&mut even, *a as usize, *n, *f) };
-        }
-        let (top, bottom) = hist[upper..upper + 2 * width].split_at_mut(width);
-        fold(top, bottom, &mut even, &mut odd, vy1, vy0);
+        let [a, b] = &mut sums;
+        let weights = if pair {
+            scatter_two(&at, &out, a, b);
+            [first, band(y + 1).1]
+        } else {
+            scatter_one(&at[0], &out[0], a, b);
+            [first, first]
+        };
+        hist.fold(upper, &mut sums, weights);
+        y += taken;
     }
-    Histogram::planes(&hist, cells_nr + 2, hist_nc)
+    hist
 }
 
-/// A row's two running sums, added to its upper and lower cell rows with their weights and
-/// cleared. (A function of its own: its four slices then cannot alias, and it vectorises.)
+/// Two rows' shares, the first's into `a` and the second's into `b`, pixel by pixel.
 #[inline(always)]
-fn fold(top: &mut [f32], bottom: &mut [f32], a: &mut [f32], b: &mut [f32], vy1: f32, vy0: f32) {
-    let n = top.len();
-    let (bottom, a, b) = (&mut bottom[..n], &mut a[..n], &mut b[..n]);
+fn scatter_two(at: &[Vec<u32>; 2], out: &[Shares; 2], a: &mut [f32], b: &mut [f32]) {
+    let n = at[0].len();
+    let (a0, a1) = (&at[0][..n], &at[1][..n]);
+    let (s0, s1) = (&out[0].shares[..n], &out[1].shares[..n]);
     for i in 0..n {
-        let sum = a[i] + b[i];
-        top[i] += vy1 * sum;
-        bottom[i] += vy0 * sum;
-        (a[i], b[i]) = (0.0, 0.0);
+        // SAFETY: every place + 1 is below the sums' width (see `histogram`, `places`).
+        unsafe {
+            share(a, a0[i] as usize, s0[i]);
+            share(b, a1[i] as usize, s1[i]);
+        }
     }
 }
 
-/// One pixel's shares of a row: `near` to its cell column's bin `at`, `far` to the next
-/// column's (18 further on).
+/// One row's shares, its even pixels' into `a` and its odd pixels' into `b`.
+#[inline(always)]
+fn scatter_one(at: &[u32], out: &Shares, a: &mut [f32], b: &mut [f32]) {
+    let (a2, a_rest) = at.as_chunks::<2>();
+    let (s2, s_rest) = out.shares.as_chunks::<2>();
+    for (p, s) in a2.iter().zip(s2) {
+        // SAFETY: every place + 1 is below the sums' width (see `histogram`, `places`).
+        unsafe {
+            share(a, p[0] as usize, s[0]);
+            share(b, p[1] as usize, s[1]);
+        }
+    }
+    for (p, s) in a_rest.iter().zip(s_rest) {
+        // SAFETY: as above.
+        unsafe { share(a, *p as usize, *s) };
+    }
+}
+
+/// One pixel's shares of a row: near to its cell column's place `at` in its orientation's row
+/// of sums, far to the next column's.
 ///
 /// # Safety
-/// `at + 18 < sums.len()`.
+/// `at + 1 < sums.len()`.
 #[inline(always)]
-unsafe fn share(sums: &mut [f32], at: usize, near: f32, far: f32) {
-    debug_assert!(at + 18 < sums.len());
+unsafe fn share(sums: &mut [f32], at: usize, [near, far]: [f32; 2]) {
+    debug_assert!(at + 1 < sums.len());
     // SAFETY: the caller's promise.
     unsafe {
         *sums.get_unchecked_mut(at) += near;
-        *sums.get_unchecked_mut(at + 18) += far;
+        *sums.get_unchecked_mut(at + 1) += far;
     }
 }
 
@@ -383,24 +415,38 @@ struct Histogram {
 }
 
 impl Histogram {
-    /// The planes of a histogram kept as dlib keeps it, a cell's 18 orientations together.
-    #[inline(always)]
-    fn planes(cells: &[f32], rows: usize, cols: usize) -> Self {
-        // Every value is written below.
-        let mut data = Pooled::overwritten(cells.len());
-        let plane = rows * cols;
-        for (i, cell) in cells.chunks_exact(18).enumerate() {
-            for (o, &v) in cell.iter().enumerate() {
-                data[o * plane + i] = v;
-            }
-        }
-        Self { rows, cols, data }
-    }
-
     /// Orientation `o`'s row `r`, from column `c` on, `n` cells.
     #[inline(always)]
     fn row(&self, o: usize, r: usize, c: usize, n: usize) -> &[f32] {
         &self.data[(o * self.rows + r) * self.cols + c..][..n]
+    }
+
+    /// Two running sums (orientation-major rows of cells) added to cell rows `upper` and
+    /// `upper + 1`, each with its own pair of weights (upper, lower), then cleared.
+    #[inline(always)]
+    fn fold(&mut self, upper: usize, sums: &mut [Vec<f32>; 2], w: [[f32; 2]; 2]) {
+        let (rows, cols) = (self.rows, self.cols);
+        let [a, b] = sums;
+        for o in 0..18 {
+            let at = (o * rows + upper) * cols;
+            let (top, bottom) = self.data[at..at + 2 * cols].split_at_mut(cols);
+            let (a, b) = (&mut a[o * cols..][..cols], &mut b[o * cols..][..cols]);
+            fold(top, bottom, a, b, w);
+        }
+    }
+}
+
+/// `top += wa[0]·a + wb[0]·b`, `bottom += wa[1]·a + wb[1]·b`, then `a` and `b` cleared. (A
+/// function of its own: its four slices then cannot alias, and it vectorises.)
+#[inline(always)]
+fn fold(top: &mut [f32], bottom: &mut [f32], a: &mut [f32], b: &mut [f32], w: [[f32; 2]; 2]) {
+    let n = top.len();
+    let (bottom, a, b) = (&mut bottom[..n], &mut a[..n], &mut b[..n]);
+    let [wa, wb] = w;
+    for i in 0..n {
+        top[i] = (top[i] + wa[0] * a[i]) + wb[0] * b[i];
+        bottom[i] = (bottom[i] + wa[1] * a[i]) + wb[1] * b[i];
+        (a[i], b[i]) = (0.0, 0.0);
     }
 }
 
@@ -477,7 +523,7 @@ pub fn extract(image: &RgbImage<'_>, cell: usize, pad_rows: usize, pad_cols: usi
             &scale[2][..w],
             &scale[3][..w],
         ];
-        let block = |x: usize| ([n0[x], n1[x], n2[x], n3[x]], [s0[x], s1[x], s2[x], s3[x]]);
+        let (norms, scales) = ([n0, n1, n2, n3], [s0, s1, s2, s3]);
         for o in (0..18).step_by(3) {
             let [h0, h1, h2] = [0, 1, 2].map(|k| hist.row(o + k, y + 2, 2, w));
             let [t0, t1, t2, t3] = &mut texture;
@@ -490,7 +536,7 @@ pub fn extract(image: &RgbImage<'_>, cell: usize, pad_rows: usize, pad_cols: usi
                 &mut third[at..at + w],
             );
             for x in 0..w {
-                let (nn, scale) = block(x);
+                let (nn, scale) = block(norms, scales, x);
                 let h = [h0[x], h1[x], h2[x]].map(|v| normalised(v, nn, scale));
                 out0[x] = lane_sum(&h[0]);
                 out1[x] = lane_sum(&h[1]);
@@ -505,7 +551,7 @@ pub fn extract(image: &RgbImage<'_>, cell: usize, pad_rows: usize, pad_cols: usi
             let (a, b) = (hist.row(o, y + 2, 2, w), hist.row(o + 9, y + 2, 2, w));
             let dst = &mut out.data[(18 + o) * stride + at..][..w];
             for x in 0..w {
-                let (nn, scale) = block(x);
+                let (nn, scale) = block(norms, scales, x);
                 dst[x] = lane_sum(&normalised(a[x] + b[x], nn, scale));
             }
         }
@@ -519,10 +565,25 @@ pub fn extract(image: &RgbImage<'_>, cell: usize, pad_rows: usize, pad_cols: usi
     out
 }
 
+/// Cell `x`'s four block norms and scales. (A function, not a closure: the compiler inlines
+/// it for certain, and its caller is too large for it to inline a closure.)
+#[inline(always)]
+fn block(nn: [&[f32]; 4], scale: [&[f32]; 4], x: usize) -> ([f32; 4], [f32; 4]) {
+    (
+        [nn[0][x], nn[1][x], nn[2][x], nn[3][x]],
+        [scale[0][x], scale[1][x], scale[2][x], scale[3][x]],
+    )
+}
+
 /// dlib's `min(v, nn) · scale` in each of a cell's four blocks.
 #[inline(always)]
 fn normalised(v: f32, nn: [f32; 4], scale: [f32; 4]) -> [f32; 4] {
-    [0, 1, 2, 3].map(|lane| v.min(nn[lane]) * scale[lane])
+    [
+        v.min(nn[0]) * scale[0],
+        v.min(nn[1]) * scale[1],
+        v.min(nn[2]) * scale[2],
+        v.min(nn[3]) * scale[3],
+    ]
 }
 
 /// dlib's `sum(simd4f)` on SSE3 and later (two horizontal adds).
@@ -583,8 +644,7 @@ mod tests {
         };
         let mut out = Shares {
             key: vec![0],
-            near: vec![0.0],
-            far: vec![0.0],
+            shares: vec![[0.0; 2]],
         };
         row_shares::<false>(&rows, 1, 0..1, &weights, &mut out);
         assert_eq!(
@@ -598,7 +658,7 @@ mod tests {
             key(5.0, 0.0),
             "vector: the later (green)"
         );
-        assert_eq!(out.near[0], 5.0);
+        assert_eq!(out.shares[0], [5.0, 0.0]);
         let bins = [key(3.0, 4.0), key(5.0, 0.0)].map(|k| bins()[k as usize]);
         assert_eq!(bins, [3, 0], "red's orientation, green's");
     }
