@@ -483,12 +483,23 @@ pub fn extract(image: &RgbImage<'_>, cell: usize, pad_rows: usize, pad_cols: usi
     }
     let rows = hog_nr + pad_rows - 1;
     let cols = hog_nc + pad_cols - 1;
+    let (off_r, off_c) = ((pad_rows - 1) / 2, (pad_cols - 1) / 2);
     let mut out = Features {
         rows,
         cols,
-        data: Pooled::zeros(PLANES * rows * cols),
+        // The cells' values are written below; the padding around them is zeroed here.
+        data: Pooled::overwritten(PLANES * rows * cols),
     };
-    let (off_r, off_c) = ((pad_rows - 1) / 2, (pad_cols - 1) / 2);
+    for plane in out.data.chunks_exact_mut(rows * cols) {
+        let (above, rest) = plane.split_at_mut(off_r * cols);
+        let (middle, below) = rest.split_at_mut(hog_nr * cols);
+        above.fill(0.0);
+        below.fill(0.0);
+        for row in middle.chunks_exact_mut(cols) {
+            row[..off_c].fill(0.0);
+            row[off_c + hog_nc..].fill(0.0);
+        }
+    }
     let stride = rows * cols;
     let w = hog_nc;
     // Per row of cells, along the row: each block's norm and scale (four lanes, dlib's order),

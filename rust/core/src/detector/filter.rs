@@ -90,8 +90,8 @@ pub fn respond(
             // Every value is written below.
             let mut values = Pooled::overwritten(rows * cols);
             for (r, row) in values.chunks_exact_mut(cols).enumerate() {
-                for (c, v) in row.iter_mut().enumerate() {
-                    *v = sums[tiled(r, c, rows)];
+                for (t, part) in row.chunks_mut(TILE).enumerate() {
+                    part.copy_from_slice(&sums[tiled(r, t * TILE, rows)..][..part.len()]);
                 }
             }
             Response { rows, cols, values }
