@@ -276,10 +276,11 @@ struct Weights {
 ///
 /// dlib adds each pixel's four shares into the histogram one by one; here a row's shares are
 /// first summed per cell column (a row of cells an orientation) and then added to the row's two
-/// cell rows with their vertical weights, two rows of one band of cells at a time (their pixels
-/// alternate between two running sums, so that neighbours in one cell and orientation do not
-/// wait on each other's stores). The histogram equals dlib's to float rounding (a score moves
-/// by about 1e-6).
+/// cell rows with their vertical weights, two rows of one band of cells at a time. The two
+/// rows' pixels are taken in turn, each row's into its own running sum (a row alone: its even
+/// and odd pixels into the two), so that neighbours in one cell and orientation do not wait on
+/// each other's stores. The histogram equals dlib's to float rounding (a score moves by about
+/// 1e-6).
 #[inline(always)]
 fn histogram(image: &RgbImage<'_>, cell: usize, cells_nr: usize, cells_nc: usize) -> Histogram {
     let (nr, nc) = (image.height(), image.width());
