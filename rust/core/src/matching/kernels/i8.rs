@@ -50,9 +50,10 @@ pub fn row_stats(row: &[i8]) -> RowStats {
     })
 }
 
-/// Like [`l2sq_rows`], given each row's [`row_stats`] and `q`'s sum of squares: where the CPU has
-/// AVX-512 VNNI it computes `‖q‖² + ‖r‖² − 2 q·r` with one fused multiply-add per 64 codes. The
-/// integers are exact, so the result equals [`l2sq_rows`] bit for bit.
+/// Like [`l2sq_rows`], given each row's [`row_stats`] and `q`'s sum of squares: it computes
+/// `‖q‖² + ‖r‖² − 2 q·r`, where the CPU has AVX-512 VNNI with one fused multiply-add per 64
+/// codes, on the AVX2 path with one `vpmaddwd` per 16. The integers are exact, so the result
+/// equals [`l2sq_rows`] bit for bit.
 pub fn l2sq_rows_stats(
     isa: Isa,
     q: &[i8],
@@ -65,6 +66,11 @@ pub fn l2sq_rows_stats(
     if isa == Isa::Avx512 && q.len().is_multiple_of(64) && x86::has_vnni() {
         // SAFETY: `has_vnni` confirmed AVX-512 F, BW and VNNI, which the function enables.
         return unsafe { x86::rows_vnni(q, q_sq, rows, stats, out) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if isa == Isa::Avx2 && q.len().is_multiple_of(16) {
+        // SAFETY: an `Isa` of Avx2 is only used after `Isa::is_supported` found AVX2.
+        return unsafe { x86::rows_dot_avx2(q, q_sq, rows, stats, out) };
     }
     let _ = (q_sq, stats);
     l2sq_rows(isa, q, rows, out);
@@ -122,6 +128,7 @@ mod x86 {
         let mut groups = rows.chunks_exact(16 * dim).zip(stats.chunks_exact(16));
         let mut done = 0;
         for (block, stat) in groups.by_ref() {
+            prefetch_ahead(block, dim);
             let acc: [__m512i; 16] = std::array::from_fn(|r| dot(&block[r * dim..][..dim]));
             let dots = transpose_sum(&acc);
             let sums: [i32; 16] = std::array::from_fn(|r| stat[r][0]);
@@ -144,6 +151,19 @@ mod x86 {
         {
             let shifted_dot = _mm512_reduce_add_epi32(dot(row));
             *d = q_sq + stat[1] - 2 * (shifted_dot - 128 * stat[0]);
+        }
+    }
+
+    /// Asks for the cache lines of the rows 32 rows past `block` (4 KiB of 128-code rows)
+    /// while `block` is scored: with the processor's own prefetcher alone the scan waited on
+    /// memory at half the bandwidth (the AVX2 path measured 35 % slower without).
+    #[inline]
+    #[target_feature(enable = "sse")]
+    fn prefetch_ahead(block: &[i8], dim: usize) {
+        let ahead = block.as_ptr().wrapping_add(32 * dim);
+        for line in (0..block.len()).step_by(64) {
+            // A prefetch is a hint that never faults, wherever it points.
+            _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(line).cast());
         }
     }
 
@@ -268,6 +288,67 @@ mod x86 {
         sum
     }
 
+    /// The dot-product form with AVX2 alone (no byte multiply-add that stays exact: `vpmaddubsw`
+    /// saturates): the query widened to i16 once, each row's codes widened and multiplied in
+    /// pairs into i32 (`vpmaddwd`), three instructions per sixteen codes against the
+    /// difference form's four, and eight rows' sums reduced together by horizontal adds.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn rows_dot_avx2(
+        q: &[i8],
+        q_sq: i32,
+        rows: &[i8],
+        stats: &[RowStats],
+        out: &mut [i32],
+    ) {
+        let dim = q.len();
+        debug_assert!(dim.is_multiple_of(16));
+        let wide: Vec<__m256i> = q.as_chunks::<16>().0.iter().map(|c| widen16(c)).collect();
+        let dot = |row: &[i8]| {
+            let mut acc = _mm256_setzero_si256();
+            for (w, c) in wide.iter().zip(row.as_chunks::<16>().0) {
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(*w, widen16(c)));
+            }
+            acc
+        };
+        let mut done = 0;
+        for (block, stat) in rows.chunks_exact(8 * dim).zip(stats.chunks_exact(8)) {
+            prefetch_ahead(block, dim);
+            let acc: [__m256i; 8] = std::array::from_fn(|r| dot(&block[r * dim..][..dim]));
+            // Per 128-bit half: rows 0-3 (then 4-7) summed over that half's lanes.
+            let pairs: [__m256i; 4] =
+                std::array::from_fn(|k| _mm256_hadd_epi32(acc[2 * k], acc[2 * k + 1]));
+            let (a, b) = (
+                _mm256_hadd_epi32(pairs[0], pairs[1]),
+                _mm256_hadd_epi32(pairs[2], pairs[3]),
+            );
+            let dots = _mm256_add_epi32(
+                _mm256_permute2x128_si256::<0x20>(a, b),
+                _mm256_permute2x128_si256::<0x31>(a, b),
+            );
+            let sqs: [i32; 8] = std::array::from_fn(|r| stat[r][1]);
+            // SAFETY: an [i32; 8] is 32 readable bytes; loadu has no alignment requirement.
+            let sqs = unsafe { _mm256_loadu_si256(sqs.as_ptr().cast()) };
+            let d = _mm256_sub_epi32(
+                _mm256_add_epi32(_mm256_set1_epi32(q_sq), sqs),
+                _mm256_slli_epi32::<1>(dots),
+            );
+            let lanes: &mut [i32; 8] = (&mut out[done..done + 8]).try_into().unwrap();
+            // SAFETY: an [i32; 8] is 32 writable bytes; storeu has no alignment requirement.
+            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), d) };
+            done += 8;
+        }
+        for ((row, stat), d) in rows[done * dim..]
+            .chunks_exact(dim)
+            .zip(&stats[done..])
+            .zip(&mut out[done..])
+        {
+            let mut lanes = [0i32; 8];
+            // SAFETY: an [i32; 8] is 32 writable bytes; storeu has no alignment requirement.
+            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), dot(row)) };
+            *d = q_sq + stat[1] - 2 * lanes.iter().sum::<i32>();
+        }
+    }
+
     #[target_feature(enable = "avx2")]
     pub(super) fn rows_avx2(q: &[i8], rows: &[i8], out: &mut [i32]) {
         for (row, d) in rows.chunks_exact(q.len()).zip(out.iter_mut()) {
@@ -323,8 +404,17 @@ mod tests {
     fn extremes_do_not_overflow() {
         let a = vec![127i8; 128];
         let b = vec![-127i8; 128];
+        let rows: Vec<i8> = b.iter().cycle().take(128 * 9).copied().collect();
+        let stats: Vec<RowStats> = rows.chunks_exact(128).map(row_stats).collect();
         for isa in Isa::supported() {
             assert_eq!(l2sq(isa, &a, &b), 254 * 254 * 128);
+            let mut got = vec![0; 9];
+            l2sq_rows_stats(isa, &a, row_stats(&a)[1], &rows, &stats, &mut got);
+            assert_eq!(
+                got,
+                vec![254 * 254 * 128; 9],
+                "{isa:?}: the dot-product form"
+            );
         }
     }
 }
