@@ -10,6 +10,7 @@ mod filter;
 mod geometry;
 mod image;
 mod model;
+mod orient;
 mod pool;
 mod scan;
 
