@@ -50,16 +50,43 @@ def _labelled(browser: Any, label: str) -> Any:
     raise AssertionError(f"no control is labelled {label!r}")
 
 
+def _status_saying(browser: Any, words: str) -> str:
+    """The status region's text once it says `words`: a submitted form loads a new page, and
+    until it has, the old page's region (or none, or a stale one) is what the browser finds."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def said(driver: Any) -> str | None:
+        text = str(driver.find_element(By.CSS_SELECTOR, "[role=status]").text)
+        return text if words in text else None
+
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    try:
+        return str(WebDriverWait(browser, 10, ignored_exceptions=ignored).until(said))
+    except Exception as error:  # TimeoutException: say what the page said instead
+        shown = browser.find_elements(By.CSS_SELECTOR, "[role=status], [role=alert]")
+        raise AssertionError(
+            f"no status said {words!r}; shown: {[e.text for e in shown]}"
+        ) from error
+
+
 def _check_accessible_basics(browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang")
-    assert len(browser.find_elements(By.TAG_NAME, "h1")) == 1
-    for control in browser.find_elements(By.CSS_SELECTOR, "input:not([type=hidden])"):
-        ident = control.get_attribute("id")
-        wrapped = control.find_elements(By.XPATH, "ancestor::label")
-        named = ident and browser.find_elements(By.CSS_SELECTOR, f"label[for='{ident}']")
-        assert wrapped or named, f"an unlabelled control: {control.get_attribute('name')}"
+    # The page is loaded by now; without this, each search that rightly finds nothing (a
+    # control not wrapped in a label) waits out the whole implicit timeout.
+    browser.implicitly_wait(0)
+    try:
+        assert len(browser.find_elements(By.TAG_NAME, "h1")) == 1
+        for control in browser.find_elements(By.CSS_SELECTOR, "input:not([type=hidden])"):
+            ident = control.get_attribute("id")
+            wrapped = control.find_elements(By.XPATH, "ancestor::label")
+            named = ident and browser.find_elements(By.CSS_SELECTOR, f"label[for='{ident}']")
+            assert wrapped or named, f"an unlabelled control: {control.get_attribute('name')}"
+    finally:
+        browser.implicitly_wait(10)
 
 
 def test_the_desk_records_a_consent_and_a_decline_with_the_keyboard(
@@ -84,12 +111,11 @@ def test_the_desk_records_a_consent_and_a_decline_with_the_keyboard(
         _labelled(browser, "Person's id").send_keys("guest-7")
         _labelled(browser, "separately").send_keys(Keys.SPACE)  # the separate consent (R8)
         _labelled(browser, "Person's id").send_keys(Keys.ENTER)
-        said = browser.find_element(By.CSS_SELECTOR, "[role=status]").text
-        assert "Consent recorded for guest-7" in said
+        _status_saying(browser, "Consent recorded for guest-7")
 
         _labelled(browser, "optional").send_keys("guest-8", Keys.ENTER)
-        said = browser.find_element(By.CSS_SELECTOR, "[role=status]").text
-        assert "instead" in said
+        said = _status_saying(browser, "instead")
+        assert "guest-7" not in said  # the new page's region, not the one before it
 
         # Without the separate consent ticked the browser does not send the form; sent anyway,
         # the library refuses it (R8) and the page says why.
