@@ -17,18 +17,25 @@ use super::topk::TopK;
 use super::{Isa, kernels};
 use rayon::prelude::*;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU32, Ordering};
 use zeroize::Zeroizing;
 
-/// Gallery rows per parallel task.
-const TASK_ROWS: usize = 4096;
+/// Gallery rows per parallel task: whole tiles.
+const TASK_ROWS: usize = 17 * TILE_ROWS;
 /// Fewest tasks a search is split into, so that two to eight cores all get several.
 const MIN_TASKS: usize = 16;
-/// Rows per tile: 256 rows of 128 f32 are 128 KiB and stay in L2 while the query groups visit.
-const TILE_ROWS: usize = 256;
+/// Rows per tile: 240 rows of 128 f32 are 120 KiB and stay in L2 while the query groups visit;
+/// 240 is a multiple of both register tiles' rows, so only the gallery's last rows are left over.
+const TILE_ROWS: usize = 240;
 /// Query blocks per group: 4 blocks of 16 queries × 128 f32 are 32 KiB, about L1.
 const GROUP_BLOCKS: usize = 4;
-/// Gallery rows per register tile.
-const R: usize = 4;
+/// Gallery rows per register tile with AVX-512: 4 rows × 2 blocks are 8 of its 32 registers,
+/// which already keep both FMA units busy.
+const R512: usize = 4;
+/// Gallery rows per register tile with AVX2: 6 rows × 2 blocks are 12 accumulators of its 16
+/// registers (two query vectors and a broadcast take the rest), enough independent FMAs to
+/// cover their latency on both units; with 4 rows (8 accumulators) they waited on each other.
+const R256: usize = 6;
 
 /// Queries transposed into blocks of `lanes`: block b holds `dim × lanes` values, lane-minor,
 /// padded with zero queries whose bound is −∞ so they never match.
@@ -72,6 +79,9 @@ pub(super) fn search(g: &Gallery, queries: &[f32], k: usize, limit: f32) -> Vec<
         k,
         limit,
         rel: 2.0 * (g.dim as f32 + 8.0) * f32::EPSILON,
+        shared: (0..queries.len() / g.dim)
+            .map(|_| AtomicU32::new(limit.to_bits()))
+            .collect(),
     };
     let m = queries.len() / g.dim;
     let row_tasks = g.len().div_ceil(TASK_ROWS);
@@ -112,11 +122,29 @@ struct Job<'a> {
     k: usize,
     limit: f32,
     rel: f32,
+    /// Per query, the smallest k-th distance any task has found so far (f32 bits). Tasks split
+    /// the gallery, so each alone would start from `limit` and offer every row that beats its
+    /// own k-th so far, which with k = 10 costs as much as the product; a k-th distance found
+    /// among any k real rows bounds the final k-th, so every task may filter with it.
+    shared: Vec<AtomicU32>,
 }
 
 impl Job<'_> {
     /// The top k of gallery rows `rows` for the queries of blocks `blocks` (an even range).
     fn run(&self, rows: Range<usize>, blocks: Range<usize>) -> Vec<TopK<f32>> {
+        if self.g.isa == Isa::Avx512 {
+            self.run_tiles::<R512>(rows, blocks)
+        } else {
+            self.run_tiles::<R256>(rows, blocks)
+        }
+    }
+
+    /// [`Job::run`] with register tiles of `R` gallery rows.
+    fn run_tiles<const R: usize>(
+        &self,
+        rows: Range<usize>,
+        blocks: Range<usize>,
+    ) -> Vec<TopK<f32>> {
         let (g, dim, lanes) = (self.g, self.g.dim, self.packed.lanes);
         let m = self.queries.len() / dim;
         let first = blocks.start * lanes;
@@ -125,15 +153,24 @@ impl Job<'_> {
         // Bounds for every lane of the blocks; padding lanes stay at −∞ and never match.
         let mut bounds = vec![f32::NEG_INFINITY; blocks.len() * lanes];
         bounds[..count].fill(self.limit);
-        let mut offer = |qi: usize, row: usize, bounds: &mut [f32]| {
+        let shared = &self.shared[first..][..count];
+        let offer = |qi: usize, row: usize, bounds: &mut [f32], tops: &mut [TopK<f32>]| {
             let q = &self.queries[qi * dim..][..dim];
             let d = kernels::f32::l2sq(g.isa, q, g.vectors.row(row));
             let local = qi - first;
             tops[local].push(d, g.ids[row]);
-            bounds[local] = tops[local].bound();
+            bounds[local] = bounds[local].min(tops[local].bound());
         };
         for tile in rows.clone().step_by(TILE_ROWS) {
             let tile_end = (tile + TILE_ROWS).min(rows.end);
+            for ((bound, top), seen) in bounds.iter_mut().zip(&tops).zip(shared) {
+                let known = f32::from_bits(seen.load(Ordering::Relaxed));
+                let own = top.bound();
+                if own < known {
+                    lower(seen, own);
+                }
+                *bound = bound.min(known);
+            }
             for group in blocks.clone().step_by(GROUP_BLOCKS) {
                 let group_end = (group + GROUP_BLOCKS).min(blocks.end);
                 let mut r = tile;
@@ -151,12 +188,14 @@ impl Job<'_> {
                             local,
                             self.rel,
                         );
-                        for (t, &mask) in masks.iter().enumerate() {
-                            let mut bits = mask;
-                            while bits != 0 {
-                                let lane = bits.trailing_zeros() as usize;
-                                bits &= bits - 1;
-                                offer((pair + t % 2) * lanes + lane, r + t / 2, &mut bounds);
+                        for (i, row_masks) in masks.iter().enumerate() {
+                            for (b, &mask) in row_masks.iter().enumerate() {
+                                let mut bits = mask;
+                                while bits != 0 {
+                                    let lane = bits.trailing_zeros() as usize;
+                                    bits &= bits - 1;
+                                    offer((pair + b) * lanes + lane, r + i, &mut bounds, &mut tops);
+                                }
                             }
                         }
                     }
@@ -165,7 +204,7 @@ impl Job<'_> {
                 // The last rows of a tile that do not fill a register tile: measured exactly.
                 for row in r..tile_end {
                     for qi in group * lanes..(group_end * lanes).min(m) {
-                        offer(qi, row, &mut bounds);
+                        offer(qi, row, &mut bounds, &mut tops);
                     }
                 }
             }
@@ -174,10 +213,18 @@ impl Job<'_> {
     }
 }
 
+/// `seen = min(seen, value)` for non-negative f32 bits or +∞ (a distance or a limit); a NaN
+/// or negative value is never stored, so the bits order as the values do.
+fn lower(seen: &AtomicU32, value: f32) {
+    if value >= 0.0 {
+        seen.fetch_min(value.to_bits(), Ordering::Relaxed);
+    }
+}
+
 /// For register tile rows × query blocks `pair`, `pair + 1`: one bit per (row, block, lane)
-/// whose lower bound is at most that query's bound (`bounds`: the pair's 2 × lanes bounds).
-/// Index `t = row * 2 + block`.
-fn tile_masks(
+/// whose lower bound is at most that query's bound (`bounds`: the pair's 2 × lanes bounds),
+/// indexed `[row][block]`.
+fn tile_masks<const R: usize>(
     isa: Isa,
     packed: &Packed,
     rows: &[f32],
@@ -185,7 +232,7 @@ fn tile_masks(
     pair: usize,
     bounds: &[f32],
     rel: f32,
-) -> [u32; 2 * R] {
+) -> [[u32; 2]; R] {
     let (lanes, dim) = (packed.lanes, rows.len() / R);
     let span = dim * lanes;
     let queries = &packed.values[pair * span..(pair + 2) * span];
@@ -204,36 +251,36 @@ fn tile_masks(
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::R;
     use crate::matching::kernels::load::{load8, load16};
     use std::arch::x86_64::*;
 
     /// Splits `R` rows of `dim` values.
-    fn split_rows(rows: &[f32]) -> [&[f32]; R] {
+    fn split_rows<const R: usize>(rows: &[f32]) -> [&[f32]; R] {
         let dim = rows.len() / R;
         std::array::from_fn(|r| &rows[r * dim..(r + 1) * dim])
     }
 
     #[target_feature(enable = "avx512f")]
-    pub(super) fn tile16(
+    pub(super) fn tile16<const R: usize>(
         rows: &[f32],
         norms: &[f32; R],
         queries: &[f32],
         qn: &[f32],
         bounds: &[f32],
         rel: f32,
-    ) -> [u32; 2 * R] {
-        let [g0, g1, g2, g3] = split_rows(rows);
+    ) -> [[u32; 2]; R] {
+        let g = split_rows::<R>(rows);
         let (qa, qb) = queries.split_at(queries.len() / 2);
         let (qa, qb) = (qa.as_chunks::<16>().0, qb.as_chunks::<16>().0);
-        let mut acc = [_mm512_setzero_ps(); 2 * R];
-        let columns = g0.iter().zip(g1).zip(g2).zip(g3).zip(qa.iter().zip(qb));
-        for ((((&x0, &x1), &x2), &x3), (a, b)) in columns {
-            let (a, b) = (load16(a), load16(b));
-            for (r, x) in [x0, x1, x2, x3].into_iter().enumerate() {
-                let x = _mm512_set1_ps(x);
-                acc[2 * r] = _mm512_fmadd_ps(x, a, acc[2 * r]);
-                acc[2 * r + 1] = _mm512_fmadd_ps(x, b, acc[2 * r + 1]);
+        let dim = qa.len();
+        assert!(qb.len() == dim && g.iter().all(|row| row.len() == dim));
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+        for d in 0..dim {
+            let (a, b) = (load16(&qa[d]), load16(&qb[d]));
+            for (acc, row) in acc.iter_mut().zip(&g) {
+                let x = _mm512_set1_ps(row[d]);
+                acc[0] = _mm512_fmadd_ps(x, a, acc[0]);
+                acc[1] = _mm512_fmadd_ps(x, b, acc[1]);
             }
         }
         let keep = _mm512_set1_ps(1.0 - rel);
@@ -242,36 +289,37 @@ mod x86 {
             bounds[..16].try_into().unwrap(),
             bounds[16..32].try_into().unwrap(),
         ];
-        let mut masks = [0u32; 2 * R];
-        for (t, mask) in masks.iter_mut().enumerate() {
-            let (r, blk) = (t / 2, t % 2);
-            let sum = _mm512_add_ps(load16(qn[blk]), _mm512_set1_ps(norms[r]));
-            let low = _mm512_sub_ps(_mm512_mul_ps(sum, keep), _mm512_add_ps(acc[t], acc[t]));
-            *mask = u32::from(_mm512_cmp_ps_mask::<_CMP_LE_OQ>(low, load16(bd[blk])));
-        }
-        masks
+        std::array::from_fn(|r| {
+            std::array::from_fn(|blk| {
+                let sum = _mm512_add_ps(load16(qn[blk]), _mm512_set1_ps(norms[r]));
+                let dot = acc[r][blk];
+                let low = _mm512_sub_ps(_mm512_mul_ps(sum, keep), _mm512_add_ps(dot, dot));
+                u32::from(_mm512_cmp_ps_mask::<_CMP_LE_OQ>(low, load16(bd[blk])))
+            })
+        })
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) fn tile8(
+    pub(super) fn tile8<const R: usize>(
         rows: &[f32],
         norms: &[f32; R],
         queries: &[f32],
         qn: &[f32],
         bounds: &[f32],
         rel: f32,
-    ) -> [u32; 2 * R] {
-        let [g0, g1, g2, g3] = split_rows(rows);
+    ) -> [[u32; 2]; R] {
+        let g = split_rows::<R>(rows);
         let (qa, qb) = queries.split_at(queries.len() / 2);
         let (qa, qb) = (qa.as_chunks::<8>().0, qb.as_chunks::<8>().0);
-        let mut acc = [_mm256_setzero_ps(); 2 * R];
-        let columns = g0.iter().zip(g1).zip(g2).zip(g3).zip(qa.iter().zip(qb));
-        for ((((&x0, &x1), &x2), &x3), (a, b)) in columns {
-            let (a, b) = (load8(a), load8(b));
-            for (r, x) in [x0, x1, x2, x3].into_iter().enumerate() {
-                let x = _mm256_set1_ps(x);
-                acc[2 * r] = _mm256_fmadd_ps(x, a, acc[2 * r]);
-                acc[2 * r + 1] = _mm256_fmadd_ps(x, b, acc[2 * r + 1]);
+        let dim = qa.len();
+        assert!(qb.len() == dim && g.iter().all(|row| row.len() == dim));
+        let mut acc = [[_mm256_setzero_ps(); 2]; R];
+        for d in 0..dim {
+            let (a, b) = (load8(&qa[d]), load8(&qb[d]));
+            for (acc, row) in acc.iter_mut().zip(&g) {
+                let x = _mm256_set1_ps(row[d]);
+                acc[0] = _mm256_fmadd_ps(x, a, acc[0]);
+                acc[1] = _mm256_fmadd_ps(x, b, acc[1]);
             }
         }
         let keep = _mm256_set1_ps(1.0 - rel);
@@ -280,14 +328,14 @@ mod x86 {
             bounds[..8].try_into().unwrap(),
             bounds[8..16].try_into().unwrap(),
         ];
-        let mut masks = [0u32; 2 * R];
-        for (t, mask) in masks.iter_mut().enumerate() {
-            let (r, blk) = (t / 2, t % 2);
-            let sum = _mm256_add_ps(load8(qn[blk]), _mm256_set1_ps(norms[r]));
-            let low = _mm256_sub_ps(_mm256_mul_ps(sum, keep), _mm256_add_ps(acc[t], acc[t]));
-            let le = _mm256_cmp_ps::<_CMP_LE_OQ>(low, load8(bd[blk]));
-            *mask = _mm256_movemask_ps(le) as u32;
-        }
-        masks
+        std::array::from_fn(|r| {
+            std::array::from_fn(|blk| {
+                let sum = _mm256_add_ps(load8(qn[blk]), _mm256_set1_ps(norms[r]));
+                let dot = acc[r][blk];
+                let low = _mm256_sub_ps(_mm256_mul_ps(sum, keep), _mm256_add_ps(dot, dot));
+                let le = _mm256_cmp_ps::<_CMP_LE_OQ>(low, load8(bd[blk]));
+                _mm256_movemask_ps(le) as u32
+            })
+        })
     }
 }

@@ -72,6 +72,29 @@ fn product_strategy_returns_exactly_what_the_scan_returns() {
 }
 
 #[test]
+fn batched_queries_find_twins_split_across_tasks_by_id() {
+    // Rows 0..n/10 are duplicated at the gallery's end, in another task: a task that has found
+    // the twin at distance 0 publishes 0 as the query's bound, and the other must still offer
+    // its twin, which then wins or loses on id alone.
+    for isa in Isa::supported() {
+        let g = gallery(128, 9000, false, isa);
+        let m = PRODUCT_MIN_QUERIES + 5;
+        let queries: Vec<f32> = (0..m).flat_map(|i| g.vectors.row(i).to_vec()).collect();
+        for k in [1, 2] {
+            let got = g
+                .search(MatrixRef::new(&queries, 128).unwrap(), &SearchParams::k(k))
+                .unwrap();
+            for qi in 0..m {
+                let mut twins = [g.ids[qi], g.ids[9000 - 1 - qi]];
+                twins.sort();
+                assert_eq!(got.ids[qi * k..qi * k + k], twins[..k], "query {qi}, k {k}");
+                assert_eq!(got.distances[qi * k..qi * k + k], [0.0, 0.0][..k]);
+            }
+        }
+    }
+}
+
+#[test]
 fn queries_equal_to_stored_rows_find_themselves_and_their_duplicates_by_id() {
     let g = gallery(64, 500, false, Isa::best());
     // Row 0 is duplicated at row 499; both are at distance 0 and must come back by ascending id.
