@@ -24,6 +24,7 @@ def main(path: str) -> None:
     pipeline: list[tuple[str, str, int, float]] = []
     compared: dict[str, list[dict[str, Any]]] = defaultdict(list)
     latencies: list[dict[str, Any]] = []
+    top_k: dict[tuple[int, int, int], dict[str, float]] = defaultdict(dict)
     for run in runs:
         info = run["extra_info"]
         if "latency" in info:
@@ -34,6 +35,9 @@ def main(path: str) -> None:
             continue
         if "stage" in info:
             pipeline.append((info["stage"], info["engine"], info["n"], run["stats"]["median"]))
+            continue
+        if "k" in info:
+            top_k[(info["n"], info["batch"], info["k"])][info["engine"]] = run["stats"]["median"]
             continue
         if "operation" in info:
             protect[(info["operation"], info["n"])][info["engine"]] = run["stats"]["median"]
@@ -62,6 +66,8 @@ def main(path: str) -> None:
         print()
     for comparison, rows in compared.items():
         _comparison(comparison, rows)
+    if top_k:
+        _top_k(top_k)
     if not table:
         return
     print(
@@ -75,6 +81,26 @@ def main(path: str) -> None:
         cells += [_ratio(times, "facegate", "faiss"), _ratio(times, "facegate_int8", "facegate")]
         cells += [_ratio(times, "facegate", "numpy")]
         print("| " + " | ".join(cells) + " |")
+
+
+def _top_k(table: dict[tuple[int, int, int], dict[str, float]]) -> None:
+    """Batched top-k: facegate against the better of faiss on one and on two threads, with the
+    arithmetic rate facegate reached (a batch is 2 x n x batch x 128 FLOP)."""
+    print(
+        "| gallery | batch | k | facegate | faiss 1 thread | faiss 2 threads "
+        "| vs best faiss | GFLOP/s |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (n, batch, k), times in sorted(table.items()):
+        cells = [f"{n:,}", str(batch), str(k)]
+        cells += [_time(times, name) for name in ("facegate", "faiss-1t", "faiss-2t")]
+        faiss = {name: t for name, t in times.items() if name.startswith("faiss")}
+        best = {"faiss": min(faiss.values())} if faiss else {}
+        cells.append(_ratio({**times, **best}, "facegate", "faiss"))
+        flop = 2.0 * n * batch * 128
+        cells.append(f"{flop / times['facegate'] / 1e9:.0f}" if "facegate" in times else "—")
+        print("| " + " | ".join(cells) + " |")
+    print()
 
 
 def _comparison(comparison: str, rows: list[dict[str, Any]]) -> None:
