@@ -2,7 +2,7 @@
 
 use super::act::Act;
 use super::im2col::im2col;
-use super::matmul::{View, matmul};
+use super::matmul::{View, matmul, simd_path};
 
 /// `affine(con(x)) = gamma · (W·x + b) + beta = (gamma·W)·x + (gamma·b + beta)`, folded once at
 /// load so the forward pass does one product and one bias per convolution.
@@ -16,14 +16,24 @@ pub struct Conv {
     /// `[filters][inputs · size · size]` (dlib's layout) or, when `filter_major`, its transpose.
     weights: Vec<f32>,
     bias: Vec<f32>,
-    filter_major: bool,
+    /// Filters per tap-major run when filter-major (see [`Conv::filter_major`]), else 0.
+    tile: usize,
 }
 
 /// f32 lanes of gemm's widest kernel (AVX-512).
 const VECTOR: usize = 16;
 
-/// Filters per run of tap-major weights: gemm's AVX-512 kernel height (4 registers of 16).
-pub const TILE: usize = 64;
+/// Filters per run of tap-major weights: the height of the gemm kernel this CPU runs (4
+/// registers of 16 with AVX-512, 2 of 8 otherwise), so that each of gemm's register tiles reads
+/// its weights as one sequential stream. With AVX2/FMA, 64-filter runs (the AVX-512 layout)
+/// made each 16-filter kernel read every fourth cache line: 16 was 9-10 % faster per chip than
+/// 64, and 32 in between, measured in one process.
+fn tile() -> usize {
+    if simd_path() == "avx512" { 64 } else { 16 }
+}
+
+/// Filters a layer needs for [`Conv::filter_major`]: whole runs on every path.
+pub const FILTER_MAJOR_MIN: usize = 64;
 
 /// Scratch space for [`Conv::forward`]: the unfolded input, a product and a strided input's
 /// phases.
@@ -66,7 +76,7 @@ impl Conv {
             pad,
             weights,
             bias,
-            filter_major: false,
+            tile: 0,
         }
     }
 
@@ -77,17 +87,20 @@ impl Conv {
     /// pass. Other layers keep dlib's layout and run along the output positions.
     ///
     /// # Panics
-    /// If the filter count is not a multiple of [`TILE`].
+    /// If the filter count is not a multiple of [`FILTER_MAJOR_MIN`].
     pub fn filter_major(mut self) -> Self {
-        assert!(self.filters.is_multiple_of(TILE), "whole tiles of filters");
-        if !self.filter_major {
-            let k = self.taps();
+        assert!(
+            self.filters.is_multiple_of(FILTER_MAJOR_MIN),
+            "whole tiles of filters"
+        );
+        if self.tile == 0 {
+            let (k, t) = (self.taps(), tile());
             let mut tiled = Vec::with_capacity(self.weights.len());
-            for tile in self.weights.chunks_exact(TILE * k) {
-                tiled.extend((0..k * TILE).map(|i| tile[(i % TILE) * k + i / TILE]));
+            for run in self.weights.chunks_exact(t * k) {
+                tiled.extend((0..k * t).map(|i| run[(i % t) * k + i / t]));
             }
             self.weights = tiled;
-            self.filter_major = true;
+            self.tile = t;
         }
         self
     }
@@ -109,7 +122,7 @@ impl Conv {
         let (oh, ow) = (self.out_side(src.h), self.out_side(src.w));
         let (n, k, f) = (oh * ow, self.taps(), self.filters);
         dst.reshape(f, oh, ow);
-        if !self.filter_major {
+        if self.tile == 0 {
             // Positions padded to whole vectors: gemm then reads the unfolded input in place
             // instead of first copying it into whole vectors itself.
             let ld = n.next_multiple_of(VECTOR);
@@ -142,27 +155,28 @@ impl Conv {
             self.unfold(src, oh, ow, n, scratch);
         }
         let taps = self.size * self.size;
-        for (t, tile) in self.weights.chunks_exact(TILE * k).enumerate() {
-            let out = &mut scratch.out[t * TILE..];
+        let tile_rows = self.tile;
+        for (t, tile) in self.weights.chunks_exact(tile_rows * k).enumerate() {
+            let out = &mut scratch.out[t * tile_rows..];
             if single {
                 // A single input position: every tap but the centre one reads padding.
                 let centre = self.pad * self.size + self.pad;
                 let lhs = View {
-                    data: &tile[centre * TILE..],
-                    rows: TILE,
+                    data: &tile[centre * tile_rows..],
+                    rows: tile_rows,
                     cols: self.inputs,
                     rs: 1,
-                    cs: taps * TILE,
+                    cs: taps * tile_rows,
                 };
                 let rhs = View::row_major(&src.data, self.inputs, 1);
                 matmul(out, 1, f, lhs, rhs, false);
             } else {
                 let lhs = View {
                     data: tile,
-                    rows: TILE,
+                    rows: tile_rows,
                     cols: k,
                     rs: 1,
-                    cs: TILE,
+                    cs: tile_rows,
                 };
                 matmul(out, 1, f, lhs, View::row_major(&scratch.cols, k, n), false);
             }
@@ -264,7 +278,7 @@ mod tests {
             src.reshape(inputs, side, side);
             src.data = uniform(inputs * side * side, seed + 400);
             let want = direct(&conv, &src);
-            let conv = if filters % TILE == 0 {
+            let conv = if filters % FILTER_MAJOR_MIN == 0 {
                 conv.filter_major()
             } else {
                 conv

@@ -7,7 +7,7 @@
 //! that must be there; then it checks that nothing follows the last one.
 
 use super::arch::{self, BlockSpec, ENCODING_DIM, FEATURES, Layer};
-use super::conv::{Conv, TILE};
+use super::conv::{Conv, FILTER_MAJOR_MIN};
 use super::records::{self, Params};
 use crate::CoreError;
 use crate::serial::{self, Reader};
@@ -119,7 +119,11 @@ fn assemble(means: [f32; 3], params: Vec<(Layer, Params)>) -> Network {
         .map(|BlockSpec { down, filters, .. }| {
             // From 64 filters on, outputs are 17×17 or smaller: fewer positions than weights.
             let order = |c: Conv| {
-                if filters >= TILE { c.filter_major() } else { c }
+                if filters >= FILTER_MAJOR_MIN {
+                    c.filter_major()
+                } else {
+                    c
+                }
             };
             Block {
                 first: order(next()),
