@@ -155,28 +155,28 @@ impl Conv {
             self.unfold(src, oh, ow, n, scratch);
         }
         let taps = self.size * self.size;
-        let tile_rows = self.tile;
-        for (t, tile) in self.weights.chunks_exact(tile_rows * k).enumerate() {
-            let out = &mut scratch.out[t * tile_rows..];
+        let per_run = self.tile;
+        for (t, run) in self.weights.chunks_exact(per_run * k).enumerate() {
+            let out = &mut scratch.out[t * per_run..];
             if single {
                 // A single input position: every tap but the centre one reads padding.
                 let centre = self.pad * self.size + self.pad;
                 let lhs = View {
-                    data: &tile[centre * tile_rows..],
-                    rows: tile_rows,
+                    data: &run[centre * per_run..],
+                    rows: per_run,
                     cols: self.inputs,
                     rs: 1,
-                    cs: taps * tile_rows,
+                    cs: taps * per_run,
                 };
                 let rhs = View::row_major(&src.data, self.inputs, 1);
                 matmul(out, 1, f, lhs, rhs, false);
             } else {
                 let lhs = View {
-                    data: tile,
-                    rows: tile_rows,
+                    data: run,
+                    rows: per_run,
                     cols: k,
                     rs: 1,
-                    cs: tile_rows,
+                    cs: per_run,
                 };
                 matmul(out, 1, f, lhs, View::row_major(&scratch.cols, k, n), false);
             }

@@ -27,7 +27,7 @@ const TASK_ROWS: usize = 17 * TILE_ROWS;
 /// Fewest tasks a search is split into, so that two to eight cores all get several.
 const MIN_TASKS: usize = 16;
 /// Rows per tile: 240 rows of 128 f32 are 120 KiB and stay in L2 while the query groups visit;
-/// 240 is a multiple of both register tiles' rows, so only the gallery's last rows are left over.
+/// 240 is a multiple of the register tile's rows, so only the gallery's last rows are left over.
 const TILE_ROWS: usize = 240;
 /// Query blocks per group: 4 blocks of 16 queries × 128 f32 are 32 KiB, about L1.
 const GROUP_BLOCKS: usize = 4;
@@ -73,6 +73,7 @@ impl Packed {
 /// The `k` nearest rows to each query, exactly as [`Gallery::search`]'s scan finds them.
 pub(super) fn search(g: &Gallery, queries: &[f32], k: usize, limit: f32) -> Vec<TopK<f32>> {
     let lanes = if g.isa == Isa::Avx512 { 16 } else { 8 };
+    let m = queries.len() / g.dim;
     let job = Job {
         g,
         queries,
@@ -80,11 +81,8 @@ pub(super) fn search(g: &Gallery, queries: &[f32], k: usize, limit: f32) -> Vec<
         k,
         limit,
         rel: 2.0 * (g.dim as f32 + 8.0) * f32::EPSILON,
-        shared: (0..queries.len() / g.dim)
-            .map(|_| AtomicU32::new(limit.to_bits()))
-            .collect(),
+        shared: (0..m).map(|_| AtomicU32::new(limit.to_bits())).collect(),
     };
-    let m = queries.len() / g.dim;
     let row_tasks = g.len().div_ceil(TASK_ROWS);
     // A small gallery gives few row tasks: split the queries too, so every core has work.
     let pairs = job.packed.blocks / 2;
