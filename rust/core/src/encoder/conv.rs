@@ -1,6 +1,6 @@
 //! A convolution with its affine (batch-norm) layer folded in, run as im2col + one GEMM.
 
-use super::act::Act;
+use super::act::{Act, grown};
 use super::im2col::im2col;
 use super::matmul::{View, matmul, simd_path};
 
@@ -127,18 +127,14 @@ impl Conv {
             // instead of first copying it into whole vectors itself.
             let ld = n.next_multiple_of(VECTOR);
             self.unfold(src, oh, ow, ld, scratch);
-            scratch.out.resize(f * ld, 0.0);
-            for (row, &b) in scratch.out.chunks_exact_mut(ld).zip(&self.bias) {
+            let out = grown(&mut scratch.out, f * ld);
+            for (row, &b) in out.chunks_exact_mut(ld).zip(&self.bias) {
                 row.fill(b);
             }
             let lhs = View::row_major(&self.weights, f, k);
             let rhs = View::row_major(&scratch.cols, k, ld);
-            matmul(&mut scratch.out, ld, 1, lhs, rhs, true);
-            for (d, row) in dst
-                .data
-                .chunks_exact_mut(n)
-                .zip(scratch.out.chunks_exact(ld))
-            {
+            matmul(out, ld, 1, lhs, rhs, true);
+            for (d, row) in dst.data_mut().chunks_exact_mut(n).zip(out.chunks_exact(ld)) {
                 if relu {
                     d.iter_mut().zip(row).for_each(|(d, &v)| *d = v.max(0.0));
                 } else {
@@ -149,7 +145,7 @@ impl Conv {
         }
         // The product is filter-major (position s, filter o at s·f + o); the bias, relu and the
         // transpose back to channel-major happen in one pass over it.
-        scratch.out.resize(f * n, 0.0);
+        grown(&mut scratch.out, f * n);
         let single = src.plane() == 1 && self.stride == 1 && self.pad == self.size / 2;
         if !single {
             self.unfold(src, oh, ow, n, scratch);
@@ -168,7 +164,7 @@ impl Conv {
                     rs: 1,
                     cs: taps * per_run,
                 };
-                let rhs = View::row_major(&src.data, self.inputs, 1);
+                let rhs = View::row_major(src.data(), self.inputs, 1);
                 matmul(out, 1, f, lhs, rhs, false);
             } else {
                 let lhs = View {
@@ -181,7 +177,12 @@ impl Conv {
                 matmul(out, 1, f, lhs, View::row_major(&scratch.cols, k, n), false);
             }
         }
-        for (o, (row, &b)) in dst.data.chunks_exact_mut(n).zip(&self.bias).enumerate() {
+        for (o, (row, &b)) in dst
+            .data_mut()
+            .chunks_exact_mut(n)
+            .zip(&self.bias)
+            .enumerate()
+        {
             for (s, v) in row.iter_mut().enumerate() {
                 let x = scratch.out[s * f + o] + b;
                 *v = if relu { x.max(0.0) } else { x };
@@ -191,8 +192,8 @@ impl Conv {
 
     /// `cols` = the unfolded input, `taps` rows of `oh·ow` values, `ld` apart.
     fn unfold(&self, src: &Act, oh: usize, ow: usize, ld: usize, scratch: &mut Scratch) {
-        scratch.cols.resize(self.taps() * ld, 0.0);
-        let (cols, phases) = (&mut scratch.cols, &mut scratch.phases);
+        let cols = grown(&mut scratch.cols, self.taps() * ld);
+        let phases = &mut scratch.phases;
         im2col(
             src,
             self.size,
@@ -231,13 +232,14 @@ mod tests {
                                 {
                                     continue;
                                 }
-                                let v = src.data[(c * src.h + iy as usize) * src.w + ix as usize];
+                                let v = src.data()[(c * src.h + iy as usize) * src.w + ix as usize];
                                 let wgt = conv.weights[((o * conv.inputs + c) * k + ky) * k + kx];
                                 acc += f64::from(v) * f64::from(wgt);
                             }
                         }
                     }
-                    out.data[(o * oh + oy) * ow + ox] = (acc + f64::from(conv.bias[o])) as f32;
+                    out.data_mut()[(o * oh + oy) * ow + ox] =
+                        (acc + f64::from(conv.bias[o])) as f32;
                 }
             }
         }
@@ -274,9 +276,12 @@ mod tests {
                 &uniform(filters, seed + 200),
                 &uniform(filters, seed + 300),
             );
-            let mut src = Act::default();
-            src.reshape(inputs, side, side);
-            src.data = uniform(inputs * side * side, seed + 400);
+            let src = Act::new(
+                inputs,
+                side,
+                side,
+                uniform(inputs * side * side, seed + 400),
+            );
             let want = direct(&conv, &src);
             let conv = if filters % FILTER_MAJOR_MIN == 0 {
                 conv.filter_major()
@@ -286,11 +291,11 @@ mod tests {
             let (mut got, mut scratch) = (Act::default(), Scratch::default());
             conv.forward(&src, &mut got, &mut scratch, false);
             assert_eq!((got.c, got.h, got.w), (want.c, want.h, want.w));
-            for (a, b) in got.data.iter().zip(&want.data) {
+            for (a, b) in got.data().iter().zip(want.data()) {
                 assert!((a - b).abs() < 1e-5, "{a} vs {b} in case {seed}");
             }
             conv.forward(&src, &mut got, &mut scratch, true);
-            for (a, b) in got.data.iter().zip(&want.data) {
+            for (a, b) in got.data().iter().zip(want.data()) {
                 assert!((a - b.max(0.0)).abs() < 1e-5);
             }
         }

@@ -73,7 +73,7 @@ impl Network {
         let plane = CHIP_SIZE * CHIP_SIZE;
         x.reshape(3, CHIP_SIZE, CHIP_SIZE);
         for (c, mean) in self.means.iter().enumerate() {
-            let dst = &mut x.data[c * plane..(c + 1) * plane];
+            let dst = &mut x.data_mut()[c * plane..(c + 1) * plane];
             for (d, px) in dst.iter_mut().zip(chip.chunks_exact(3)) {
                 *d = (f32::from(px[c]) - mean) / 256.0;
             }

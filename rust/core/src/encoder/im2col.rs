@@ -1,6 +1,6 @@
 //! The unfolding of an input for a convolution as one matrix product (im2col).
 
-use super::act::Act;
+use super::act::{Act, grown};
 
 /// The output positions `[first, end)` whose input column `o·stride + offset − pad` lies in
 /// `[0, len)`.
@@ -33,7 +33,7 @@ pub fn im2col(
         0
     };
     let mut rows = cols.chunks_mut(ld);
-    for (c, plane) in src.data.chunks_exact(h * w).enumerate() {
+    for (c, plane) in src.data().chunks_exact(h * w).enumerate() {
         for ky in 0..size {
             let (y0, y1) = valid_range(h, oh, stride, ky, pad);
             for kx in 0..size {
@@ -68,9 +68,8 @@ pub fn im2col(
 /// that the inputs a strided tap reads along a row are contiguous. Returns the phase width.
 fn split_phases(src: &Act, stride: usize, phases: &mut Vec<f32>) -> usize {
     let pw = src.w.div_ceil(stride);
-    phases.resize(src.c * stride * src.h * pw, 0.0);
-    let mut dst = phases.chunks_exact_mut(pw);
-    for plane in src.data.chunks_exact(src.h * src.w) {
+    let mut dst = grown(phases, src.c * stride * src.h * pw).chunks_exact_mut(pw);
+    for plane in src.data().chunks_exact(src.h * src.w) {
         for p in 0..stride {
             for line in plane.chunks_exact(src.w) {
                 let out = dst.next().expect("sized above");

@@ -10,9 +10,9 @@ pub fn max_pool(src: &Act, dst: &mut Act, size: usize, stride: usize, column: &m
     dst.reshape(src.c, oh, ow);
     column.resize(src.w, 0.0);
     for (plane, out) in src
-        .data
+        .data()
         .chunks_exact(src.plane())
-        .zip(dst.data.chunks_exact_mut(oh * ow))
+        .zip(dst.data_mut().chunks_exact_mut(oh * ow))
     {
         for (oy, out) in out.chunks_exact_mut(ow).enumerate() {
             let mut lines = plane[oy * stride * src.w..].chunks_exact(src.w).take(size);
@@ -37,9 +37,9 @@ pub fn avg_pool_2x2(src: &Act, dst: &mut Act) {
     let (oh, ow) = (1 + (src.h - 2) / 2, 1 + (src.w - 2) / 2);
     dst.reshape(src.c, oh, ow);
     for (plane, out) in src
-        .data
+        .data()
         .chunks_exact(src.plane())
-        .zip(dst.data.chunks_exact_mut(oh * ow))
+        .zip(dst.data_mut().chunks_exact_mut(oh * ow))
     {
         for oy in 0..oh {
             let top = &plane[2 * oy * src.w..];
@@ -55,7 +55,7 @@ pub fn avg_pool_2x2(src: &Act, dst: &mut Act) {
 /// The mean of each channel (`avg_pool_everything`), summed row by row as dlib does.
 pub fn global_mean(src: &Act, out: &mut [f32]) {
     let n = src.plane() as f32;
-    for (plane, o) in src.data.chunks_exact(src.plane()).zip(out.iter_mut()) {
+    for (plane, o) in src.data().chunks_exact(src.plane()).zip(out.iter_mut()) {
         *o = plane.iter().sum::<f32>() / n;
     }
 }
@@ -63,9 +63,9 @@ pub fn global_mean(src: &Act, out: &mut [f32]) {
 /// `acc = max(0, acc + other)`, both of one shape: a plain block's addition and relu.
 pub fn add_relu(acc: &mut Act, other: &Act) {
     assert_eq!((acc.c, acc.h, acc.w), (other.c, other.h, other.w));
-    acc.data
+    acc.data_mut()
         .iter_mut()
-        .zip(&other.data)
+        .zip(other.data())
         .for_each(|(a, &b)| *a = (*a + b).max(0.0));
 }
 
@@ -76,9 +76,10 @@ pub fn add_relu(acc: &mut Act, other: &Act) {
 pub fn add_relu_padded(a: &Act, b: &Act, dst: &mut Act) {
     let (c, h, w) = (a.c.max(b.c), a.h.max(b.h), a.w.max(b.w));
     dst.reshape(c, h, w);
+    let out = dst.data_mut();
     let at = |t: &Act, k: usize, y: usize, x: usize| {
         if k < t.c && y < t.h && x < t.w {
-            t.data[(k * t.h + y) * t.w + x]
+            t.data()[(k * t.h + y) * t.w + x]
         } else {
             0.0
         }
@@ -86,7 +87,7 @@ pub fn add_relu_padded(a: &Act, b: &Act, dst: &mut Act) {
     for k in 0..c {
         for y in 0..h {
             for x in 0..w {
-                dst.data[(k * h + y) * w + x] = (at(a, k, y, x) + at(b, k, y, x)).max(0.0);
+                out[(k * h + y) * w + x] = (at(a, k, y, x) + at(b, k, y, x)).max(0.0);
             }
         }
     }
@@ -97,7 +98,7 @@ mod tests {
     use super::*;
 
     fn act(c: usize, h: usize, w: usize, data: Vec<f32>) -> Act {
-        Act { c, h, w, data }
+        Act::new(c, h, w, data)
     }
 
     #[test]
@@ -108,7 +109,7 @@ mod tests {
         let mut dst = Act::default();
         add_relu_padded(&a, &b, &mut dst);
         assert_eq!((dst.c, dst.h, dst.w), (2, 2, 2));
-        assert_eq!(dst.data, vec![2.0, 1.0, 2.0, 0.0, 5.0, 6.0, 7.0, 8.0]);
+        assert_eq!(dst.data(), vec![2.0, 1.0, 2.0, 0.0, 5.0, 6.0, 7.0, 8.0]);
     }
 
     #[test]
@@ -116,9 +117,9 @@ mod tests {
         let src = act(1, 4, 4, (0..16).map(|v| v as f32).collect());
         let (mut max, mut avg) = (Act::default(), Act::default());
         max_pool(&src, &mut max, 3, 2, &mut Vec::new());
-        assert_eq!((max.h, max.w, max.data.clone()), (1, 1, vec![10.0]));
+        assert_eq!((max.h, max.w, max.data().to_vec()), (1, 1, vec![10.0]));
         avg_pool_2x2(&src, &mut avg);
-        assert_eq!(avg.data, vec![2.5, 4.5, 10.5, 12.5]);
+        assert_eq!(avg.data(), vec![2.5, 4.5, 10.5, 12.5]);
         let mut mean = [0f32];
         global_mean(&src, &mut mean);
         assert_eq!(mean, [7.5]);
